@@ -1,0 +1,190 @@
+/**
+ * The effective configuration of a run. The zod schema is the type; nothing re-declares it by hand.
+ * Sections mirror the pipeline: data -> preprocessing -> model -> training -> registry -> serving.
+ */
+import { z } from "zod";
+
+export const ColumnType = z.enum(["numeric", "categorical", "boolean"]);
+export type ColumnType = z.infer<typeof ColumnType>;
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(0.9);
+
+export const ImageDataConfig = z.strictObject({
+  /** Square input size in pixels; defaults to the architecture's (224 for ImageNet stems). */
+  size: positiveInt.optional(),
+  channels: z.union([z.literal(1), z.literal(3)]).default(3),
+  mean: z.array(z.number()).default([0.485, 0.456, 0.406]),
+  std: z.array(z.number()).default([0.229, 0.224, 0.225]),
+  strict: z.boolean().default(false),
+  cache_mb: z.number().int().nonnegative().default(512),
+  augment: z.strictObject({
+    enabled: z.boolean().default(true),
+    hflip: z.boolean().default(true),
+    rotation_degrees: z.number().min(0).max(180).default(10),
+    random_resized_crop: z.strictObject({
+      enabled: z.boolean().default(true),
+      scale: z.tuple([z.number(), z.number()]).default([0.8, 1]),
+    }).prefault({}),
+    color_jitter: z.strictObject({
+      brightness: z.number().min(0).max(1).default(0.2),
+      contrast: z.number().min(0).max(1).default(0.2),
+      saturation: z.number().min(0).max(1).default(0.2),
+    }).prefault({}),
+  }).prefault({}),
+});
+
+export const DataConfig = z.strictObject({
+  /** A CSV file (tabular) or a folder of class subfolders (image). */
+  path: z.string().optional(),
+  label: z.string().optional(),
+  /** Explicit test file; when absent, a stratified test split is cut from `path`. */
+  test_path: z.string().optional(),
+  task: z.enum(["auto", "tabular", "image"]).default("auto"),
+  delimiter: z.enum(["auto", ",", ";", "\t"]).default("auto"),
+  /** A schema file (JSON or YAML, see src/data/data_schema.ts); inferred from the data when absent. */
+  schema: z.string().optional(),
+  column_types: z.record(z.string(), ColumnType).default({}),
+  drop_columns: z.array(z.string()).default([]),
+  split: z.strictObject({
+    validation: fraction.default(0.15),
+    test: fraction.default(0.15),
+    stratify: z.boolean().default(true),
+  }).prefault({}),
+  image: ImageDataConfig.prefault({}),
+});
+
+export const PreprocessingConfig = z.strictObject({
+  numeric: z.strictObject({
+    impute: z.enum(["mean", "median", "most_frequent", "constant"]).default("mean"),
+    fill_value: z.number().default(0),
+    scale: z.enum(["standard", "none"]).default("standard"),
+  }).prefault({}),
+  categorical: z.strictObject({
+    impute: z.enum(["most_frequent", "constant"]).default("most_frequent"),
+    fill_value: z.string().default("__missing__"),
+    encoding: z.enum(["onehot", "label"]).default("onehot"),
+    /** Categories unseen in training: "ignore" encodes them as all zeros (one-hot) or -1 (label). */
+    unknown: z.enum(["ignore", "error"]).default("ignore"),
+  }).prefault({}),
+});
+
+const Activation = z.enum(["relu", "gelu", "tanh", "sigmoid", "elu", "selu", "swish", "linear"]);
+
+export const MlpConfig = z.strictObject({
+  arch: z.literal("mlp"),
+  hidden: z.array(positiveInt).default([128, 64]),
+  dropout: z.number().min(0).max(0.95).default(0.1),
+  activation: Activation.default("relu"),
+  batch_norm: z.boolean().default(false),
+});
+
+const visionFields = {
+  /** "imagenet": 7x7/2 conv + max pool (torchvision); "small": 3x3/1 conv, no pool, for images < 64 px. */
+  stem: z.enum(["imagenet", "small"]).default("imagenet"),
+  dropout: z.number().min(0).max(0.95).default(0.2),
+  /** A local weights file written by mmml (see README "Pretrained weights"); never downloaded. */
+  pretrained: z.string().optional(),
+  freeze_backbone: z.boolean().default(false),
+};
+
+export const ResnetConfig = z.strictObject({
+  arch: z.enum(["resnet18", "resnet34", "resnet50"]),
+  ...visionFields,
+});
+
+export const EfficientnetConfig = z.strictObject({
+  arch: z.enum(["efficientnet_b0", "efficientnet_b1"]),
+  ...visionFields,
+});
+
+export const ModelConfig = z.discriminatedUnion("arch", [MlpConfig, ResnetConfig, EfficientnetConfig]);
+export type ModelConfig = z.infer<typeof ModelConfig>;
+export type MlpConfig = z.infer<typeof MlpConfig>;
+export type ResnetConfig = z.infer<typeof ResnetConfig>;
+export type EfficientnetConfig = z.infer<typeof EfficientnetConfig>;
+export const ARCH_NAMES = ["mlp", "resnet18", "resnet34", "resnet50", "efficientnet_b0", "efficientnet_b1"] as const;
+export type ArchName = (typeof ARCH_NAMES)[number];
+
+export const TrainingConfig = z.strictObject({
+  epochs: positiveInt.default(20),
+  batch_size: positiveInt.default(64),
+  optimizer: z.strictObject({
+    name: z.enum(["adam", "sgd"]).default("adam"),
+    lr: z.number().positive().default(1e-3),
+    momentum: z.number().min(0).max(1).default(0.9),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+    epsilon: z.number().positive().default(1e-7),
+    weight_decay: z.number().min(0).default(0),
+  }).prefault({}),
+  /** "balanced" weighs each class by n / (k * count); a map gives weights by class name. */
+  class_weights: z.union([z.enum(["none", "balanced"]), z.record(z.string(), z.number().positive())])
+    .default("none"),
+  seed: z.number().int().nonnegative().default(42),
+  shuffle: z.boolean().default(true),
+  backend: z.enum(["auto", "wasm", "webgpu", "tensorflow", "cpu"]).default("wasm"),
+  /** wasm worker threads; 1 = single-threaded. */
+  threads: positiveInt.default(1),
+  early_stopping: z.strictObject({
+    enabled: z.boolean().default(true),
+    monitor: z.string().default("val_loss"),
+    mode: z.enum(["auto", "min", "max"]).default("auto"),
+    patience: z.number().int().nonnegative().default(5),
+    min_delta: z.number().min(0).default(0),
+    restore_best: z.boolean().default(true),
+  }).prefault({}),
+  checkpoint: z.strictObject({
+    enabled: z.boolean().default(true),
+    monitor: z.string().default("val_loss"),
+    mode: z.enum(["auto", "min", "max"]).default("auto"),
+    save_best: z.boolean().default(true),
+    save_last: z.boolean().default(true),
+  }).prefault({}),
+  progress: z.boolean().default(true),
+});
+
+export const RegistryConfig = z.strictObject({
+  /** A folder (default "models"), or a postgres:// URL for a shared registry. */
+  path: z.string().default("models"),
+  /** Model name; defaults to the data file's or folder's base name. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'").optional(),
+});
+
+export const ServingConfig = z.strictObject({
+  host: z.string().default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(8080),
+  models: z.array(z.string()).default([]),
+  providers: z.array(z.enum(["cuda", "tensorrt", "webgpu", "cpu"])).default(["cuda", "cpu"]),
+  /** When true, a requested provider that fails to load is an error instead of a loud warning. */
+  require_providers: z.boolean().default(false),
+  intra_op_threads: z.number().int().nonnegative().default(0),
+  max_body_bytes: positiveInt.default(16 * 1024 * 1024),
+  request_timeout_ms: positiveInt.default(30_000),
+  batching: z.strictObject({
+    enabled: z.boolean().default(true),
+    max_batch_size: positiveInt.default(64),
+    max_wait_ms: z.number().min(0).default(2),
+  }).prefault({}),
+  auth: z.strictObject({
+    enabled: z.boolean().default(false),
+    header: z.string().default("x-api-key"),
+    /** Keys; prefer the MMML_API_KEYS environment variable (comma-separated) over a file. */
+    keys: z.array(z.string()).default([]),
+  }).prefault({}),
+  top_k: positiveInt.default(5),
+});
+
+export const MmmlConfig = z.strictObject({
+  data: DataConfig.prefault({}),
+  preprocessing: PreprocessingConfig.prefault({}),
+  model: ModelConfig.default({ arch: "mlp", hidden: [128, 64], dropout: 0.1, activation: "relu", batch_norm: false }),
+  training: TrainingConfig.prefault({}),
+  registry: RegistryConfig.prefault({}),
+  serving: ServingConfig.prefault({}),
+});
+export type MmmlConfig = z.infer<typeof MmmlConfig>;
+export type DataConfig = z.infer<typeof DataConfig>;
+export type PreprocessingConfig = z.infer<typeof PreprocessingConfig>;
+export type TrainingConfig = z.infer<typeof TrainingConfig>;
+export type ServingConfig = z.infer<typeof ServingConfig>;

@@ -1,0 +1,29 @@
+/**
+ * A parsed CSV held by column: raw cell text, `null` where the cell was empty (missing).
+ * `lines[i]` is the 1-based line in `file` where data row i starts, for error messages
+ * (rows and lines differ when quoted fields hold newlines).
+ */
+export interface RawTable {
+  readonly file: string;
+  readonly header: readonly string[];
+  readonly columns: ReadonlyMap<string, readonly (string | null)[]>;
+  readonly rowCount: number;
+  readonly lines: readonly number[];
+}
+
+/** Names a cell for error messages: `penguins.csv line 12, column "bill_length_mm"`. */
+export function cellRef(table: Pick<RawTable, "file" | "lines">, row: number, column: string): string {
+  return `${table.file} line ${table.lines[row] ?? row + 2}, column "${column}"`;
+}
+
+/** Keeps the given rows (by index, in the given order). */
+export function selectRows(table: RawTable, rows: ArrayLike<number>): RawTable {
+  const columns = new Map<string, (string | null)[]>();
+  for (const [name, values] of table.columns) {
+    const out = new Array<string | null>(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]];
+    columns.set(name, out);
+  }
+  const lines = Array.from({ length: rows.length }, (_, i) => table.lines[rows[i]]);
+  return { file: table.file, header: table.header, columns, rowCount: rows.length, lines };
+}

@@ -1,0 +1,44 @@
+/**
+ * What the server and `mmml predict` use: a loaded model answering predictions. Implemented over ONNX
+ * Runtime by src/inference/predictor.ts.
+ */
+import type { ModelMeta } from "../registry/registry_types.ts";
+
+export interface Prediction {
+  label: string;
+  /** Probability per class name, every class present. */
+  probabilities: Record<string, number>;
+}
+
+/** A named tensor as in the Open Inference Protocol v2 (row-major data). */
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  datatype: "FP32" | "FP64" | "INT64" | "INT32" | "BYTES" | "BOOL" | "UINT8";
+  data: ArrayLike<number | string | boolean>;
+}
+
+export interface TensorMeta {
+  name: string;
+  datatype: NamedTensor["datatype"];
+  /** -1 for a variable dimension. */
+  shape: number[];
+}
+
+export interface Predictor {
+  readonly name: string;
+  readonly version: number;
+  readonly meta: ModelMeta;
+  /** The execution provider the ORT session really got ("cpu", "cuda", ...). */
+  readonly provider: string;
+  readonly loadSeconds: number;
+  /** Tabular: rows keyed by column name, validated against the saved schema. */
+  predictRows(rows: Record<string, unknown>[]): Promise<Prediction[]>;
+  /** Image: encoded PNG/JPEG bytes. */
+  predictImages(images: Uint8Array[]): Promise<Prediction[]>;
+  /** Raw tensor inference in the model's own input/output names (OIP v2). */
+  infer(inputs: NamedTensor[]): Promise<NamedTensor[]>;
+  inputs(): TensorMeta[];
+  outputs(): TensorMeta[];
+  close(): Promise<void>;
+}
