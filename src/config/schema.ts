@@ -116,7 +116,6 @@ export const TrainingConfig = z.strictObject({
     beta1: z.number().min(0).max(1).default(0.9),
     beta2: z.number().min(0).max(1).default(0.999),
     epsilon: z.number().positive().default(1e-7),
-    weight_decay: z.number().min(0).default(0),
   }).prefault({}),
   /** "balanced" weighs each class by n / (k * count); a map gives weights by class name. */
   class_weights: z.union([z.enum(["none", "balanced"]), z.record(z.string(), z.number().positive())])

@@ -1,0 +1,50 @@
+/**
+ * Parsing of raw CSV/JSON cells into typed values, shared by schema validation, preprocessing and the
+ * predict/serve paths so that every entry point accepts exactly the same spellings.
+ */
+import { FALSE_STRINGS, TRUE_STRINGS } from "./data_schema.ts";
+
+/** Spellings of a missing numeric value besides an empty cell (case-sensitive, as pandas). */
+export const NUMERIC_NA = new Set(["NaN", "nan", "NA", "N/A", "null", "NULL", "None"]);
+
+export type NumberParse = { ok: true; value: number | null } | { ok: false; reason: string };
+
+/**
+ * A numeric cell: null/empty/NaN spellings are missing (value null); Infinity and text are errors.
+ */
+export function parseNumberCell(cell: string | number | boolean | null | undefined): NumberParse {
+  if (cell === null || cell === undefined) return { ok: true, value: null };
+  if (typeof cell === "boolean") return { ok: true, value: cell ? 1 : 0 };
+  if (typeof cell === "number") {
+    if (Number.isNaN(cell)) return { ok: true, value: null };
+    return Number.isFinite(cell) ? { ok: true, value: cell } : { ok: false, reason: "a non-finite number" };
+  }
+  const s = cell.trim();
+  if (s === "" || NUMERIC_NA.has(s)) return { ok: true, value: null };
+  if (/^[+-]?(infinity|inf)$/i.test(s)) return { ok: false, reason: "a non-finite number" };
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return { ok: false, reason: "text" };
+  const v = Number(s);
+  if (!Number.isFinite(v)) return { ok: false, reason: "a non-finite number" };
+  return { ok: true, value: v };
+}
+
+export type BooleanParse = { ok: true; value: boolean | null } | { ok: false };
+
+/** A boolean cell: true/yes/y/t/1 and false/no/n/f/0, any case; empty is missing. */
+export function parseBooleanCell(cell: string | number | boolean | null | undefined): BooleanParse {
+  if (cell === null || cell === undefined) return { ok: true, value: null };
+  if (typeof cell === "boolean") return { ok: true, value: cell };
+  if (typeof cell === "number") return cell === 1 || cell === 0 ? { ok: true, value: cell === 1 } : { ok: false };
+  const s = cell.trim().toLowerCase();
+  if (s === "") return { ok: true, value: null };
+  if ((TRUE_STRINGS as readonly string[]).includes(s)) return { ok: true, value: true };
+  if ((FALSE_STRINGS as readonly string[]).includes(s)) return { ok: true, value: false };
+  return { ok: false };
+}
+
+/** A categorical cell as its category string; empty is missing. Numbers keep their CSV spelling. */
+export function categoryOf(cell: string | number | boolean | null | undefined): string | null {
+  if (cell === null || cell === undefined) return null;
+  if (typeof cell === "string") return cell === "" ? null : cell;
+  return String(cell);
+}
