@@ -11,16 +11,15 @@
 import assert from "node:assert/strict";
 import {
   accuracy,
-  binaryAuc,
   classificationMetrics,
   type ClassificationReport,
   confusionMatrix,
   flattenMetrics,
   logLoss,
   predictedClasses,
-  rocCurve,
   rocCurves,
 } from "./metrics.ts";
+import { rocCurve } from "./roc_curve.ts";
 
 interface Expected {
   accuracy: number;
@@ -198,34 +197,9 @@ Deno.test("predictedClasses breaks arg-max ties toward the first class, as numpy
   assert.deepEqual([...predictedClasses(THREE_PROBS, 3)], [0, 0, 1, 0, 1, 0, 1, 0, 1, 1]);
 });
 
-Deno.test("binaryAuc gives ties half credit", () => {
-  // One positive and one negative with the same score: a coin flip.
-  assert.equal(binaryAuc([0.5, 0.5], [1, 0]), 0.5);
-  assert.equal(binaryAuc([0.1, 0.9, 0.5], [0, 1, 1]), 1);
-  assert.equal(binaryAuc([0.1, 0.9], [0, 0]), null);
-});
-
 Deno.test("logLoss clips certain wrong answers at 1e-15 instead of returning Infinity", () => {
   const loss = logLoss(Float32Array.from([1, 0]), Int32Array.from([1]), 2);
   close(loss, -Math.log(1e-15), "log loss", 1e-9);
-});
-
-Deno.test("rocCurve matches sklearn's points and thresholds, ties collapsed", () => {
-  const c = rocCurve(BIN_PROBS.filter((_, i) => i % 2 === 1), BIN_Y);
-  assert.deepEqual(c.fpr, [0, 0, 0.25, 0.25, 0.75, 0.75, 0.75, 1, 1]);
-  assert.deepEqual(c.tpr, [0, 0.125, 0.25, 0.375, 0.5, 0.75, 0.875, 0.875, 1]);
-  // sklearn 1.2 starts at max + 1; 1.3+ (and this code) at Infinity.
-  assert.equal(c.thresholds[0], Infinity);
-  assert.deepEqual(c.thresholds.slice(1), [
-    0.8999999761581421,
-    0.800000011920929,
-    0.699999988079071,
-    0.6000000238418579,
-    0.5,
-    0.30000001192092896,
-    0.10000000149011612,
-    0,
-  ]);
 });
 
 Deno.test("rocCurves drops collinear points as sklearn and skips a class with no rows", () => {
