@@ -25,6 +25,9 @@ export interface TransformOptions {
 /** Names a cell in an error message. */
 type Where = (row: number, column: string) => string;
 
+/** Rows encoded together, so that their output rows stay in cache across columns. */
+const ROW_BLOCK = 512;
+
 /** Unknown categories listed in an error message before it says "and N more". */
 const MAX_LISTED_CATEGORIES = 20;
 
@@ -128,39 +131,43 @@ function encode(
     );
   }
   const out = new Float32Array(rowCount * width);
-  let slot = 0;
-  let col = 0;
-  for (const f of state.numeric) {
-    const cells = columns[col++];
-    const { kind, name, fill, mean, std } = f;
-    for (let r = 0, o = slot; r < rowCount; r++, o += width) {
-      const v = readNumeric(cells[r], kind, r, name, where);
-      out[o] = ((v === v ? v : fill) - mean) / std;
-    }
-    slot++;
-  }
-  for (const f of state.categorical) {
-    const cells = columns[col++];
+  const blocks = state.categorical.map((f) => {
     const index = new Map(f.categories.map((c, i) => [c, i]));
     // A constant fill never seen in training is not a category: missing cells then encode as "none".
-    const fillCode = index.get(f.fill) ?? -1;
-    const onehot = f.encoding === "onehot";
-    for (let r = 0, o = slot; r < rowCount; r++, o += width) {
-      const value = readCategory(cells[r], r, f.name, where);
-      let code = fillCode;
-      if (value !== null) {
-        const hit = index.get(value);
-        if (hit !== undefined) code = hit;
-        else {
-          if (f.unknown === "error") throw unknownCategory(f, value, r, where);
-          onUnknown?.(f.name, value, r);
-          code = -1;
-        }
+    return { f, index, fillCode: index.get(f.fill) ?? -1, onehot: f.encoding === "onehot" };
+  });
+  // Row blocks keep the output rows being written in cache while each column is walked in turn.
+  for (let start = 0; start < rowCount; start += ROW_BLOCK) {
+    const end = Math.min(rowCount, start + ROW_BLOCK);
+    let slot = 0;
+    let col = 0;
+    for (const { kind, name, fill, mean, std } of state.numeric) {
+      const cells = columns[col++];
+      for (let r = start, o = start * width + slot; r < end; r++, o += width) {
+        const v = readNumeric(cells[r], kind, r, name, where);
+        out[o] = ((v === v ? v : fill) - mean) / std;
       }
-      if (!onehot) out[o] = code;
-      else if (code >= 0) out[o + code] = 1;
+      slot++;
     }
-    slot += onehot ? f.categories.length : 1;
+    for (const { f, index, fillCode, onehot } of blocks) {
+      const cells = columns[col++];
+      for (let r = start, o = start * width + slot; r < end; r++, o += width) {
+        const value = readCategory(cells[r], r, f.name, where);
+        let code = fillCode;
+        if (value !== null) {
+          const hit = index.get(value);
+          if (hit !== undefined) code = hit;
+          else {
+            if (f.unknown === "error") throw unknownCategory(f, value, r, where);
+            onUnknown?.(f.name, value, r);
+            code = -1;
+          }
+        }
+        if (!onehot) out[o] = code;
+        else if (code >= 0) out[o + code] = 1;
+      }
+      slot += onehot ? f.categories.length : 1;
+    }
   }
   return out;
 }
