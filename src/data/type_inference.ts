@@ -87,7 +87,9 @@ export function inspectColumn(table: RawTable, name: string, declared?: ColumnTy
     const cell = cells[i];
     if (cell === null) continue;
     present++;
-    if (declared === undefined && INFERRED_BOOLEAN_SPELLINGS.has(cell.trim().toLowerCase())) booleans++;
+    // Once one cell is not a boolean spelling the column cannot be boolean; stop lower-casing cells.
+    const maybeBoolean = declared === undefined && booleans === present - 1;
+    if (maybeBoolean && INFERRED_BOOLEAN_SPELLINGS.has(cell.trim().toLowerCase())) booleans++;
     const parsed = parseNumberCell(cell);
     if (parsed.ok) {
       if (parsed.value !== null) numbers++;
