@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { MlpConfig } from "../config/schema.ts";
+import { useBackend } from "../engine/backend.ts";
+import { MmmlError } from "../errors.ts";
+import { ARCHITECTURES, buildModel } from "./architectures.ts";
+
+await useBackend("wasm");
+
+Deno.test("buildModel builds an MLP from the architecture table", () => {
+  const model = buildModel(MlpConfig.parse({ arch: "mlp", hidden: [4] }), { inputShape: [3], numClasses: 2 });
+  assert.equal(model.config.arch, "mlp");
+  assert.equal(model.paramCount(), 3 * 4 + 4 + 4 * 2 + 2);
+  model.net.dispose();
+  assert.ok(Object.isFrozen(ARCHITECTURES));
+});
+
+Deno.test("buildModel names the architectures it has when asked for one it lacks", () => {
+  assert.throws(
+    () =>
+      buildModel({ arch: "efficientnet_b1", stem: "imagenet", dropout: 0.2, freeze_backbone: false }, {
+        inputShape: [32, 32, 3],
+        numClasses: 2,
+      }),
+    (e: unknown) =>
+      e instanceof MmmlError && e.code === "unsupported" &&
+      /expected one of mlp.*received "efficientnet_b1"/.test(e.message),
+  );
+});
