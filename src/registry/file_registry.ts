@@ -1,0 +1,309 @@
+/**
+ * The folder-backed registry: ROOT/<name>/v<N>/ holds one version's artifacts and meta.json (layout in
+ * registry_types.ts). The one file that knows that layout on disk.
+ *
+ * Publishing is a rename: a version is filled in a private ROOT/<name>/.staging-<uuid> folder on the same
+ * file system and renamed to v<N>. rename(2) onto an existing non-empty folder fails with ENOTEMPTY on
+ * Linux (checked under Deno 2.9), so two writers racing for the same N cannot both win: the loser takes
+ * the next number. Readers only ever see complete versions.
+ */
+import { createHash } from "node:crypto";
+import { isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
+import { describeValue, MmmlError } from "../errors.ts";
+import {
+  MODEL_NAME_PATTERN,
+  parseModelRef,
+  selectVersion,
+  validateModelName,
+  validateStageName,
+} from "./model_ref.ts";
+import type { ModelMeta, ModelVersion, Registry } from "./registry_types.ts";
+
+const META_FILE = "meta.json";
+const VERSION_DIR = /^v([1-9][0-9]*)$/;
+/** A bound on lost races in one registration; each loss means another writer published meanwhile. */
+const MAX_PUBLISH_ATTEMPTS = 1000;
+
+/** The folder registry, plus the stage changes only it can make until the registry commands land. */
+export interface FileRegistry extends Registry {
+  /** Replaces the stages of `name` version `version` (e.g. ["production"]) and returns the version. */
+  setStages(name: string, version: number, stages: string[]): Promise<ModelVersion>;
+}
+
+/** Options of createFileRegistry; `clock` stamps `created`. */
+export interface FileRegistryOptions {
+  clock?: () => Date;
+}
+
+async function readDirNames(path: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+    throw e;
+  }
+}
+
+/** sha256 of a file, streamed so a large weights file is not held in memory twice. */
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(1 << 20);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null) break;
+    hash.update(buf.subarray(0, n));
+  }
+  return hash.digest("hex");
+}
+
+/** sha256 of every file under `dir` (following symlinks), keyed by "/"-separated relative path. */
+async function hashTree(dir: string, prefix = ""): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const entries = (await Array.fromAsync(Deno.readDir(dir))).sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const rel = prefix + entry.name;
+    if (rel === META_FILE) continue;
+    const path = join(dir, entry.name);
+    const info = entry.isSymlink ? await Deno.stat(path) : entry;
+    if (info.isDirectory) Object.assign(out, await hashTree(path, rel + "/"));
+    else if (info.isFile) out[rel] = await sha256File(path);
+  }
+  return out;
+}
+
+function isTaken(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return e instanceof Deno.errors.AlreadyExists || code === "ENOTEMPTY" || code === "EEXIST";
+}
+
+/** Writes a file so that readers see the old or the new content, never a torn one. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+function metaJson(meta: ModelMeta): string {
+  return JSON.stringify(meta, null, 2) + "\n";
+}
+
+/** Reads ROOT/<name>/v<N>/meta.json; null when the folder has none (not a published version). */
+async function readVersion(dir: string, name: string, version: number): Promise<ModelVersion | null> {
+  const path = join(dir, META_FILE);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    throw e;
+  }
+  let meta: ModelMeta;
+  try {
+    meta = JSON.parse(text);
+  } catch (e) {
+    throw new MmmlError("artifact_corrupt", `Cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const problem = typeof meta !== "object" || meta === null
+    ? `expected an object, received ${describeValue(meta)}`
+    : meta.name !== name
+    ? `name: expected ${describeValue(name)} (the folder's), received ${describeValue(meta.name)}`
+    : meta.version !== version
+    ? `version: expected ${version} (the folder's), received ${describeValue(meta.version)}`
+    : !Array.isArray(meta.stages)
+    ? `stages: expected an array, received ${describeValue(meta.stages)}`
+    : typeof meta.files !== "object" || meta.files === null
+    ? `files: expected an object, received ${describeValue(meta.files)}`
+    : null;
+  if (problem) throw new MmmlError("artifact_corrupt", `Invalid ${path}: ${problem}`);
+  return { meta, dir };
+}
+
+/** Creates the registry rooted at `root` (created on first registration). */
+export function createFileRegistry(
+  root: string,
+  { clock = () => new Date() }: FileRegistryOptions = {},
+): FileRegistry {
+  const base = resolve(root);
+
+  async function listName(name: string): Promise<ModelVersion[]> {
+    const modelDir = join(base, name);
+    const found = await Promise.all(
+      (await readDirNames(modelDir)).map((entry) => {
+        const m = VERSION_DIR.exec(entry.name);
+        return m && entry.isDirectory ? readVersion(join(modelDir, entry.name), name, Number(m[1])) : null;
+      }),
+    );
+    return found.filter((v): v is ModelVersion => v !== null).sort((a, b) => a.meta.version - b.meta.version);
+  }
+
+  async function list(name?: string): Promise<ModelVersion[]> {
+    if (name !== undefined) return listName(validateModelName(name));
+    const names = (await readDirNames(base))
+      .filter((e) => e.isDirectory && MODEL_NAME_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
+    return (await Promise.all(names.map(listName))).flat();
+  }
+
+  /** The first number above every v<N> entry, published or not, so a stray folder is never reused. */
+  async function nextFreeVersion(modelDir: string): Promise<number> {
+    let max = 0;
+    for (const entry of await readDirNames(modelDir)) {
+      const m = VERSION_DIR.exec(entry.name);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+    return max + 1;
+  }
+
+  return {
+    location: base,
+    list,
+
+    async register(name, meta, write) {
+      validateModelName(name);
+      const modelDir = join(base, name);
+      await Deno.mkdir(modelDir, { recursive: true });
+      const staging = join(modelDir, `.staging-${crypto.randomUUID()}`);
+      await Deno.mkdir(staging);
+      try {
+        await write(staging);
+        const files = await hashTree(staging);
+        const created = clock().toISOString();
+        let version = 0;
+        for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
+          version = Math.max(version + 1, await nextFreeVersion(modelDir));
+          // Object.assign keeps name and version first in meta.json and lets nothing in `meta` override them.
+          const full: ModelMeta = Object.assign({ name, version }, meta, {
+            name,
+            version,
+            created,
+            files,
+            stages: [],
+            tags: [],
+          });
+          await Deno.writeTextFile(join(staging, META_FILE), metaJson(full));
+          const dir = join(modelDir, `v${version}`);
+          try {
+            await Deno.rename(staging, dir);
+            return { meta: full, dir };
+          } catch (e) {
+            if (!isTaken(e)) throw e;
+          }
+        }
+        throw new Error(
+          `Could not publish ${name} in ${modelDir}: lost ${MAX_PUBLISH_ATTEMPTS} races for a version`,
+        );
+      } catch (e) {
+        await Deno.remove(staging, { recursive: true }).catch(() => {});
+        throw e;
+      }
+    },
+
+    async resolve(ref) {
+      const parsed = parseModelRef(ref);
+      const versions = await listName(parsed.name);
+      if (versions.length === 0) {
+        const names = [...new Set((await list()).map((v) => v.meta.name))];
+        throw new MmmlError(
+          "model_not_found",
+          `Model ${describeValue(ref)} not found in ${base}: ` +
+            (names.length ? `available models are ${names.join(", ")}` : "the registry holds no models"),
+          { details: { ref, location: base } },
+        );
+      }
+      return selectVersion(parsed, versions, base);
+    },
+
+    async setStages(name, version, stages) {
+      const current = selectVersion(
+        { name, selector: { kind: "version", version }, text: `${name}@${version}` },
+        await listName(validateModelName(name)),
+        base,
+      );
+      const meta: ModelMeta = { ...current.meta, stages: [...new Set(stages.map(validateStageName))] };
+      await writeAtomically(join(current.dir, META_FILE), metaJson(meta));
+      return { meta, dir: current.dir };
+    },
+  };
+}
+
+/** The absolute path of artifact `file` of `version`; refuses paths that climb out of its folder. */
+function artifactPath(version: ModelVersion, file: string): string {
+  const path = normalize(join(version.dir, file));
+  const rel = relative(version.dir, path);
+  if (isAbsolute(file) || rel === "" || rel.startsWith("..") || rel.split(sep).includes("..")) {
+    throw new MmmlError(
+      "artifact_corrupt",
+      `Artifact path of ${version.meta.name}@${version.meta.version} must stay inside ${version.dir}, ` +
+        `received ${describeValue(file)}`,
+    );
+  }
+  return path;
+}
+
+/**
+ * Re-hashes every file recorded in meta.files; throws MmmlError "artifact_corrupt" naming the first file
+ * that is missing or whose sha256 differs. Files not recorded (added after registration) are not checked.
+ */
+export async function verifyArtifacts(version: ModelVersion): Promise<void> {
+  const label = `${version.meta.name}@${version.meta.version}`;
+  for (const [file, expected] of Object.entries(version.meta.files).sort(([a], [b]) => a.localeCompare(b))) {
+    const path = artifactPath(version, file);
+    let actual: string;
+    try {
+      actual = await sha256File(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new MmmlError(
+        "artifact_corrupt",
+        `Artifact ${describeValue(file)} of ${label} is missing: ${path}`,
+        {
+          cause: e,
+          details: { file, path },
+        },
+      );
+    }
+    if (actual !== expected) {
+      throw new MmmlError(
+        "artifact_corrupt",
+        `Artifact ${describeValue(file)} of ${label} (${path}) has changed since registration: ` +
+          `sha256 expected ${expected}, received ${actual}`,
+        { details: { file, path } },
+      );
+    }
+  }
+}
+
+/** Reads and parses a JSON artifact of a version (e.g. "schema.json"); the caller validates its shape. */
+export async function loadJsonArtifact<T = unknown>(version: ModelVersion, file: string): Promise<T> {
+  const path = artifactPath(version, file);
+  const label = `${version.meta.name}@${version.meta.version}`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new MmmlError(
+      "file_not_found",
+      `Artifact ${describeValue(file)} of ${label} not found: expected ${path}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new MmmlError(
+      "artifact_corrupt",
+      `Artifact ${describeValue(file)} of ${label} (${path}) is not valid JSON: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}
