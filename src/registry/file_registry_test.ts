@@ -118,13 +118,18 @@ Deno.test("FileRegistry ignores staging folders and version folders without meta
 Deno.test("FileRegistry gives 8 concurrent registrations distinct consecutive versions", async () => {
   await withRoot(async (root) => {
     const reg = createFileRegistry(root);
-    const made = await Promise.all(
+    // allSettled, not all: a failure must not let cleanup race registrations still writing.
+    const settled = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
         reg.register("penguins", sampleMeta(), async (dir) => {
           await new Promise((r) => setTimeout(r, (i * 7) % 5));
           await writeArtifacts(`job${i}`)(dir);
         })),
     );
+    const made = settled.map((r) => {
+      if (r.status === "rejected") throw r.reason;
+      return r.value;
+    });
     assert.deepEqual(made.map((v) => v.meta.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
     const listed = await reg.list("penguins");
     assert.deepEqual(listed.map((v) => v.meta.version), [1, 2, 3, 4, 5, 6, 7, 8]);
