@@ -103,7 +103,14 @@ export type ModelConfig = z.infer<typeof ModelConfig>;
 export type MlpConfig = z.infer<typeof MlpConfig>;
 export type ResnetConfig = z.infer<typeof ResnetConfig>;
 export type EfficientnetConfig = z.infer<typeof EfficientnetConfig>;
-export const ARCH_NAMES = ["mlp", "resnet18", "resnet34", "resnet50", "efficientnet_b0", "efficientnet_b1"] as const;
+export const ARCH_NAMES = [
+  "mlp",
+  "resnet18",
+  "resnet34",
+  "resnet50",
+  "efficientnet_b0",
+  "efficientnet_b1",
+] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
 export const TrainingConfig = z.strictObject({
@@ -177,7 +184,13 @@ export const ServingConfig = z.strictObject({
 export const MmmlConfig = z.strictObject({
   data: DataConfig.prefault({}),
   preprocessing: PreprocessingConfig.prefault({}),
-  model: ModelConfig.default({ arch: "mlp", hidden: [128, 64], dropout: 0.1, activation: "relu", batch_norm: false }),
+  model: ModelConfig.default({
+    arch: "mlp",
+    hidden: [128, 64],
+    dropout: 0.1,
+    activation: "relu",
+    batch_norm: false,
+  }),
   training: TrainingConfig.prefault({}),
   registry: RegistryConfig.prefault({}),
   serving: ServingConfig.prefault({}),
