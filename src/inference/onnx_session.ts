@@ -1,0 +1,203 @@
+/**
+ * The one file that imports onnxruntime-node. It opens sessions on the requested execution providers,
+ * in order, and reports which provider a session really got: a provider that fails to load is a loud
+ * warning (or an error when required), never a silent CPU fallback.
+ */
+import * as ort from "onnxruntime-node";
+import onnx from "onnx-proto";
+import { MmmlError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { NamedTensor, TensorMeta } from "./predictor_types.ts";
+
+/** Execution providers mmml knows how to ask for (names as onnxruntime-node spells them). */
+export const PROVIDERS = ["cuda", "tensorrt", "webgpu", "cpu"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export interface OnnxSessionOptions {
+  providers?: readonly ProviderName[];
+  /** Threads for one operator; 0 lets ONNX Runtime choose. */
+  intraOpThreads?: number;
+  /** Fail instead of falling back when a requested provider cannot be loaded. */
+  requireProviders?: boolean;
+  logger?: Logger;
+  /** For messages: where the model came from. */
+  source?: string;
+}
+
+/** Plain row-major data for one tensor; `type` is ONNX Runtime's element type name. */
+export interface TensorData {
+  type: "float32" | "float64" | "int64" | "int32" | "bool" | "uint8" | "string";
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
+  dims: number[];
+}
+
+/** An open session, with ONNX Runtime's types kept inside this file. */
+export interface OnnxRunner {
+  readonly inputs: TensorMeta[];
+  readonly outputs: TensorMeta[];
+  /** Runs one batch; results in output order of `outputs`. */
+  run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>>;
+  close(): Promise<void>;
+}
+
+export interface OnnxSession {
+  session: OnnxRunner;
+  /** The provider the session was really created with. */
+  provider: ProviderName;
+  /** One line per requested provider that failed before `provider` loaded. */
+  warnings: string[];
+}
+
+/** ONNX Runtime element type -> OIP v2 datatype. */
+export const ORT_TO_OIP = {
+  float32: "FP32",
+  float64: "FP64",
+  int64: "INT64",
+  int32: "INT32",
+  bool: "BOOL",
+  uint8: "UINT8",
+  string: "BYTES",
+} as const satisfies Record<TensorData["type"], NamedTensor["datatype"]>;
+
+/**
+ * Opens `model` (bytes or a file path) on the first requested provider that loads. The failures before
+ * it are logged as warnings naming the provider and the reason; with `requireProviders` the first
+ * failure is a `backend_unavailable` error instead.
+ */
+export async function createOnnxSession(
+  model: Uint8Array | string,
+  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger, source }:
+    OnnxSessionOptions = {},
+): Promise<OnnxSession> {
+  if (providers.length === 0) {
+    throw new MmmlError("usage", "No ONNX Runtime execution providers were requested");
+  }
+  const from = source ?? (typeof model === "string" ? model : "an in-memory model");
+  const warnings: string[] = [];
+  const failures: string[] = [];
+  for (const provider of providers) {
+    try {
+      const session = await open(model, provider, intraOpThreads);
+      logger?.info("ONNX Runtime session ready", { model: from, provider, requested: providers });
+      return { session: wrap(session), provider, warnings };
+    } catch (err) {
+      const reason = firstLine(err);
+      failures.push(`${provider}: ${reason}`);
+      if (requireProviders) {
+        throw new MmmlError(
+          "backend_unavailable",
+          `ONNX Runtime provider "${provider}" failed to load for ${from}: ${reason} ` +
+            `(serving.require_providers is on, so no fallback)`,
+          { cause: err },
+        );
+      }
+      const next = providers[providers.indexOf(provider) + 1];
+      const msg = `ONNX Runtime provider "${provider}" failed to load for ${from}: ${reason}` +
+        (next ? `; falling back to "${next}"` : "");
+      warnings.push(msg);
+      logger?.warn(msg, { provider, reason });
+    }
+  }
+  // Every provider failed; if the CPU provider was among them, the model itself is the likely culprit.
+  const code = providers.includes("cpu") ? "artifact_corrupt" : "backend_unavailable";
+  throw new MmmlError(
+    code,
+    `Cannot open ONNX model ${from} on any requested provider: ${failures.join("; ")}`,
+  );
+}
+
+/** Which providers can really open a session here (doctor): a tiny Identity model per provider. */
+export async function availableProviders(
+  candidates: readonly ProviderName[] = PROVIDERS,
+): Promise<{ provider: ProviderName; available: boolean; reason?: string }[]> {
+  const model = identityModel();
+  const out = [];
+  for (const provider of candidates) {
+    try {
+      const s = await open(model, provider, 1);
+      await s.release();
+      out.push({ provider, available: true });
+    } catch (err) {
+      out.push({ provider, available: false, reason: firstLine(err) });
+    }
+  }
+  return out;
+}
+
+/** The onnxruntime-node version in use. */
+export function ortVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
+function open(model: Uint8Array | string, provider: ProviderName, intraOpThreads: number) {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: "all",
+  };
+  if (intraOpThreads > 0) options.intraOpNumThreads = intraOpThreads;
+  return typeof model === "string"
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options);
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split("\n")[0].trim();
+}
+
+function meta(m: ort.InferenceSession.ValueMetadata): TensorMeta {
+  if (!m.isTensor) throw new MmmlError("unsupported", `Model value "${m.name}" is not a tensor`);
+  const type = m.type as TensorData["type"];
+  if (!Object.hasOwn(ORT_TO_OIP, type)) {
+    throw new MmmlError("unsupported", `Model tensor "${m.name}" has type ${m.type}`);
+  }
+  return {
+    name: m.name,
+    datatype: ORT_TO_OIP[type],
+    shape: m.shape.map((d) => typeof d === "number" && d >= 0 ? d : -1),
+  };
+}
+
+function wrap(session: ort.InferenceSession): OnnxRunner {
+  const inputs = session.inputMetadata.map(meta);
+  const outputs = session.outputMetadata.map(meta);
+  return {
+    inputs,
+    outputs,
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const results = await session.run(ortFeeds);
+      const out: Record<string, TensorData> = {};
+      for (const [name, t] of Object.entries(results)) {
+        out[name] = {
+          type: t.type as TensorData["type"],
+          data: t.data as TensorData["data"],
+          dims: [...t.dims],
+        };
+      }
+      return out;
+    },
+    close: () => session.release(),
+  };
+}
+
+/** y = Identity(x), x: float32 [1]; small enough to build here without the exporter. */
+function identityModel(): Uint8Array {
+  const P = onnx.onnx;
+  const info = (name: string) => ({
+    name,
+    type: { tensorType: { elemType: P.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }] } } },
+  });
+  return P.ModelProto.encode(P.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    producerName: "mmml",
+    graph: {
+      name: "probe",
+      node: [{ opType: "Identity", input: ["x"], output: ["y"], name: "id" }],
+      input: [info("x")],
+      output: [info("y")],
+    },
+  })).finish();
+}
