@@ -173,11 +173,6 @@ export function rocAuc(
 ): { auc: number | null; per_class: (number | null)[]; notes: string[] } {
   checkInputs(probs, y, k);
   const notes: string[] = [];
-  if (k === 2) {
-    const auc = binaryAuc(column(probs, k, 1), isClass(y, 1));
-    if (auc === null) notes.push(`auc: undefined, y holds only one class ("${classNames[y[0]]}")`);
-    return { auc, per_class: [auc, auc], notes };
-  }
   const perClass: (number | null)[] = [];
   const skipped: string[] = [];
   let sum = 0;
@@ -196,6 +191,8 @@ export function rocAuc(
     notes.push(`auc: undefined, y holds only one class ("${classNames[y[0]]}")`);
     return { auc: null, per_class: perClass, notes };
   }
+  // Binary: the positive class's own AUC, as sklearn's roc_auc_score(y, probs[:, 1]).
+  if (k === 2) return { auc: perClass[1], per_class: perClass, notes };
   if (skipped.length > 0) {
     notes.push(`auc: one-vs-rest macro over ${scored} of ${k} classes; no rows of ${skipped.join(", ")}`);
   }
