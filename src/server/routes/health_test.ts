@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { createTestApp } from "../testing_app.ts";
+import { createLinearPredictor } from "../testing_predictor.ts";
+
+Deno.test("GET /health is live with process facts even before models load", async () => {
+  const { app } = createTestApp({ requested: ["iris@2"] });
+  const res = await app.request("/health");
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.status, "ok");
+  assert.equal(body.pid, Deno.pid);
+  assert.equal(body.deno, Deno.version.deno);
+  assert.ok(body.memory.rss_bytes > 0);
+  assert.ok(body.uptime_s >= 0);
+  assert.equal(body.models_loaded, 0);
+  assert.equal(body.ready, false);
+});
+
+Deno.test("GET /ready is 503 naming what is missing until the requested models load", async () => {
+  const { app, pool } = createTestApp({ requested: ["iris@2"] });
+  const before = await app.request("/ready");
+  assert.equal(before.status, 503);
+  assert.deepEqual(await before.json(), {
+    error: { code: "not_ready", message: "Not ready; still loading: iris@2" },
+  });
+  const early = await app.request("/predict/tabular", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "iris", instances: [{}] }),
+  });
+  assert.equal(early.status, 503, "a model still loading is 503, not 404");
+  pool.add(createLinearPredictor({ version: 2 }), { ref: "iris@2" });
+  const after = await app.request("/ready");
+  assert.equal(after.status, 200);
+  assert.deepEqual(await after.json(), { ready: true, models: ["iris@2"] });
+});

@@ -1,0 +1,83 @@
+/**
+ * The simple JSON prediction API. POST /predict/tabular goes through the model's dynamic batcher;
+ * POST /predict/image takes multipart uploads or base64 JSON and adds the top-k labels.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { MmmlError } from "../../errors.ts";
+import type { Prediction, Predictor } from "../../inference/predictor_types.ts";
+import { type Batcher, createBatcher } from "../batcher.ts";
+import { parseImageRequest } from "../image_request.ts";
+import type { AppDeps, ServerEnv } from "../server_env.ts";
+import { validateJson } from "../validate.ts";
+
+/** Body of POST /predict/tabular. */
+export const TabularRequest = z.strictObject({
+  model: z.string().min(1).max(200),
+  version: z.number().int().positive().optional(),
+  instances: z.array(z.record(z.string(), z.unknown())).min(1),
+});
+
+/** The `k` most probable labels, most probable first. */
+export function topK(p: Prediction, k: number): { label: string; probability: number }[] {
+  return Object.entries(p.probabilities)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([label, probability]) => ({ label, probability }));
+}
+
+function requireTask(p: Predictor, task: "tabular" | "image", route: string) {
+  if (p.meta.task !== task) {
+    throw new MmmlError(
+      "unsupported",
+      `model: "${p.name}" is a ${p.meta.task} model and cannot answer ${route}; use POST /predict/${p.meta.task}`,
+    );
+  }
+}
+
+/** Mounts POST /predict/tabular and POST /predict/image. */
+export function predictRoutes(
+  { pool, config, metrics }: Pick<AppDeps, "pool" | "config" | "metrics">,
+): Hono<ServerEnv> {
+  const maxBytes = config.max_body_bytes;
+  const batchers = new WeakMap<Predictor, Batcher<Record<string, unknown>, Prediction>>();
+  const batcherFor = (p: Predictor) => {
+    let b = batchers.get(p);
+    if (!b) {
+      b = createBatcher({
+        enabled: config.batching.enabled,
+        maxBatchSize: config.batching.max_batch_size,
+        maxWaitMs: config.batching.max_wait_ms,
+        run: (rows) => p.predictRows(rows),
+        onBatch: (size) => metrics.batchSize.observe({ model: p.name }, size),
+      });
+      batchers.set(p, b);
+    }
+    return b;
+  };
+
+  return new Hono<ServerEnv>()
+    .post("/predict/tabular", validateJson(TabularRequest, { maxBytes }), async (c) => {
+      const { model, version, instances } = c.req.valid("json");
+      const predictor = pool.get(model, version);
+      requireTask(predictor, "tabular", "POST /predict/tabular");
+      c.set("model", `${predictor.name}@${predictor.version}`);
+      const { results, batchSize } = await batcherFor(predictor).submit(instances);
+      c.set("batchSize", batchSize);
+      return c.json({ model: predictor.name, version: predictor.version, predictions: results });
+    })
+    .post("/predict/image", async (c) => {
+      const { model, version, images } = await parseImageRequest(c, maxBytes);
+      const predictor = pool.get(model, version);
+      requireTask(predictor, "image", "POST /predict/image");
+      c.set("model", `${predictor.name}@${predictor.version}`);
+      c.set("batchSize", images.length);
+      metrics.batchSize.observe({ model: predictor.name }, images.length);
+      const predictions = await predictor.predictImages(images);
+      return c.json({
+        model: predictor.name,
+        version: predictor.version,
+        predictions: predictions.map((p) => ({ ...p, top_k: topK(p, config.top_k) })),
+      });
+    });
+}

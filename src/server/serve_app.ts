@@ -1,0 +1,72 @@
+/**
+ * Opens a port for the app with Deno.serve and stops it gracefully: stop accepting, let requests in
+ * flight finish, then resolve. `stopOnSignals` wires that to SIGINT/SIGTERM for server.ts.
+ */
+import type { Logger } from "../log.ts";
+
+export interface ServeAppOptions {
+  host?: string;
+  /** 0 picks a free port (see `addr` on the result). */
+  port?: number;
+  /** Aborting it shuts the server down gracefully, like `shutdown()`. */
+  signal?: AbortSignal;
+  onListen?: (addr: Deno.NetAddr) => void;
+}
+
+export interface RunningServer {
+  addr: Deno.NetAddr;
+  /** Stops accepting, waits for requests in flight, then resolves. */
+  shutdown(): Promise<void>;
+  /** Resolves once the server has stopped. */
+  finished: Promise<void>;
+}
+
+/** Serves `app.fetch` on `host:port`. */
+export function serveApp(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  { host = "127.0.0.1", port = 8080, signal, onListen }: ServeAppOptions = {},
+): RunningServer {
+  const server = Deno.serve({
+    hostname: host,
+    port,
+    signal,
+    onListen: (addr) => onListen?.(addr as Deno.NetAddr),
+  }, (req) => app.fetch(req));
+  return {
+    addr: server.addr as Deno.NetAddr,
+    shutdown: async () => {
+      await server.shutdown();
+      await server.finished;
+    },
+    finished: server.finished,
+  };
+}
+
+export type ShutdownSignal = "SIGINT" | "SIGTERM";
+
+/**
+ * Waits for the first of `signals`, then shuts `server` down gracefully and resolves with the signal's
+ * name once every request in flight has been answered. A second signal while draining is ignored:
+ * the drain is bounded by the request timeout.
+ */
+export function stopOnSignals(
+  server: Pick<RunningServer, "shutdown">,
+  { signals = ["SIGINT", "SIGTERM"], logger }: { signals?: ShutdownSignal[]; logger?: Logger } = {},
+): Promise<ShutdownSignal> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const handlers = signals.map((sig) => {
+      const handler = () => {
+        if (stopping) return;
+        stopping = true;
+        logger?.info("shutting down: finishing requests in flight", { signal: sig });
+        server.shutdown().then(() => {
+          for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+          resolve(sig);
+        }, reject);
+      };
+      Deno.addSignalListener(sig, handler);
+      return [sig, handler] as const;
+    });
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * What every route and middleware of the server shares: the injected dependencies and the per-request
+ * variables the access log and metrics read after a route ran.
+ */
+import type { ServingConfig } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { ModelPool } from "./model_pool.ts";
+import type { ServerMetrics } from "./server_metrics.ts";
+
+/** Name and version reported by GET /v2 and GET /health. */
+export interface ServerInfo {
+  name: string;
+  version: string;
+}
+
+export interface AppDeps {
+  pool: ModelPool;
+  logger: Logger;
+  config: ServingConfig;
+  /** Milliseconds from a monotonic clock; latency and uptime are differences of it. */
+  clock: () => number;
+  metrics: ServerMetrics;
+  info: ServerInfo;
+}
+
+/** Hono environment of the app: variables set by middleware and routes for the access log. */
+export type ServerEnv = {
+  Variables: {
+    requestId: string;
+    /** `name@version` of the model a request used, once resolved. */
+    model?: string;
+    /** Rows in the predictor call that answered the request. */
+    batchSize?: number;
+    /** Raw request body, read once under the size limit. */
+    body?: Uint8Array<ArrayBuffer>;
+  };
+};

@@ -1,0 +1,40 @@
+/** Builds the app over test predictors with a recording logger, for the server's tests. */
+import { ServingConfig } from "../config/schema.ts";
+import type { Predictor } from "../inference/predictor_types.ts";
+import { createMemoryLogger } from "../log.ts";
+import { createApp } from "./app.ts";
+import { createModelPool } from "./model_pool.ts";
+import { createServerMetrics } from "./server_metrics.ts";
+
+/** The app, its pool, metrics and log lines; `serving` is a partial serving config (defaults filled). */
+export function createTestApp(
+  { predictors = [], requested, serving = {} }: {
+    predictors?: Predictor[];
+    requested?: string[];
+    serving?: Record<string, unknown>;
+  } = {},
+) {
+  const config = ServingConfig.parse(serving);
+  const pool = createModelPool({ requested: requested ?? predictors.map((p) => `${p.name}@${p.version}`) });
+  for (const p of predictors) pool.add(p, { ref: `${p.name}@${p.version}` });
+  const logger = createMemoryLogger("info");
+  const metrics = createServerMetrics({ pool });
+  const app = createApp({ pool, logger, config, metrics, info: { name: "mmml", version: "test" } });
+  return { app, pool, logger, metrics, config };
+}
+
+/** POSTs JSON to the app. */
+export function postJson(
+  app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return Promise.resolve(
+    app.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
+}
