@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { useBackend } from "../engine/backend.ts";
+import { MmmlError } from "../errors.ts";
+import { exportOnnx } from "../export/onnx_exporter.ts";
+import { buildTestMlp } from "../export/onnx_test_models.ts";
+import { createMemoryLogger } from "../log.ts";
+import { availableProviders, createOnnxSession } from "./onnx_session.ts";
+
+await useBackend("cpu");
+
+const net = buildTestMlp({ inputs: 3, hidden: [4], classes: 2 });
+const bytes = exportOnnx(net, { inputShape: [3] });
+net.dispose();
+
+const cudaWorks = (await availableProviders(["cuda"]))[0].available;
+
+Deno.test("availableProviders reports cpu as available and gives a reason for each unavailable one", async () => {
+  const all = await availableProviders();
+  assert.deepEqual(all.map((p) => p.provider), ["cuda", "tensorrt", "webgpu", "cpu"]);
+  assert.equal(all.find((p) => p.provider === "cpu")?.available, true);
+  for (const p of all.filter((p) => !p.available)) assert.ok(p.reason && p.reason.length > 0, p.provider);
+});
+
+Deno.test("createOnnxSession on cpu reports the cpu provider and runs a batch", async () => {
+  const logger = createMemoryLogger();
+  const { session, provider, warnings } = await createOnnxSession(bytes, {
+    providers: ["cpu"],
+    logger,
+    intraOpThreads: 1,
+  });
+  assert.equal(provider, "cpu");
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(session.inputs, [{ name: "input", datatype: "FP32", shape: [-1, 3] }]);
+  assert.deepEqual(session.outputs, [{ name: "probabilities", datatype: "FP32", shape: [-1, 2] }]);
+  const out = await session.run({ input: { type: "float32", data: new Float32Array(6), dims: [2, 3] } });
+  assert.deepEqual(out.probabilities.dims, [2, 2]);
+  await session.close();
+  assert.ok(logger.lines.some((l) => /"provider":"cpu"/.test(l)));
+});
+
+Deno.test("createOnnxSession warns loudly, naming cuda and the reason, before falling back to cpu", async () => {
+  const logger = createMemoryLogger();
+  const { session, provider, warnings } = await createOnnxSession(bytes, {
+    providers: ["cuda", "cpu"],
+    logger,
+  });
+  await session.close();
+  if (cudaWorks) {
+    assert.equal(provider, "cuda");
+    return;
+  }
+  assert.equal(provider, "cpu");
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /provider "cuda" failed to load.*falling back to "cpu"/);
+  const warned = logger.lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warn");
+  assert.equal(warned.length, 1);
+  assert.equal(warned[0].provider, "cuda");
+  assert.ok(warned[0].reason.length > 0);
+});
+
+Deno.test("createOnnxSession with requireProviders fails instead of falling back", async () => {
+  if (cudaWorks) return;
+  await assert.rejects(
+    createOnnxSession(bytes, { providers: ["cuda", "cpu"], requireProviders: true }),
+    (e) => e instanceof MmmlError && e.code === "backend_unavailable" && /"cuda"/.test(e.message),
+  );
+});
+
+Deno.test("createOnnxSession names the file when a model cannot be opened on any provider", async () => {
+  await assert.rejects(
+    createOnnxSession(new Uint8Array([1, 2, 3, 4]), { providers: ["cpu"], source: "models/x/1/model.onnx" }),
+    (e) =>
+      e instanceof MmmlError && e.code === "artifact_corrupt" && /models\/x\/1\/model\.onnx/.test(e.message),
+  );
+});

@@ -1,0 +1,286 @@
+/**
+ * A registry model loaded for serving on ONNX Runtime: model.onnx plus the tabular preprocessing
+ * state, schema and class names from the version's artifacts folder (layout in registry_types.ts).
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { DataSchema } from "../data/data_schema.ts";
+import { MmmlError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import type { ModelVersion } from "../registry/registry_types.ts";
+import { createOnnxSession, type OnnxRunner, type ProviderName, type TensorData } from "./onnx_session.ts";
+import type { NamedTensor, Prediction, Predictor, TensorMeta } from "./predictor_types.ts";
+import { parseInferInputs } from "./infer_inputs.ts";
+import { createTabularInput, type TabularInput } from "./tabular_input.ts";
+
+/** Rows per ONNX Runtime run in predictRows, bounding memory on very large batches. */
+export const MAX_ROWS_PER_RUN = 4096;
+
+export interface PredictorOptions {
+  providers?: readonly ProviderName[];
+  intraOpThreads?: number;
+  requireProviders?: boolean;
+  logger?: Logger;
+  /**
+   * Produces model.onnx's bytes when a version has none (older versions): the caller wires the tfjs
+   * loader and exporter here so this file stays free of tfjs.
+   */
+  exportMissing?: (version: ModelVersion) => Promise<Uint8Array>;
+}
+
+const Classes = z.array(z.string()).min(2);
+
+/** Loads `version` into a predictor; artifact problems are `artifact_corrupt` errors naming the file. */
+export async function loadPredictor(
+  version: ModelVersion,
+  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger, exportMissing }:
+    PredictorOptions = {},
+): Promise<Predictor> {
+  const started = performance.now();
+  const { meta, dir } = version;
+  const ref = `${meta.name}@${meta.version}`;
+  const classes = await readJson(join(dir, "classes.json"), Classes);
+  let tabular: TabularInput | null = null;
+  if (meta.task === "tabular") {
+    const pre = await readJson(join(dir, "preprocessor.json"), PreprocessorState);
+    const schema = await readJson(join(dir, "schema.json"), DataSchema);
+    tabular = createTabularInput(schema, pre, join(dir, "preprocessor.json"));
+  }
+  const onnxPath = join(dir, "model.onnx");
+  let model: string | Uint8Array = onnxPath;
+  if (!(await exists(onnxPath))) {
+    if (!exportMissing) {
+      throw new MmmlError(
+        "artifact_corrupt",
+        `${onnxPath} is missing; export it with \`mmml export --model ${ref} --format onnx\``,
+      );
+    }
+    logger?.info("model.onnx missing; exporting from the tfjs model", { model: ref });
+    model = await exportMissing(version);
+  }
+  const { session, provider } = await createOnnxSession(model, {
+    providers,
+    intraOpThreads,
+    requireProviders,
+    logger,
+    source: typeof model === "string" ? model : `${ref} (exported on load)`,
+  });
+  try {
+    checkSignature(session, classes, tabular, onnxPath);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  const loadSeconds = (performance.now() - started) / 1000;
+  logger?.info("model loaded", { model: ref, provider, load_seconds: Number(loadSeconds.toFixed(3)) });
+  return createPredictor({ version, session, provider, classes, tabular, loadSeconds });
+}
+
+function createPredictor(
+  { version, session, provider, classes, tabular, loadSeconds }: {
+    version: ModelVersion;
+    session: OnnxRunner;
+    provider: ProviderName;
+    classes: string[];
+    tabular: TabularInput | null;
+    loadSeconds: number;
+  },
+): Predictor {
+  const { meta } = version;
+  let closed = false;
+  const live = () => {
+    if (closed) throw new MmmlError("not_ready", `Model ${meta.name}@${meta.version} has been unloaded`);
+  };
+  const inputNames = new Set(session.inputs.map((i) => i.name));
+  const toPredictions = (probs: Float32Array, rows: number): Prediction[] => {
+    const k = classes.length;
+    const out: Prediction[] = [];
+    for (let r = 0; r < rows; r++) {
+      const probabilities: Record<string, number> = {};
+      let best = 0;
+      for (let c = 0; c < k; c++) {
+        probabilities[classes[c]] = probs[r * k + c];
+        if (probs[r * k + c] > probs[r * k + best]) best = c;
+      }
+      out.push({ label: classes[best], probabilities });
+    }
+    return out;
+  };
+  return {
+    name: meta.name,
+    version: meta.version,
+    meta,
+    provider,
+    loadSeconds,
+    async predictRows(rows) {
+      live();
+      if (!tabular) {
+        throw new MmmlError(
+          "unsupported",
+          `Model ${meta.name}@${meta.version} is an image model; send images, not rows`,
+        );
+      }
+      if (!Array.isArray(rows)) {
+        throw new MmmlError(
+          "validation_failed",
+          `instances: expected an array of rows, received ${typeof rows}`,
+        );
+      }
+      const batch = tabular.encode(rows);
+      const out: Prediction[] = [];
+      for (let start = 0; start < batch.rows; start += MAX_ROWS_PER_RUN) {
+        const n = Math.min(MAX_ROWS_PER_RUN, batch.rows - start);
+        const slice = {
+          rows: n,
+          numeric: batch.numeric.subarray(start * tabular.numericWidth, (start + n) * tabular.numericWidth),
+          categorical: batch.categorical.subarray(
+            start * tabular.categoricalWidth,
+            (start + n) * tabular.categoricalWidth,
+          ),
+        };
+        const feeds: Record<string, TensorData> = {};
+        if (inputNames.has("input")) {
+          feeds.input = {
+            type: "float32",
+            data: tabular.features(slice),
+            dims: [n, tabular.numericWidth + tabular.categoricalWidth],
+          };
+        } else {
+          if (tabular.numericWidth > 0) {
+            feeds.numeric = { type: "float32", data: slice.numeric, dims: [n, tabular.numericWidth] };
+          }
+          if (tabular.categoricalWidth > 0) {
+            feeds.categorical = {
+              type: "float32",
+              data: slice.categorical,
+              dims: [n, tabular.categoricalWidth],
+            };
+          }
+        }
+        const result = await session.run(feeds);
+        out.push(...toPredictions(result.probabilities.data as Float32Array, n));
+      }
+      return out;
+    },
+    predictImages(_images) {
+      live();
+      // TODO(issue 4): decode, resize and normalise images, then run the NHWC `input`.
+      return Promise.reject(
+        new MmmlError(
+          "unsupported",
+          meta.task === "image"
+            ? `Image prediction is not available yet for ${meta.name}@${meta.version} (it lands with the vision issue)`
+            : `Model ${meta.name}@${meta.version} is tabular; send rows, not images`,
+        ),
+      );
+    },
+    async infer(inputs) {
+      live();
+      const feeds = parseInferInputs(inputs, session.inputs);
+      const batch = Object.values(feeds)[0]?.dims[0] ?? 0;
+      const result = batch === 0 ? emptyOutputs(session.outputs) : await session.run(feeds);
+      return session.outputs.map((o): NamedTensor => {
+        const t = result[o.name];
+        return {
+          name: o.name,
+          datatype: o.datatype,
+          shape: t.dims,
+          data: Array.from(t.data as ArrayLike<number>),
+        };
+      });
+    },
+    inputs: () => session.inputs.map(copyMeta),
+    outputs: () => session.outputs.map(copyMeta),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.close();
+    },
+  };
+}
+
+const copyMeta = (m: TensorMeta): TensorMeta => ({ ...m, shape: [...m.shape] });
+
+function emptyOutputs(outputs: TensorMeta[]): Record<string, TensorData> {
+  return Object.fromEntries(
+    outputs.map((
+      o,
+    ) => [o.name, {
+      type: "float32",
+      data: new Float32Array(0),
+      dims: o.shape.map((d, i) => i === 0 ? 0 : Math.max(d, 0)),
+    }]),
+  );
+}
+
+/** The session must take what the artifacts describe and give one probability per class. */
+function checkSignature(
+  session: OnnxRunner,
+  classes: string[],
+  tabular: TabularInput | null,
+  file: string,
+): void {
+  const out = session.outputs.find((o) => o.name === "probabilities");
+  if (!out || out.shape.length !== 2 || (out.shape[1] >= 0 && out.shape[1] !== classes.length)) {
+    throw new MmmlError(
+      "artifact_corrupt",
+      `${file}: expected output "probabilities" [N, ${classes.length}] (classes.json), received ${
+        session.outputs.map((o) => `${o.name} [${o.shape}]`).join(", ")
+      }`,
+    );
+  }
+  if (!tabular) return;
+  const widths: Record<string, number> = session.inputs.some((i) => i.name === "input")
+    ? { input: tabular.numericWidth + tabular.categoricalWidth }
+    : Object.fromEntries(
+      [["numeric", tabular.numericWidth], ["categorical", tabular.categoricalWidth]].filter(([, w]) =>
+        (w as number) > 0
+      ),
+    );
+  const got = Object.fromEntries(session.inputs.map((i) => [i.name, i.shape[1]]));
+  if (JSON.stringify(widths) !== JSON.stringify(got)) {
+    throw new MmmlError(
+      "artifact_corrupt",
+      `${file}: inputs ${JSON.stringify(got)} do not match preprocessor.json, which needs ${
+        JSON.stringify(widths)
+      }`,
+    );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new MmmlError("artifact_corrupt", `${path} is missing`, { cause: err });
+    }
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new MmmlError("artifact_corrupt", `${path}: not valid JSON (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MmmlError("artifact_corrupt", `${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
