@@ -1,0 +1,83 @@
+/**
+ * Training steps with tfjs kernels: works for any MmmlModel. One step is optimizer.minimize over the
+ * model's trainable variables inside tf.tidy. Measured against model.trainOnBatch and model.fit on the
+ * 73-128-64-7 MLP at batch 64 on wasm, it was as fast or faster, and unlike trainOnBatch it takes
+ * per-row weights and lets each step's dropout be seeded.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { MmmlModel } from "../models/model.ts";
+import { predictedClasses } from "./metrics.ts";
+import type { OptimizerConfig } from "./optimizer.ts";
+import { createOptimizer } from "./optimizer.ts";
+import { reseedLayers, seededLayers } from "./seed.ts";
+import type { StepEngine } from "./step_engine.ts";
+
+// Same clip as Keras' categorical cross-entropy on probabilities: keeps log() finite.
+const EPSILON = 1e-7;
+
+/** A step engine over tfjs kernels on the active backend. */
+export function createTfjsEngine(
+  model: MmmlModel,
+  { optimizer }: { optimizer: OptimizerConfig },
+): StepEngine {
+  const opt = createOptimizer(optimizer);
+  // Read once: the trainable set is fixed for the whole fit (freeze/unfreeze happen between fits).
+  const variables = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const random = seededLayers(model.net);
+  const shape = model.spec.inputShape;
+  const features = tf.util.sizeFromShape(shape);
+  const classes = model.spec.numClasses;
+
+  const tensorOf = (x: Float32Array, n: number) => tf.tensor(x.subarray(0, n * features), [n, ...shape]);
+
+  return {
+    name: "tfjs",
+    async step(batch, sampleWeight, seed) {
+      const n = batch.size;
+      // The weights and the 1/sum(w) normalisation go into the one-hot target, so the weighted and the
+      // plain loss are the same three kernels: -sum(target * log(p)).
+      let total = 0;
+      for (let i = 0; i < n; i++) total += sampleWeight ? sampleWeight[i] : 1;
+      const target = new Float32Array(n * classes);
+      for (let i = 0; i < n; i++) {
+        target[i * classes + batch.y[i]] = (sampleWeight ? sampleWeight[i] : 1) / total;
+      }
+      reseedLayers(random, seed);
+      let probs: tf.Tensor | undefined;
+      const loss = tf.tidy(() => {
+        const x = tensorOf(batch.x, n);
+        const t = tf.tensor2d(target, [n, classes]);
+        return opt.minimize(
+          () => {
+            const p = model.net.apply(x, { training: true }) as tf.Tensor;
+            probs = tf.keep(p);
+            return tf.neg(tf.sum(tf.mul(t, tf.log(tf.clipByValue(p, EPSILON, 1 - EPSILON))))) as tf.Scalar;
+          },
+          true,
+          variables,
+        )!;
+      });
+      try {
+        const [lossValue, probValues] = await Promise.all([loss.data(), probs!.data()]);
+        const predicted = predictedClasses(probValues, classes);
+        let correct = 0;
+        for (let i = 0; i < n; i++) if (predicted[i] === batch.y[i]) correct++;
+        return { loss: lossValue[0], correct };
+      } finally {
+        tf.dispose([loss, probs!]);
+      }
+    },
+    async predict(x, n) {
+      const probs = tf.tidy(() => model.predict(tensorOf(x, n)));
+      try {
+        return await probs.data() as Float32Array;
+      } finally {
+        probs.dispose();
+      }
+    },
+    sync() {},
+    dispose() {
+      opt.dispose();
+    },
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The Trainer: epochs of shuffled mini-batches, validation after every epoch, callbacks with the Keras
+ * hook names. The step itself is delegated to a StepEngine: tfjs kernels for any model, or the fused
+ * dense engine for a plain MLP on a CPU backend ("auto" picks the fused one when it can).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { describeValue, MmmlError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { MmmlModel } from "../models/model.ts";
+import type { Callback, EpochLog, MonitorMode, TrainContext, TrainEngineName } from "./callbacks/callback.ts";
+import { isImprovement, monitoredValue, resolveMode } from "./callbacks/callback.ts";
+import type { DataSource } from "./data_source.ts";
+import { createFusedEngine, fusedEngineVerdict } from "./fused_engine.ts";
+import { accuracy, logLoss } from "./metrics.ts";
+import type { OptimizerConfig } from "./optimizer.ts";
+import { deriveSeed } from "./seed.ts";
+import type { StepEngine } from "./step_engine.ts";
+import { createTfjsEngine } from "./tfjs_engine.ts";
+
+/** Extra validation figures, e.g. macro F1; keys are logged with a `val_` prefix. */
+export type ValMetrics = (probs: Float32Array, y: Int32Array, numClasses: number) => Record<string, number>;
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  /** Loss weight per class index (see class_weights.ts), or null for an unweighted loss. */
+  classWeights?: Float32Array | null;
+  seed: number;
+  shuffle?: boolean;
+  /** Ask the training source for augmented batches (image sources). */
+  augment?: boolean;
+  callbacks?: Callback[];
+  /** "auto": the fused engine when the model and backend allow it, else tfjs. */
+  engine?: "auto" | TrainEngineName;
+  /** The active tfjs backend; defaults to tf.getBackend(). */
+  backend?: string;
+  valMetrics?: ValMetrics;
+  /** The figure that picks `bestEpoch`; defaults to val_loss, or loss without a validation source. */
+  monitor?: string;
+  mode?: MonitorMode;
+}
+
+export interface FitResult {
+  history: EpochLog[];
+  /** True when a callback (or requestStop) ended training before the last epoch. */
+  stoppedEarly: boolean;
+  stopReason: string | null;
+  /** The epoch (from 1) with the best monitored figure. */
+  bestEpoch: number;
+  /** Seconds spent in training steps only: not loading batches, not validating, not callbacks. */
+  trainSeconds: number;
+  /** Rows trained on per second of trainSeconds. */
+  samplesPerSecond: number;
+  engine: TrainEngineName;
+  /** Why that engine was used. */
+  engineReason: string;
+}
+
+export interface Trainer {
+  fit(model: MmmlModel, train: DataSource, val: DataSource | null, options: FitOptions): Promise<FitResult>;
+  /** Ends the running fit after its current batch (for Ctrl-C); the epoch is still validated and logged. */
+  requestStop(reason?: string): void;
+}
+
+export interface TrainerDeps {
+  logger: Logger;
+  /** Milliseconds, monotonic. */
+  clock?: () => number;
+}
+
+/** Creates a trainer; one fit at a time. */
+export function createTrainer({ logger, clock = () => performance.now() }: TrainerDeps): Trainer {
+  let stopReason: string | null = null;
+  return {
+    requestStop(reason = "stop requested") {
+      stopReason ??= reason;
+    },
+    async fit(model, train, val, options) {
+      stopReason = null;
+      checkInputs(model, train, val, options);
+      const { epochs, batchSize, seed, callbacks = [] } = options;
+      const { engine, reason } = await chooseEngine(model, options);
+      logger.debug("training engine", { engine: engine.name, reason });
+      const monitor = options.monitor ?? (val ? "val_loss" : "loss");
+      const mode = resolveMode(monitor, options.mode ?? "auto");
+      const history: EpochLog[] = [];
+      const ctx: TrainContext = {
+        model,
+        epochs,
+        stepsPerEpoch: Math.ceil(train.size / batchSize),
+        engine: engine.name,
+        history,
+        requestStop: (why) => void (stopReason ??= why),
+      };
+      let trainMs = 0, samples = 0, bestEpoch = 0, best = NaN;
+      try {
+        for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
+        for (let epoch = 1; epoch <= epochs && stopReason === null; epoch++) {
+          const epochStart = clock();
+          for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
+          let lossSum = 0, correct = 0, rows = 0, step = 0;
+          const batches = train.batches({
+            batchSize,
+            shuffle: options.shuffle ?? true,
+            seed: deriveSeed(seed, epoch),
+            augment: options.augment ?? false,
+          });
+          for await (const batch of batches) {
+            checkLabels(batch.y, batch.size, model.spec.numClasses, epoch, step);
+            const t0 = clock();
+            const weights = options.classWeights
+              ? sampleWeights(batch.y, batch.size, options.classWeights)
+              : null;
+            const result = await engine.step(batch, weights, deriveSeed(seed, epoch, step));
+            trainMs += clock() - t0;
+            lossSum += result.loss * batch.size;
+            correct += result.correct;
+            rows += batch.size;
+            const logs = {
+              batch: step,
+              size: batch.size,
+              loss: result.loss,
+              accuracy: result.correct / batch.size,
+            };
+            for (const cb of callbacks) await cb.onBatchEnd?.(step, logs, ctx);
+            step++;
+            if (stopReason !== null) break;
+          }
+          const t0 = clock();
+          engine.sync();
+          trainMs += clock() - t0;
+          samples += rows;
+          const valLogs = val ? await validate(engine, val, batchSize, options.valMetrics) : {};
+          const logs: EpochLog = {
+            epoch,
+            loss: lossSum / rows,
+            accuracy: correct / rows,
+            ...valLogs,
+            seconds: (clock() - epochStart) / 1000,
+            lr: options.optimizer.lr,
+          };
+          history.push(logs);
+          const value = monitoredValue(logs, monitor, "training monitor");
+          if (bestEpoch === 0 || isImprovement(value, best, mode)) [bestEpoch, best] = [epoch, value];
+          if (!Number.isFinite(logs.loss)) {
+            ctx.requestStop(`the training loss is ${logs.loss} at epoch ${epoch}`);
+          }
+          for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, ctx);
+        }
+        for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
+      } finally {
+        engine.dispose();
+      }
+      const stoppedEarly = stopReason !== null && history.length < epochs;
+      if (stopReason !== null) {
+        logger.info("training stopped", { reason: stopReason, epochs: history.length });
+      }
+      const trainSeconds = trainMs / 1000;
+      return {
+        history,
+        stoppedEarly,
+        stopReason,
+        bestEpoch,
+        trainSeconds,
+        samplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
+        engine: engine.name,
+        engineReason: reason,
+      };
+    },
+  };
+}
+
+async function chooseEngine(
+  model: MmmlModel,
+  options: FitOptions,
+): Promise<{ engine: StepEngine; reason: string }> {
+  const requested = options.engine ?? "auto";
+  const backend = options.backend ?? tf.getBackend();
+  const verdict = requested === "tfjs"
+    ? "tfjs was requested"
+    : fusedEngineVerdict(model, { backend, optimizer: options.optimizer });
+  if (verdict === true) {
+    const engine = await createFusedEngine(model, {
+      optimizer: options.optimizer,
+      seed: deriveSeed(options.seed, 0x5eed),
+      maxBatch: options.batchSize,
+    });
+    return {
+      engine,
+      reason: requested === "fused" ? "fused was requested" : "auto: a dense stack on a CPU backend",
+    };
+  }
+  if (requested === "fused") {
+    throw new MmmlError(
+      "unsupported",
+      `training.engine: the fused engine cannot train this model: ${verdict}`,
+    );
+  }
+  return { engine: createTfjsEngine(model, { optimizer: options.optimizer }), reason: verdict };
+}
+
+/** Probabilities for the whole validation source, then val_loss, val_accuracy and the extra metrics. */
+async function validate(
+  engine: StepEngine,
+  val: DataSource,
+  batchSize: number,
+  valMetrics: ValMetrics | undefined,
+): Promise<Record<string, number>> {
+  const k = val.numClasses;
+  const probs = new Float32Array(val.size * k);
+  const y = new Int32Array(val.size);
+  let rows = 0;
+  for await (const batch of val.batches({ batchSize, shuffle: false, seed: 0, augment: false })) {
+    probs.set(await engine.predict(batch.x, batch.size), rows * k);
+    y.set(batch.y.subarray(0, batch.size), rows);
+    rows += batch.size;
+  }
+  if (rows !== val.size) {
+    throw new Error(`validation source yielded ${rows} rows, its size says ${val.size}`);
+  }
+  const out: Record<string, number> = {
+    val_loss: logLoss(probs, y, k, { eps: 1e-7 }),
+    val_accuracy: accuracy(probs, y, k),
+  };
+  for (const [name, value] of Object.entries(valMetrics?.(probs, y, k) ?? {})) {
+    out[name.startsWith("val_") ? name : `val_${name}`] = value;
+  }
+  return out;
+}
+
+function sampleWeights(y: Int32Array, n: number, classWeights: Float32Array): Float32Array {
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) w[i] = classWeights[y[i]];
+  return w;
+}
+
+function checkLabels(y: Int32Array, n: number, k: number, epoch: number, step: number): void {
+  for (let i = 0; i < n; i++) {
+    if (!(y[i] >= 0 && y[i] < k)) {
+      throw new MmmlError(
+        "invalid_input",
+        `training batch ${step} of epoch ${epoch}, row ${i}: expected a class index in [0, ${k}), received ${
+          y[i]
+        }`,
+      );
+    }
+  }
+}
+
+function checkInputs(model: MmmlModel, train: DataSource, val: DataSource | null, options: FitOptions): void {
+  const expectInt = (field: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new MmmlError(
+        "config_invalid",
+        `training.${field}: expected a positive integer, received ${describeValue(value)}`,
+      );
+    }
+  };
+  expectInt("epochs", options.epochs);
+  expectInt("batch_size", options.batchSize);
+  if (train.size < 1) {
+    throw new MmmlError("invalid_input", "training data: expected at least one row, received 0");
+  }
+  for (const [name, source] of [["training", train], ["validation", val]] as const) {
+    if (!source) continue;
+    if (
+      source.inputShape.join("x") !== model.spec.inputShape.join("x") ||
+      source.numClasses !== model.spec.numClasses
+    ) {
+      throw new MmmlError(
+        "schema_mismatch",
+        `${name} data: the model expects input [${model.spec.inputShape}] and ${model.spec.numClasses} classes, ` +
+          `received input [${source.inputShape}] and ${source.numClasses} classes`,
+      );
+    }
+  }
+  if (options.classWeights && options.classWeights.length !== model.spec.numClasses) {
+    throw new MmmlError(
+      "config_invalid",
+      `training.class_weights: expected ${model.spec.numClasses} weights, received ${options.classWeights.length}`,
+    );
+  }
+}
