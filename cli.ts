@@ -1,0 +1,27 @@
+/**
+ * The `mmml` program: reads Deno.args and Deno.env, runs the CLI, and exits with its status. The only
+ * Deno.exit in the code base; everything else returns a status so it can run in-process under test.
+ */
+import { runCli } from "./src/cli/run_cli.ts";
+
+const encoder = new TextEncoder();
+
+/** A writer that writes all of `text`, since writeSync may write only part of a large buffer. */
+function writerFor(file: { writeSync(p: Uint8Array): number }): (text: string) => void {
+  return (text) => {
+    let bytes = encoder.encode(text);
+    while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+  };
+}
+
+if (import.meta.main) {
+  const status = await runCli({
+    args: Deno.args,
+    env: Deno.env.toObject(),
+    stdout: writerFor(Deno.stdout),
+    stderr: writerFor(Deno.stderr),
+    cwd: Deno.cwd(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+  });
+  Deno.exit(status);
+}

@@ -1,0 +1,24 @@
+/**
+ * What a command gets from the CLI frame instead of reading Deno.* itself, so tests can run any command
+ * in-process with captured output and a chosen environment.
+ */
+import type { Logger } from "../log.ts";
+
+/** Everything a command may touch of the outside world. */
+export interface CliContext {
+  /** The environment (a copy; commands never read Deno.env). */
+  env: Record<string, string>;
+  /** Machine output (`--json`) and requested results; nothing else goes here. */
+  stdout: (text: string) => void;
+  /** Human text and progress. */
+  stderr: (text: string) => void;
+  /** Level-gated logging to stderr. */
+  logger: Logger;
+  /** The directory relative paths resolve against. */
+  cwd: string;
+}
+
+/** A command module: `src/commands/<name>.ts` exports `run`, which returns the process exit status. */
+export interface CommandModule {
+  run(args: string[], ctx: CliContext): Promise<number>;
+}
