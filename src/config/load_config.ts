@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { formatZodIssues } from "./format_zod_error.ts";
 import {
   type ConfigFlag,
+  expectsString,
   flagsToConfig,
   isPlainObject,
   mergeLayer,
@@ -42,7 +43,11 @@ export interface ConfigFile {
 export interface LoadConfigOptions {
   /** Config files (YAML or JSON), merged in order; relative names resolve against `cwd`. */
   files?: readonly string[];
-  /** Flag values: from `flagsToConfig`, or a command's parsed values (mapped with CONFIG_FLAGS). */
+  /**
+   * Config-setting flags: `flagsToConfig(values, map)`, or a command's parsed values as a record, which
+   * are mapped with CONFIG_FLAGS. A command whose flag means something else (`evaluate --model NAME`
+   * names a registered model, not model.arch) must pass `flagsToConfig` with its own map.
+   */
   flags?: readonly ConfigFlag[] | Record<string, unknown>;
   /** `dotted.key=value` texts from `--set`, applied in order. */
   sets?: readonly string[];
@@ -84,7 +89,11 @@ export async function loadConfig(
   for (const f of Array.isArray(flags) ? flags : flagsToConfig(flags as Record<string, unknown>)) {
     const context = `Invalid flag --${f.flag}`;
     const node = schemaForOverride(f.path, withArch(state.data), context);
-    const value = typeof f.value === "string" ? parseOverrideValue(node, f.value, context) : f.value;
+    const value = typeof f.value === "string"
+      ? parseOverrideValue(node, f.value, context)
+      : expectsString(node)
+      ? String(f.value)
+      : f.value;
     apply({ source: `--${f.flag}=${f.value}`, prefix: context, data: nestValue(f.path, value) });
   }
   for (const text of sets) {

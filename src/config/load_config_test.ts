@@ -80,7 +80,10 @@ Deno.test("loadConfig deep-merges files and lets arrays replace", async () => {
 
 Deno.test("loadConfig accepts flagsToConfig output and parses --set numbers, booleans, lists and strings", async () => {
   const { config } = await loadConfig({
-    flags: [{ flag: "epochs", path: ["training", "epochs"], value: 4 }],
+    flags: [
+      { flag: "epochs", path: ["training", "epochs"], value: 4 },
+      { flag: "name", path: ["registry", "name"], value: 2024 },
+    ],
     sets: [
       "model.hidden=[64,32]",
       "training.shuffle=false",
@@ -89,6 +92,7 @@ Deno.test("loadConfig accepts flagsToConfig output and parses --set numbers, boo
     ],
   });
   assert.equal(config.training.epochs, 4);
+  assert.equal(config.registry.name, "2024", "a number given for a string setting becomes text");
   assert.deepEqual(config.model.arch === "mlp" && config.model.hidden, [64, 32]);
   assert.equal(config.training.shuffle, false);
   assert.equal(config.training.optimizer.epsilon, 1e-8);
