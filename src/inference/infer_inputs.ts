@@ -5,6 +5,7 @@
  */
 import { describeValue, MmmlError } from "../errors.ts";
 import type { TensorData } from "./onnx_session.ts";
+import { FLOAT32_MAX } from "./tabular_input.ts";
 import type { NamedTensor, TensorMeta } from "./predictor_types.ts";
 
 const invalid = (msg: string, tensor?: string) =>
@@ -69,6 +70,12 @@ export function parseInferInputs(
       if (typeof v !== "number") {
         throw invalid(
           `input tensor "${t.name}": element ${i} is not a number, received ${JSON.stringify(v) ?? typeof v}`,
+          t.name,
+        );
+      }
+      if (!(Math.abs(v) <= FLOAT32_MAX)) {
+        throw invalid(
+          `input tensor "${t.name}": element ${i} is outside float32 range, received ${v}`,
           t.name,
         );
       }

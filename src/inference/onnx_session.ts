@@ -135,6 +135,7 @@ function open(model: Uint8Array | string, provider: ProviderName, intraOpThreads
     graphOptimizationLevel: "all",
   };
   if (intraOpThreads > 0) options.intraOpNumThreads = intraOpThreads;
+  // Two calls because create's overloads take a path or bytes, not the union.
   return typeof model === "string"
     ? ort.InferenceSession.create(model, options)
     : ort.InferenceSession.create(model, options);

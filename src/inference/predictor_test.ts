@@ -154,6 +154,7 @@ Deno.test("Predictor rejects bad rows with messages naming the row, column and v
     ["null in non-nullable", [{ ...ok, mass: null }], /row 0, column "mass": .*not nullable.*received null/],
     ["unknown category (error)", [{ ...ok, size: "xl" }], /row 0, column "size": .*l, m, s.*received "xl"/],
     ["not an object", [[1, 2]], /row 0: expected an object/],
+    ["beyond float32", [{ ...ok, bill: 1e300 }], /row 0, column "bill": .*float32.*received 1e\+300/],
   ];
   for (const [name, rows, pattern] of cases) {
     await t.step(name, async () => {
@@ -204,6 +205,11 @@ Deno.test("Predictor infer checks tensor names, datatypes and shapes and matches
       /batch size 2 differs/,
     ],
     ["non-number", [{ ...numeric, data: [1, "x", 2] }, categorical], /"numeric": element 1 is not a number/],
+    [
+      "beyond float32",
+      [{ ...numeric, data: [1, 1e39, 2] }, categorical],
+      /element 1 is outside float32 range/,
+    ],
   ];
   for (const [name, inputs, pattern] of cases) {
     await t.step(name, async () => {

@@ -27,6 +27,9 @@ export interface TabularInput {
 
 type Cell = string | number | boolean | null;
 
+/** Largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 const invalid = (row: number, column: string, what: string, value: unknown) =>
   new MmmlError(
     "validation_failed",
@@ -111,6 +114,10 @@ export function createTabularInput(
     }
     const parsed = parseNumberCell(primitive(value, r, col, "expected a number"));
     if (!parsed.ok) throw invalid(r, col.name, `expected a number, not ${parsed.reason}`, value);
+    // Beyond float32's range a value would become Infinity and the probabilities NaN.
+    if (parsed.value !== null && Math.abs(parsed.value) > FLOAT32_MAX) {
+      throw invalid(r, col.name, "expected a number within float32 range (|x| <= 3.4e38)", value);
+    }
     return parsed.value ?? NaN;
   }
 
