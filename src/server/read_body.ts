@@ -44,7 +44,18 @@ export async function readBody(c: Context<ServerEnv>, maxBytes: number): Promise
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        // The client went away or broke the framing mid-body: its fault, not the server's.
+        throw new MmmlError(
+          "invalid_input",
+          `Request body could not be read to the end: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      }
+      const { done, value } = chunk;
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
