@@ -1,0 +1,71 @@
+/**
+ * Stops training when the monitored figure has not improved for `patience` epochs, and (restoreBest)
+ * puts the weights of the best epoch back into the model when training ends, so the model that is saved
+ * and exported is the best one seen, not the last.
+ */
+import type { Logger } from "../../log.ts";
+import { getWeightsSnapshot, setWeightsSnapshot, type WeightsSnapshot } from "../../models/model_io.ts";
+import type { Callback, MonitorMode } from "./callback.ts";
+import { isImprovement, monitoredValue, resolveMode } from "./callback.ts";
+
+export interface EarlyStoppingOptions {
+  monitor?: string;
+  mode?: MonitorMode;
+  /** Epochs without improvement after which training stops (as in Keras, 0 acts as 1). */
+  patience?: number;
+  /** Smallest change that counts as an improvement. */
+  minDelta?: number;
+  restoreBest?: boolean;
+  logger?: Logger;
+}
+
+export interface EarlyStopping extends Callback {
+  /** The best epoch so far (from 1), or 0 before the first. */
+  readonly bestEpoch: number;
+  readonly best: number;
+  /** The epoch after which it asked to stop, or 0. */
+  readonly stoppedEpoch: number;
+}
+
+/** Creates the callback; its state resets at each onTrainBegin, so one instance can serve several fits. */
+export function earlyStopping(
+  { monitor = "val_loss", mode = "auto", patience = 5, minDelta = 0, restoreBest = true, logger }:
+    EarlyStoppingOptions = {},
+): EarlyStopping {
+  const direction = resolveMode(monitor, mode);
+  let best = NaN, bestEpoch = 0, stoppedEpoch = 0, wait = 0;
+  let snapshot: WeightsSnapshot | null = null;
+  return {
+    get bestEpoch() {
+      return bestEpoch;
+    },
+    get best() {
+      return best;
+    },
+    get stoppedEpoch() {
+      return stoppedEpoch;
+    },
+    onTrainBegin() {
+      [best, bestEpoch, stoppedEpoch, wait, snapshot] = [NaN, 0, 0, 0, null];
+    },
+    onEpochEnd(epoch, logs, ctx) {
+      const value = monitoredValue(logs, monitor, "training.early_stopping.monitor");
+      if (bestEpoch === 0 || isImprovement(value, best, direction, minDelta)) {
+        [best, bestEpoch, wait] = [value, epoch, 0];
+        if (restoreBest) snapshot = getWeightsSnapshot(ctx.model);
+        return;
+      }
+      if (++wait >= patience) {
+        stoppedEpoch = epoch;
+        ctx.requestStop(
+          `early stopping: ${monitor} has not improved on ${best} (epoch ${bestEpoch}) for ${wait} epochs`,
+        );
+      }
+    },
+    onTrainEnd(ctx) {
+      if (!snapshot || bestEpoch === ctx.history.length) return;
+      setWeightsSnapshot(ctx.model, snapshot);
+      logger?.info("restored the best weights", { epoch: bestEpoch, [monitor]: best });
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Saves the model during training: DIR/best when the monitored figure improves and DIR/last after every
+ * epoch, each a saveModel folder plus checkpoint.json (epoch and figures). A checkpoint is written to a
+ * temporary folder and renamed into place, so a crash mid-write never leaves a half-written one.
+ */
+import { join } from "node:path";
+import type { Logger } from "../../log.ts";
+import type { MmmlModel } from "../../models/model.ts";
+import { saveModel } from "../../models/model_io.ts";
+import type { Callback, EpochLog, MonitorMode } from "./callback.ts";
+import { isImprovement, monitoredValue, resolveMode } from "./callback.ts";
+
+export interface ModelCheckpointOptions {
+  /** The checkpoints folder (an artifacts folder's `checkpoints/`). */
+  dir: string;
+  monitor?: string;
+  mode?: MonitorMode;
+  saveBest?: boolean;
+  saveLast?: boolean;
+  logger?: Logger;
+}
+
+export interface ModelCheckpoint extends Callback {
+  /** The epoch saved as best (from 1), or 0. */
+  readonly bestEpoch: number;
+}
+
+/** Creates the callback; state resets at each onTrainBegin. */
+export function modelCheckpoint(
+  { dir, monitor = "val_loss", mode = "auto", saveBest = true, saveLast = true, logger }:
+    ModelCheckpointOptions,
+): ModelCheckpoint {
+  const direction = resolveMode(monitor, mode);
+  let best = NaN, bestEpoch = 0;
+  return {
+    get bestEpoch() {
+      return bestEpoch;
+    },
+    onTrainBegin() {
+      [best, bestEpoch] = [NaN, 0];
+    },
+    async onEpochEnd(epoch, logs, ctx) {
+      const value = monitoredValue(logs, monitor, "training.checkpoint.monitor");
+      if (saveBest && (bestEpoch === 0 || isImprovement(value, best, direction))) {
+        [best, bestEpoch] = [value, epoch];
+        await saveCheckpoint(ctx.model, join(dir, "best"), { monitor, logs });
+        logger?.debug("saved the best checkpoint", { epoch, [monitor]: value });
+      }
+      if (saveLast) await saveCheckpoint(ctx.model, join(dir, "last"), { monitor, logs });
+    },
+  };
+}
+
+async function saveCheckpoint(model: MmmlModel, target: string, info: { monitor: string; logs: EpochLog }) {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const staging = `${target}.tmp-${suffix}`;
+  const retired = `${target}.old-${suffix}`;
+  try {
+    await saveModel(model, staging);
+    await Deno.writeTextFile(join(staging, "checkpoint.json"), JSON.stringify(info, null, 1) + "\n");
+    // rename() cannot replace a non-empty folder: move the old one aside first.
+    const hadOld = await Deno.rename(target, retired).then(() => true, (err) => {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    });
+    await Deno.rename(staging, target);
+    if (hadOld) await Deno.remove(retired, { recursive: true });
+  } catch (err) {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
