@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MmmlError } from "../errors.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import type { Converter } from "./onnx_layer_call.ts";
 import { convertLayer } from "./onnx_layers.ts";
 import { attr, type GraphValue, OnnxGraph } from "./onnx_graph.ts";
 
@@ -40,6 +41,8 @@ export interface ExportOptions {
   /** Model name and class names, stored in the file's metadata. */
   name?: string;
   classes?: string[];
+  /** Converters for custom layer classes, by class name (see onnx_layer_call.ts for the helpers). */
+  converters?: Readonly<Record<string, Converter>>;
 }
 
 /** Width of the categorical block of the feature vector (one slot per category for one-hot, one for label). */
@@ -50,7 +53,7 @@ export function categoricalWidth(pre: PreprocessorState): number {
 /** Exports `net` as an ONNX model (bytes of a .onnx file). */
 export function exportOnnx(
   net: tf.LayersModel,
-  { preprocessor, inputShape, opset = 17, name = net.name, classes }: ExportOptions,
+  { preprocessor, inputShape, opset = 17, name = net.name, classes, converters = {} }: ExportOptions,
 ): Uint8Array {
   if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) {
     throw new MmmlError(
@@ -78,7 +81,7 @@ export function exportOnnx(
       layout: inputShape.length === 3 ? "NHWC" : "features",
     }]);
   }
-  const [out] = convertModel(g, net, [input]);
+  const [out] = convertModel(g, net, [input], converters);
   if (out.shape.length !== 2) {
     throw new MmmlError(
       "unsupported",
@@ -164,7 +167,12 @@ function preprocessInGraph(
  * functional graphs (residual adds, squeeze-excitation multiplies) and nested models work as well as
  * Sequential stacks.
  */
-function convertModel(g: OnnxGraph, net: tf.LayersModel, inputs: GraphValue[]): GraphValue[] {
+function convertModel(
+  g: OnnxGraph,
+  net: tf.LayersModel,
+  inputs: GraphValue[],
+  converters: Readonly<Record<string, Converter>>,
+): GraphValue[] {
   const values = new Map<number, GraphValue>();
   net.inputs.forEach((t, i) => values.set(t.id, inputs[i]));
   const valueOf = (t: tf.SymbolicTensor): GraphValue => {
@@ -176,12 +184,10 @@ function convertModel(g: OnnxGraph, net: tf.LayersModel, inputs: GraphValue[]): 
     }
     const node = layer.inboundNodes[t.nodeIndex];
     const ins = node.inputTensors.map(valueOf);
-    const outs = layer instanceof tf.LayersModel ? convertModel(g, layer, ins) : [convertLayer({
-      g,
-      layer,
-      inputs: ins,
-      outputShapes: node.outputTensors.map((o) => o.shape as (number | null)[]),
-    })];
+    const outputShapes = node.outputTensors.map((o) => o.shape as (number | null)[]);
+    const outs = layer instanceof tf.LayersModel
+      ? convertModel(g, layer, ins, converters)
+      : [convertLayer({ g, layer, inputs: ins, outputShapes }, converters)];
     node.outputTensors.forEach((o, i) => values.set(o.id, outs[i]));
     return values.get(t.id)!;
   };

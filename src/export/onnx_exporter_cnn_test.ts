@@ -89,6 +89,35 @@ Deno.test("exportOnnx converts a model nested inside another (backbone + head)",
   net.dispose();
 });
 
+Deno.test("exportOnnx merges (concatenate on channels, average, maximum, rank-broadcast multiply) match tfjs", async () => {
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [7, 7, 3] });
+  const a = apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same" }), input);
+  const b = apply(tf.layers.conv2d({ filters: 4, kernelSize: 1 }), input);
+  const cat = apply(tf.layers.concatenate(), [a, b]);
+  const avg = apply(tf.layers.average(), [a, b]);
+  const max = apply(tf.layers.maximum(), [a, b]);
+  const both = apply(tf.layers.concatenate({ axis: -1 }), [cat, avg, max]);
+  const gate = apply(
+    tf.layers.dense({ units: 16, activation: "sigmoid" }),
+    apply(tf.layers.globalAveragePooling2d({}), both),
+  );
+  const gated = apply(tf.layers.multiply(), [both, gate]);
+  const flat = apply(
+    tf.layers.flatten(),
+    apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: "same" }), gated),
+  );
+  const out = apply(tf.layers.dense({ units: 3, activation: "softmax" }), flat);
+  const net = tf.model({ inputs: input, outputs: out });
+  randomizeWeights(net, 51);
+  const x = randomTensor([2, 7, 7, 3], 52);
+  const r = await onnxParity(net, x);
+  assert.ok(r.maxAbsDiff < TOL, `max abs diff ${r.maxAbsDiff}`);
+  x.dispose();
+  net.dispose();
+});
+
 Deno.test("tfPads puts TF's odd 'same' padding at the bottom/right", () => {
   // in 7, k 3, s 2 -> out 4, total pad 2: [1, 1]; in 8 -> total 1: [0, 1].
   assert.deepEqual(tfPads("same", [7, 8], [3, 3], [2, 2]), [1, 0, 1, 1]);

@@ -8,7 +8,8 @@ import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import { createRng } from "../random.ts";
 import { exportOnnx, ONNX_NAMES } from "./onnx_exporter.ts";
 import { maxAbsDiff, onnxParity } from "./onnx_parity.ts";
-import { buildTestMlp, randomTensor } from "./onnx_test_models.ts";
+import type { LayerCall } from "./onnx_layer_call.ts";
+import { buildTestMlp, randomizeWeights, randomTensor } from "./onnx_test_models.ts";
 
 await useBackend("cpu");
 
@@ -158,6 +159,43 @@ Deno.test("exportOnnx refuses an unknown layer, naming the layer and its class",
       e instanceof MmmlError && e.code === "unsupported" && /"norm_1"/.test(e.message) &&
       /LayerNormalization/.test(e.message),
   );
+  net.dispose();
+});
+
+Deno.test("exportOnnx takes converters for custom layer classes", async () => {
+  // A custom layer: tfjs computes 2x; its converter emits the same.
+  class Double extends tf.layers.Layer {
+    static className = "Double";
+    override call(x: tf.Tensor | tf.Tensor[]) {
+      return tf.tidy(() => tf.mul(Array.isArray(x) ? x[0] : x, 2));
+    }
+  }
+  const net = tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 4, inputShape: [3] }),
+      new Double({ name: "double_1" }),
+      tf.layers.softmax(),
+    ],
+  });
+  randomizeWeights(net, 3);
+  assert.throws(() => exportOnnx(net, { inputShape: [3] }), /"double_1" \(Double\)/);
+  const converters = {
+    Double: ({ g, inputs: [x], layer }: LayerCall) => ({
+      ...x,
+      name: g.node("Mul", [x.name, g.floats(`${layer.name}_two`, [2], [])], layer.name),
+    }),
+  };
+  const { session } = await createOnnxSession(exportOnnx(net, { inputShape: [3], converters }), {
+    providers: ["cpu"],
+  });
+  const x = randomTensor([5, 3], 4);
+  const out = await session.run({
+    input: { type: "float32", data: x.dataSync() as Float32Array, dims: [5, 3] },
+  });
+  await session.close();
+  const expected = tf.tidy(() => (net.predict(x) as tf.Tensor).dataSync());
+  assert.ok(maxAbsDiff(expected, out.probabilities.data as Float32Array) < TOL);
+  x.dispose();
   net.dispose();
 });
 

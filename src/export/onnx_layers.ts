@@ -170,9 +170,14 @@ export const LAYER_CONVERTERS = {
   },
 } as const satisfies Record<string, Converter>;
 
-/** Converts one call of `layer`; an unknown class is an "unsupported" error naming the layer. */
-export function convertLayer(call: LayerCall): GraphValue {
+/**
+ * Converts one call of `layer`. `extra` converters (for an architecture's custom layer classes) are
+ * looked up first; an unknown class is an "unsupported" error naming the layer.
+ */
+export function convertLayer(call: LayerCall, extra: Readonly<Record<string, Converter>> = {}): GraphValue {
   const cls = call.layer.getClassName();
+  const custom = Object.hasOwn(extra, cls) ? extra[cls] : undefined;
+  if (custom) return custom(call);
   if (!Object.hasOwn(LAYER_CONVERTERS, cls)) {
     throw unsupported(call.layer, "this layer class has no ONNX converter");
   }
