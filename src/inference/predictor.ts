@@ -164,7 +164,11 @@ function createPredictor(
       return out;
     },
     predictImages(_images) {
-      live();
+      try {
+        live();
+      } catch (err) {
+        return Promise.reject(err);
+      }
       // TODO(issue 4): decode, resize and normalise images, then run the NHWC `input`.
       return Promise.reject(
         new MmmlError(
