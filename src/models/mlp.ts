@@ -11,15 +11,17 @@ import type { MmmlModel, ModelSpec } from "./model.ts";
 /** The name of the classification head: the one layer that stays trainable when frozen. */
 export const HEAD_LAYER = "head";
 
-// He initialisation keeps the variance of ReLU-like activations; Glorot suits saturating ones.
+// He initialisation keeps the variance of ReLU-like activations, LeCun's is what SELU's self-normalising
+// needs, and Glorot suits the saturating ones.
 const HE_ACTIVATIONS: ReadonlySet<string> = new Set(["relu", "gelu", "elu", "swish"]);
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 type TfActivation = NonNullable<Parameters<typeof tf.layers.dense>[0]["activation"]>;
 
 function kernelInitializer(activation: string, seed: number | undefined): Initializer {
-  return HE_ACTIVATIONS.has(activation)
-    ? tf.initializers.heNormal({ seed })
+  if (HE_ACTIVATIONS.has(activation)) return tf.initializers.heNormal({ seed });
+  return activation === "selu"
+    ? tf.initializers.leCunNormal({ seed })
     : tf.initializers.glorotUniform({ seed });
 }
 

@@ -43,28 +43,28 @@ export function createTfjsEngine(
         target[i * classes + batch.y[i]] = (sampleWeight ? sampleWeight[i] : 1) / total;
       }
       reseedLayers(random, seed);
-      let probs: tf.Tensor | undefined;
-      const loss = tf.tidy(() => {
-        const x = tensorOf(batch.x, n);
-        const t = tf.tensor2d(target, [n, classes]);
-        return opt.minimize(
-          () => {
-            const p = model.net.apply(x, { training: true }) as tf.Tensor;
-            probs = tf.keep(p);
-            return tf.neg(tf.sum(tf.mul(t, tf.log(tf.clipByValue(p, EPSILON, 1 - EPSILON))))) as tf.Scalar;
-          },
-          true,
-          variables,
-        )!;
-      });
+      let probs: tf.Tensor | undefined, loss: tf.Scalar | undefined;
       try {
+        loss = tf.tidy(() => {
+          const x = tensorOf(batch.x, n);
+          const t = tf.tensor2d(target, [n, classes]);
+          return opt.minimize(
+            () => {
+              const p = model.net.apply(x, { training: true }) as tf.Tensor;
+              probs = tf.keep(p);
+              return tf.neg(tf.sum(tf.mul(t, tf.log(tf.clipByValue(p, EPSILON, 1 - EPSILON))))) as tf.Scalar;
+            },
+            true,
+            variables,
+          )!;
+        });
         const [lossValue, probValues] = await Promise.all([loss.data(), probs!.data()]);
         const predicted = predictedClasses(probValues, classes);
         let correct = 0;
         for (let i = 0; i < n; i++) if (predicted[i] === batch.y[i]) correct++;
         return { loss: lossValue[0], correct };
       } finally {
-        tf.dispose([loss, probs!]);
+        tf.dispose([loss, probs]);
       }
     },
     async predict(x, n) {

@@ -79,7 +79,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
     async fit(model, train, val, options) {
       stopReason = null;
       checkInputs(model, train, val, options);
-      const { epochs, batchSize, seed, callbacks = [] } = options;
+      const { epochs, batchSize, callbacks = [] } = options;
       const { engine, reason } = await chooseEngine(model, options);
       logger.debug("training engine", { engine: engine.name, reason });
       const monitor = options.monitor ?? (val ? "val_loss" : "loss");
@@ -99,43 +99,17 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
         for (let epoch = 1; epoch <= epochs && stopReason === null; epoch++) {
           const epochStart = clock();
           for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
-          let lossSum = 0, correct = 0, rows = 0, step = 0;
-          const batches = train.batches({
-            batchSize,
-            shuffle: options.shuffle ?? true,
-            seed: deriveSeed(seed, epoch),
-            augment: options.augment ?? false,
+          const totals = await trainEpoch(engine, train, epoch, options, ctx, {
+            clock,
+            stopped: () => stopReason !== null,
           });
-          for await (const batch of batches) {
-            checkLabels(batch.y, batch.size, model.spec.numClasses, epoch, step);
-            const t0 = clock();
-            const weights = options.classWeights
-              ? sampleWeights(batch.y, batch.size, options.classWeights)
-              : null;
-            const result = await engine.step(batch, weights, deriveSeed(seed, epoch, step));
-            trainMs += clock() - t0;
-            lossSum += result.loss * batch.size;
-            correct += result.correct;
-            rows += batch.size;
-            const logs = {
-              batch: step,
-              size: batch.size,
-              loss: result.loss,
-              accuracy: result.correct / batch.size,
-            };
-            for (const cb of callbacks) await cb.onBatchEnd?.(step, logs, ctx);
-            step++;
-            if (stopReason !== null) break;
-          }
-          const t0 = clock();
-          engine.sync();
-          trainMs += clock() - t0;
-          samples += rows;
+          trainMs += totals.ms;
+          samples += totals.rows;
           const valLogs = val ? await validate(engine, val, batchSize, options.valMetrics) : {};
           const logs: EpochLog = {
             epoch,
-            loss: lossSum / rows,
-            accuracy: correct / rows,
+            loss: totals.lossSum / totals.rows,
+            accuracy: totals.correct / totals.rows,
             ...valLogs,
             seconds: (clock() - epochStart) / 1000,
             lr: options.optimizer.lr,
@@ -169,6 +143,43 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
       };
     },
   };
+}
+
+/** One pass over the training source; `ms` is the time in steps (and the weight sync), not in loading. */
+async function trainEpoch(
+  engine: StepEngine,
+  train: DataSource,
+  epoch: number,
+  options: FitOptions,
+  ctx: TrainContext,
+  { clock, stopped }: { clock: () => number; stopped: () => boolean },
+): Promise<{ lossSum: number; correct: number; rows: number; ms: number }> {
+  const { batchSize, seed, classWeights, callbacks = [] } = options;
+  let lossSum = 0, correct = 0, rows = 0, ms = 0, step = 0;
+  const batches = train.batches({
+    batchSize,
+    shuffle: options.shuffle ?? true,
+    seed: deriveSeed(seed, epoch),
+    augment: options.augment ?? false,
+  });
+  for await (const batch of batches) {
+    checkLabels(batch.y, batch.size, ctx.model.spec.numClasses, epoch, step);
+    const t0 = clock();
+    const weights = classWeights ? sampleWeights(batch.y, batch.size, classWeights) : null;
+    const result = await engine.step(batch, weights, deriveSeed(seed, epoch, step));
+    ms += clock() - t0;
+    lossSum += result.loss * batch.size;
+    correct += result.correct;
+    rows += batch.size;
+    const logs = { batch: step, size: batch.size, loss: result.loss, accuracy: result.correct / batch.size };
+    for (const cb of callbacks) await cb.onBatchEnd?.(step, logs, ctx);
+    step++;
+    if (stopped()) break;
+  }
+  const t0 = clock();
+  engine.sync();
+  ms += clock() - t0;
+  return { lossSum, correct, rows, ms };
 }
 
 async function chooseEngine(
