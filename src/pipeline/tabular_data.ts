@@ -93,7 +93,9 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
     ? { x: transformTable(preprocessor, testTable, { onUnknown }), y: testY, rows: testTable.rowCount }
     : part(split.test);
   for (const [column, count] of unknown) {
-    logger.warn(`${count} value(s) of column "${column}" outside the training categories were encoded as unknown`);
+    logger.warn(
+      `${count} value(s) of column "${column}" outside the training categories were encoded as unknown`,
+    );
   }
   const preprocessSeconds = (performance.now() - t1) / 1000;
   logger.info(

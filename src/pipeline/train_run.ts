@@ -1,0 +1,266 @@
+/**
+ * One training run, end to end: data -> model -> Trainer with callbacks -> metrics -> ONNX export ->
+ * a new registry version. Artifacts are built in a private work folder and only published (atomically,
+ * by the registry) when everything succeeded, so a failed run leaves the registry as it was.
+ */
+import { basename, join } from "node:path";
+import type { MmmlConfig } from "../config/schema.ts";
+import { useBackend } from "../engine/backend.ts";
+import { MmmlError } from "../errors.ts";
+import { exportOnnx } from "../export/onnx_exporter.ts";
+import type { Logger } from "../log.ts";
+import { buildModel } from "../models/architectures.ts";
+import type { MmmlModel } from "../models/model.ts";
+import { saveModel } from "../models/model_io.ts";
+import type { Registry, Task } from "../registry/registry_types.ts";
+import type { Callback } from "../training/callbacks/callback.ts";
+import { earlyStopping } from "../training/callbacks/early_stopping.ts";
+import { metricsLogger } from "../training/callbacks/metrics_logger.ts";
+import { modelCheckpoint } from "../training/callbacks/model_checkpoint.ts";
+import { progressBar } from "../training/callbacks/progress.ts";
+import { classWeights } from "../training/class_weights.ts";
+import { classificationMetrics, type ClassificationReport, flattenMetrics } from "../training/metrics.ts";
+import { createTrainer, type FitResult } from "../training/trainer.ts";
+import { createTabularSource } from "../data/tabular_source.ts";
+import { predictProbs } from "./predict_probs.ts";
+import { prepareTabularData, type TabularData } from "./tabular_data.ts";
+
+/** The `--json` contract of `mmml train`. */
+export interface TrainRunResult {
+  name: string;
+  version: number;
+  task: Task;
+  backend: string;
+  engine: string;
+  metrics: { val: Record<string, number>; test: Record<string, number> };
+  epochs_run: number;
+  best_epoch: number;
+  train_seconds: number;
+  samples_per_second: number;
+  artifact: string;
+}
+
+export interface TrainRunDeps {
+  registry: Registry;
+  logger: Logger;
+  /** Whether stderr is a terminal (progress bar redraws) */
+  isTerminal?: boolean;
+}
+
+/** Detects the task from the data path: a folder is an image data set, anything else a CSV. */
+export async function detectTask(config: MmmlConfig): Promise<Task> {
+  if (config.data.task !== "auto") return config.data.task;
+  if (!config.data.path) throw new MmmlError("usage", "missing --data FILE.csv or --data DIR/");
+  try {
+    return (await Deno.stat(config.data.path)).isDirectory ? "image" : "tabular";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new MmmlError("file_not_found", `--data ${config.data.path}: no such file or folder`);
+    }
+    throw err;
+  }
+}
+
+/** The model name: --name, else the data file's or folder's base name. */
+export function modelName(config: MmmlConfig): string {
+  if (config.registry.name) return config.registry.name;
+  const base = basename((config.data.path ?? "model").replace(/[\\/]+$/, "")).replace(/\.[^.]*$/, "");
+  const cleaned = base.replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^[^A-Za-z0-9]+/, "");
+  return cleaned || "model";
+}
+
+/** Builds the callbacks the config asks for; checkpoints and the metrics log go under `workDir`. */
+function callbacksFor(config: MmmlConfig, workDir: string, deps: TrainRunDeps): Callback[] {
+  const { training } = config;
+  const list: Callback[] = [];
+  if (training.progress) {
+    list.push(progressBar({ logger: deps.logger, isTerminal: deps.isTerminal ?? false }));
+  }
+  list.push(metricsLogger(join(workDir, "history.jsonl")));
+  if (training.checkpoint.enabled) {
+    list.push(modelCheckpoint({
+      dir: join(workDir, "checkpoints"),
+      monitor: training.checkpoint.monitor,
+      mode: training.checkpoint.mode,
+      saveBest: training.checkpoint.save_best,
+      saveLast: training.checkpoint.save_last,
+      logger: deps.logger,
+    }));
+  }
+  if (training.early_stopping.enabled) {
+    list.push(earlyStopping({
+      monitor: training.early_stopping.monitor,
+      mode: training.early_stopping.mode,
+      patience: training.early_stopping.patience,
+      minDelta: training.early_stopping.min_delta,
+      restoreBest: training.early_stopping.restore_best,
+      logger: deps.logger,
+    }));
+  }
+  return list;
+}
+
+const SCALAR_KEYS = ["accuracy", "macro_f1", "weighted_f1", "precision", "recall", "auc", "log_loss"];
+
+function scalars(report: ClassificationReport | null): Record<string, number> {
+  if (!report) return {};
+  const flat = flattenMetrics(report);
+  return Object.fromEntries(SCALAR_KEYS.filter((k) => typeof flat[k] === "number").map((k) => [k, flat[k]]));
+}
+
+/** Trains, evaluates, exports and registers a tabular model. */
+async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
+  const { logger, registry } = deps;
+  const name = modelName(config);
+  const data: TabularData = await prepareTabularData(config, logger);
+  const backend = await useBackend(config.training.backend);
+  logger.info(`backend: ${backend.name} (${backend.reason})`);
+  const k = data.classes.length;
+  const model: MmmlModel = buildModel(config.model, {
+    inputShape: [data.featureCount],
+    numClasses: k,
+    seed: config.training.seed,
+  });
+  const workDir = await Deno.makeTempDir({ prefix: "mmml-train-" });
+  try {
+    const train = createTabularSource(data.train.x, data.train.y, data.featureCount, k);
+    const val = data.val ? createTabularSource(data.val.x, data.val.y, data.featureCount, k) : null;
+    const weights = classWeights(data.train.y, k, config.training.class_weights, data.classes);
+    logger.info(`model: ${config.model.arch}, ${model.paramCount()} parameters`);
+    const fit: FitResult = await createTrainer({ logger }).fit(model, train, val, {
+      epochs: config.training.epochs,
+      batchSize: config.training.batch_size,
+      optimizer: config.training.optimizer,
+      classWeights: weights,
+      seed: config.training.seed,
+      shuffle: config.training.shuffle,
+      callbacks: callbacksFor(config, workDir, deps),
+      backend: backend.name,
+      valMetrics: (probs, y, classes) => {
+        const r = classificationMetrics(probs, y, classes);
+        return { macro_f1: r.macro_f1 };
+      },
+    });
+    logger.info(
+      `trained ${fit.history.length} epoch(s) with the ${fit.engine} engine in ${
+        fit.trainSeconds.toFixed(2)
+      } s ` +
+        `(${Math.round(fit.samplesPerSecond)} samples/s)${fit.stopReason ? `; ${fit.stopReason}` : ""}`,
+    );
+    const report = (part: TabularData["val"]) =>
+      part ? classificationMetrics(predictProbs(model, part.x, part.rows), part.y, k, data.classes) : null;
+    const valReport = report(data.val);
+    const testReport = report(data.test);
+    const metrics = { val: scalars(valReport), test: scalars(testReport) };
+    const onnx = exportOnnx(model.net, {
+      preprocessor: data.preprocessor,
+      inputShape: [data.featureCount],
+      name,
+      classes: data.classes,
+    });
+    const timings = {
+      load_seconds: data.loadSeconds,
+      preprocess_seconds: data.preprocessSeconds,
+      train_seconds: fit.trainSeconds,
+      samples_per_second: fit.samplesPerSecond,
+      epochs_run: fit.history.length,
+      best_epoch: fit.bestEpoch,
+    };
+    const version = await registry.register(
+      name,
+      {
+        task: "tabular",
+        arch: config.model.arch,
+        backend: backend.name,
+        classes: data.classes,
+        metrics: {
+          ...(valReport ? flattenMetrics(valReport, { prefix: "val." }) : {}),
+          ...(testReport ? flattenMetrics(testReport, { prefix: "test." }) : {}),
+        },
+        timings,
+        data_fingerprint: data.fingerprint,
+        input_shape: [data.featureCount],
+      },
+      async (dir) => {
+        await saveModel(model, dir);
+        const json = (file: string, value: unknown) =>
+          Deno.writeTextFile(join(dir, file), JSON.stringify(value, null, 2) + "\n");
+        await json("config.json", config);
+        await json("preprocessor.json", data.preprocessor);
+        await json("schema.json", data.schema);
+        await json("classes.json", data.classes);
+        await json("metrics.json", {
+          val: valReport,
+          test: testReport,
+          test_source: data.testSource,
+          history: fit.history,
+          engine: fit.engine,
+          engine_reason: fit.engineReason,
+          backend,
+        });
+        await Deno.writeFile(join(dir, "model.onnx"), onnx);
+        await copyIfExists(join(workDir, "history.jsonl"), join(dir, "history.jsonl"));
+        await copyTree(join(workDir, "checkpoints"), join(dir, "checkpoints"));
+      },
+    );
+    logger.info(`registered ${name}@${version.meta.version} in ${registry.location}`);
+    return {
+      name,
+      version: version.meta.version,
+      task: "tabular",
+      backend: backend.name,
+      engine: fit.engine,
+      metrics,
+      epochs_run: fit.history.length,
+      best_epoch: fit.bestEpoch,
+      train_seconds: fit.trainSeconds,
+      samples_per_second: fit.samplesPerSecond,
+      artifact: version.dir,
+    };
+  } finally {
+    model.net.dispose();
+    await Deno.remove(workDir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function copyIfExists(from: string, to: string): Promise<void> {
+  try {
+    await Deno.copyFile(from, to);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(from));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  await Deno.mkdir(to, { recursive: true });
+  for (const entry of entries) {
+    const [src, dst] = [join(from, entry.name), join(to, entry.name)];
+    if (entry.isDirectory) await copyTree(src, dst);
+    else if (entry.isFile) await Deno.copyFile(src, dst);
+  }
+}
+
+/** Runs one training from an effective config. */
+export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
+  const task = await detectTask(config);
+  if (task === "tabular") {
+    if (config.model.arch !== "mlp") {
+      throw new MmmlError(
+        "usage",
+        `--model ${config.model.arch} is an image model; a CSV trains --model mlp`,
+      );
+    }
+    return await trainTabular(config, deps);
+  }
+  throw new MmmlError(
+    "unsupported",
+    `image training is not wired up yet (--data ${config.data.path} is a folder)`,
+  );
+}
