@@ -1,0 +1,147 @@
+/**
+ * Calls built-in wasm kernels straight on the backend, the way the backend's own composite kernels do.
+ * Going round the engine means a composed kernel pays no dispatch, tape or scope cost per step, and its
+ * temporaries are freed through the backend's reference counts as soon as the kernel returns.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+type Attrs = tf.NamedAttrMap;
+
+/** Runs a chain of built-in wasm kernels and frees every intermediate result on `dispose()`. */
+export class WasmCalls {
+  readonly backend: BackendWasm;
+  #temps: tf.TensorInfo[] = [];
+
+  constructor(backend: BackendWasm) {
+    this.backend = backend;
+  }
+
+  /** Runs `kernel` (default: the wasm kernel registered under `name`) and tracks its output. */
+  run(
+    name: string,
+    inputs: tf.NamedTensorInfoMap,
+    attrs: Attrs = {},
+    kernel?: tf.KernelConfig,
+  ): tf.TensorInfo {
+    const config = kernel ?? tf.getKernel(name, "wasm");
+    if (config === undefined) throw new Error(`Kernel '${name}' is not registered for backend 'wasm'`);
+    const out = config.kernelFunc({ inputs, attrs, backend: this.backend });
+    if (Array.isArray(out)) throw new Error(`Kernel '${name}' returned ${out.length} outputs, expected one`);
+    this.#temps.push(out);
+    return out;
+  }
+
+  /** Makes a zero-filled float32 tensor on the wasm heap. */
+  zeros(shape: number[]): tf.TensorInfo {
+    const out = this.backend.makeOutput(shape, "float32");
+    this.heap(out).fill(0);
+    this.#temps.push(out);
+    return out;
+  }
+
+  /** A live Float32Array view of a tensor's bytes in wasm memory; take it after the last allocation. */
+  heap(t: tf.TensorInfo): Float32Array {
+    return this.backend.typedArrayFromHeap(t) as Float32Array;
+  }
+
+  /** Stops tracking `t` so it survives `dispose()`: the kernel's result. */
+  keep(t: tf.TensorInfo): tf.TensorInfo {
+    const i = this.#temps.lastIndexOf(t);
+    if (i >= 0) this.#temps.splice(i, 1);
+    return t;
+  }
+
+  /** Releases every tracked intermediate. */
+  dispose(): void {
+    for (const t of this.#temps) this.backend.disposeData(t.dataId);
+    this.#temps = [];
+  }
+
+  transpose(x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+    return this.run(tf.Transpose, { x }, { perm });
+  }
+
+  reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    return this.run(tf.Reshape, { x }, { shape });
+  }
+
+  slice(x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+    return this.run(tf.Slice, { x }, { begin, size });
+  }
+
+  pad(x: tf.TensorInfo, paddings: [number, number][]): tf.TensorInfo {
+    return this.run(tf.PadV2, { x }, { paddings, constantValue: 0 });
+  }
+
+  reverse(x: tf.TensorInfo, dims: number[]): tf.TensorInfo {
+    return this.run(tf.Reverse, { x }, { dims });
+  }
+
+  sum(x: tf.TensorInfo, axis: number[]): tf.TensorInfo {
+    return this.run(tf.Sum, { x }, { axis, keepDims: false });
+  }
+
+  add(a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+    return this.run(tf.Add, { a, b });
+  }
+
+  /** Stride-1 NHWC convolution with explicit non-negative pads [top, bottom, left, right]. */
+  conv2d(
+    x: tf.TensorInfo,
+    filter: tf.TensorInfo,
+    pads: Pads,
+    dilations: [number, number] = [1, 1],
+  ): tf.TensorInfo {
+    return this.run(tf.Conv2D, { x, filter }, {
+      strides: [1, 1],
+      pad: explicitPad(pads),
+      dataFormat: "NHWC",
+      dilations,
+      dimRoundingMode: undefined as unknown as string,
+    });
+  }
+
+  /** Stride-1 depthwise convolution with explicit non-negative pads [top, bottom, left, right]. */
+  depthwise(
+    x: tf.TensorInfo,
+    filter: tf.TensorInfo,
+    pads: Pads,
+    dilations: [number, number] = [1, 1],
+  ): tf.TensorInfo {
+    return this.run(tf.DepthwiseConv2dNative, { x, filter }, {
+      strides: [1, 1],
+      pad: explicitPad(pads),
+      dilations,
+      dimRoundingMode: undefined as unknown as string,
+    });
+  }
+}
+
+/** Pads around the two spatial axes: [top, bottom, left, right]. */
+export type Pads = [number, number, number, number];
+
+function explicitPad([t, b, l, r]: Pads): tf.NamedAttrMap[string] {
+  return [[0, 0], [t, b], [l, r], [0, 0]] as unknown as tf.NamedAttrMap[string];
+}
+
+/** A kernel call's arguments with attributes always present (tfjs passes `{}` when there are none). */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  attrs: tf.NamedAttrMap;
+  backend: unknown;
+}
+
+/** Adapts a kernel written against KernelArgs to tfjs's KernelFunc. */
+export function kernelFunc(fn: (args: KernelArgs) => tf.TensorInfo): tf.KernelFunc {
+  return ({ inputs, attrs, backend }) => fn({ inputs, attrs: attrs ?? {}, backend });
+}
+
+/** The wasm backend behind a kernel call, checked so a kernel registered elsewhere fails loudly. */
+export function wasmBackend(backend: unknown): BackendWasm {
+  const b = backend as Partial<BackendWasm>;
+  if (b.wasm === undefined || b.dataIdMap === undefined) {
+    throw new Error("mmml wasm kernels ran on a backend that is not tfjs-backend-wasm");
+  }
+  return backend as BackendWasm;
+}

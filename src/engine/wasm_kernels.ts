@@ -1,0 +1,53 @@
+/**
+ * Gradient kernels that make CNN training work, and fast, on the tfjs wasm backend (see
+ * shared/notes/engines.md): the missing Conv2DBackpropFilter, depthwise-convolution gradients and
+ * UnsortedSegmentSum, and faster Conv2DBackpropInput, BatchMatMul and _FusedMatMul. Each is composed
+ * from the backend's own XNNPACK kernels or runs straight on its heap; src/engine/backend.ts calls
+ * registerWasmKernels() once the wasm backend is up.
+ */
+import * as tf from "@tensorflow/tfjs";
+// Imported for its side effect: the built-in wasm kernels must be registered before they are wrapped.
+import "@tensorflow/tfjs-backend-wasm";
+import { transposingMatMulKernel } from "./kernels/batch_mat_mul.ts";
+import { CONV2D_BACKPROP_FILTER } from "./kernels/conv2d_backprop_filter.ts";
+import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
+import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
+import { UNSORTED_SEGMENT_SUM } from "./kernels/unsorted_segment_sum.ts";
+
+/** Marks configs registered here, so a second call (or a second copy of this module) wraps nothing twice. */
+const MMML_KERNEL = Symbol.for("mmml.wasmKernel");
+
+type MarkedConfig = tf.KernelConfig & { [MMML_KERNEL]?: true };
+
+function builtIn(name: string): tf.KernelConfig {
+  const config = tf.getKernel(name, "wasm");
+  if (config === undefined) throw new Error(`The wasm backend has no built-in '${name}' kernel to wrap`);
+  return config;
+}
+
+function mmmlKernels(): tf.KernelConfig[] {
+  return [
+    CONV2D_BACKPROP_FILTER,
+    conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput)),
+    DEPTHWISE_BACKPROP_INPUT,
+    DEPTHWISE_BACKPROP_FILTER,
+    transposingMatMulKernel(builtIn(tf.BatchMatMul)),
+    transposingMatMulKernel(builtIn(tf._FusedMatMul)),
+    UNSORTED_SEGMENT_SUM,
+  ];
+}
+
+/**
+ * Registers mmml's kernels on the "wasm" backend, replacing built-in ones where they are slow.
+ * Idempotent: later calls register nothing and report the same names.
+ */
+export function registerWasmKernels(): { registered: string[] } {
+  const present = tf.getKernelsForBackend("wasm").filter((k) => (k as MarkedConfig)[MMML_KERNEL]);
+  if (present.length > 0) return { registered: present.map((k) => k.kernelName).sort() };
+  const kernels = mmmlKernels();
+  for (const config of kernels) {
+    if (tf.getKernel(config.kernelName, "wasm") !== undefined) tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel({ ...config, [MMML_KERNEL]: true } as MarkedConfig);
+  }
+  return { registered: kernels.map((k) => k.kernelName).sort() };
+}
