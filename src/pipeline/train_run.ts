@@ -136,6 +136,8 @@ async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<Tra
       shuffle: config.training.shuffle,
       callbacks: callbacksFor(config, workDir, deps),
       backend: backend.name,
+      monitor: val ? config.training.early_stopping.monitor : "loss",
+      mode: config.training.early_stopping.mode,
       valMetrics: (probs, y, classes) => {
         const r = classificationMetrics(probs, y, classes);
         return { macro_f1: r.macro_f1 };

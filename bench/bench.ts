@@ -1,0 +1,45 @@
+/**
+ * `deno task bench [tabular|serve|vision]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
+ * on this machine, in one go, and prints one JSON object with both figures and their ratios. The machine
+ * is shared and noisy, so each side runs `--repeat` times and the best run counts.
+ */
+import { parseArgs } from "node:util";
+import { runTabularBench } from "./tabular_bench.ts";
+
+const { positionals, values } = parseArgs({
+  args: Deno.args,
+  allowPositionals: true,
+  options: {
+    rows: { type: "string", default: "160000" },
+    epochs: { type: "string", default: "3" },
+    repeat: { type: "string", default: "2" },
+    reference: { type: "string", default: "../shared/reference" },
+    python: { type: "string", default: "/usr/bin/python3" },
+    "no-reference": { type: "boolean", default: false },
+  },
+});
+const which = positionals[0] ?? "tabular";
+const common = {
+  referenceDir: values.reference,
+  python: values.python,
+  withReference: !values["no-reference"],
+  repeat: Number(values.repeat),
+  log: (msg: string) => console.error(msg),
+};
+switch (which) {
+  case "tabular":
+    console.log(JSON.stringify(
+      await runTabularBench({ ...common, rows: Number(values.rows), epochs: Number(values.epochs) }),
+      null,
+      2,
+    ));
+    break;
+  case "serve": {
+    const { runServeBench } = await import("./serve_bench.ts");
+    console.log(JSON.stringify(await runServeBench(common), null, 2));
+    break;
+  }
+  default:
+    console.error(`unknown benchmark "${which}"; expected tabular or serve`);
+    Deno.exit(2);
+}
