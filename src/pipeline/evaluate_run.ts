@@ -1,0 +1,33 @@
+/**
+ * Scores a loaded model on a labelled CSV file: the file is validated against the saved schema with the
+ * label required, labels are encoded with the model's own classes (a label it never saw is an error
+ * naming the line and value), and the metrics are those training reports for its test split.
+ */
+import { readCsv } from "../data/csv_adapter.ts";
+import { encodeLabels } from "../data/label_encoding.ts";
+import { validateTable } from "../data/schema_validator.ts";
+import type { Logger } from "../log.ts";
+import { classificationMetrics, type ClassificationReport } from "../training/metrics.ts";
+import type { TrainedModel } from "./load_trained.ts";
+import { scoreTable, type UnknownCategories } from "./predict_run.ts";
+
+/** The `--json` body of `mmml evaluate`, plus the unseen categories met on the way. */
+export interface EvaluationResult {
+  rows: number;
+  metrics: ClassificationReport;
+  unknown: Record<string, UnknownCategories>;
+}
+
+/** Reads `path`, predicts every row and compares with its labels. */
+export async function runEvaluation(
+  trained: TrainedModel,
+  path: string,
+  { logger }: { logger?: Logger } = {},
+): Promise<EvaluationResult> {
+  const table = await readCsv(path, { delimiter: trained.delimiter });
+  validateTable(table, trained.schema, { requireLabel: true });
+  const { y } = encodeLabels(table, trained.schema.label, trained.classes);
+  const scored = scoreTable(trained, table, logger);
+  const metrics = classificationMetrics(scored.probs, y, trained.classes.length, trained.classes);
+  return { rows: scored.rows, metrics, unknown: scored.unknown };
+}
