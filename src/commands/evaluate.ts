@@ -1,0 +1,105 @@
+/**
+ * `mmml evaluate --model NAME[@VERSION] --data FILE`: scores a registered tabular model on labelled
+ * data with the version's own schema, classes and preprocessing. --model here names a registered model,
+ * not an architecture, so this command keeps its own flags rather than the config-setting ones.
+ */
+import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
+import type { CliContext } from "../cli/context.ts";
+import { MmmlError } from "../errors.ts";
+import { runEvaluation } from "../pipeline/evaluate_run.ts";
+import { loadTrained } from "../pipeline/load_trained.ts";
+import type { ClassificationReport } from "../training/metrics.ts";
+import { cwdPath, openRegistry, REGISTRY_FLAG } from "./registry.ts";
+
+export const EVALUATE_SPEC = {
+  name: "evaluate",
+  summary: "Score a registered model on a labelled CSV file (accuracy, F1, AUC, log loss, confusion matrix).",
+  flags: {
+    model: {
+      type: "string",
+      valueName: "NAME[@VERSION]",
+      description: "registered model: NAME, NAME@3, NAME@best, NAME@production (required)",
+    },
+    data: { type: "string", valueName: "FILE", description: "labelled CSV file (required)" },
+    registry: REGISTRY_FLAG,
+    backend: { type: "string", valueName: "NAME", description: "tfjs backend (default: the one trained on)" },
+    json: JSON_FLAG,
+  },
+} as const satisfies CommandSpec;
+
+/** Names the first required flag that is absent, as a usage error. */
+export function requireFlags(values: Record<string, unknown>, command: string, names: string[]): void {
+  const absent = names.filter((n) => values[n] === undefined);
+  if (absent.length > 0) {
+    throw new MmmlError(
+      "usage",
+      `mmml ${command} needs ${absent.map((n) => `--${n}`).join(" and ")}; run "mmml ${command} --help"`,
+    );
+  }
+}
+
+/** Parses a --backend value; only the names useBackend knows. */
+export function backendFlag(value: string | undefined): "wasm" | "cpu" | undefined {
+  if (value === undefined || value === "wasm" || value === "cpu") return value;
+  throw new MmmlError("usage", `--backend expects wasm or cpu, received "${value}"`);
+}
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, help } = parseCommandArgs(args, EVALUATE_SPEC);
+  if (help) {
+    ctx.stdout(formatHelp(EVALUATE_SPEC));
+    return 0;
+  }
+  requireFlags(values, "evaluate", ["model", "data"]);
+  const registry = openRegistry(values.registry, ctx);
+  const trained = await loadTrained(registry, values.model!, {
+    logger: ctx.logger,
+    backend: backendFlag(values.backend),
+  });
+  try {
+    const result = await runEvaluation(trained, cwdPath(values.data!, ctx), { logger: ctx.logger });
+    const { name, version } = trained.version.meta;
+    if (values.json) {
+      ctx.stdout(JSON.stringify({ model: name, version, rows: result.rows, metrics: result.metrics }) + "\n");
+    } else {
+      ctx.stdout(
+        `${name}@${version} on ${values.data}: ${result.rows} rows\n${formatReport(result.metrics)}`,
+      );
+    }
+    return 0;
+  } finally {
+    trained.dispose();
+  }
+}
+
+/** The report as text: the scalars, per-class figures and the confusion matrix. */
+export function formatReport(m: ClassificationReport): string {
+  const num = (x: number | null) => (x === null ? "-" : x.toFixed(4));
+  const lines = [
+    `  accuracy ${num(m.accuracy)}  macro_f1 ${num(m.macro_f1)}  weighted_f1 ${num(m.weighted_f1)}`,
+    `  precision ${num(m.precision)}  recall ${num(m.recall)}  auc ${num(m.auc)}  log_loss ${
+      num(m.log_loss)
+    }`,
+    "",
+  ];
+  const names = Object.keys(m.per_class);
+  const w = Math.max(5, ...names.map((n) => n.length));
+  lines.push(`  ${"class".padEnd(w)}  precision  recall      f1  support`);
+  for (const [name, c] of Object.entries(m.per_class)) {
+    lines.push(
+      `  ${name.padEnd(w)}  ${num(c.precision).padStart(9)}  ${num(c.recall).padStart(6)}  ` +
+        `${num(c.f1).padStart(6)}  ${String(c.support).padStart(7)}`,
+    );
+  }
+  const cw = Math.max(
+    ...names.map((n) => n.length),
+    ...m.confusion_matrix.flat().map((v) => String(v).length),
+  );
+  lines.push("", `  confusion matrix (rows: true, columns: predicted)`);
+  lines.push(`  ${"".padEnd(w)}  ${names.map((n) => n.padStart(cw)).join(" ")}`);
+  m.confusion_matrix.forEach((row, i) => {
+    lines.push(`  ${names[i].padEnd(w)}  ${row.map((v) => String(v).padStart(cw)).join(" ")}`);
+  });
+  for (const note of m.notes) lines.push(`  note: ${note}`);
+  return lines.join("\n") + "\n";
+}
