@@ -23,6 +23,8 @@ export interface RowPrediction {
 export interface UnknownCategories {
   count: number;
   examples: string[];
+  /** More distinct values were seen than `examples` lists. */
+  more: boolean;
 }
 
 /** Class probabilities of every row of a table, row-major [rows, classes]. */
@@ -48,15 +50,17 @@ export function scoreTable(trained: TrainedModel, table: RawTable, logger?: Logg
   const unknown: Record<string, UnknownCategories> = {};
   const x = transformTable(trained.preprocessor, table, {
     onUnknown: (column, value) => {
-      const seen = (unknown[column] ??= { count: 0, examples: [] });
+      const seen = (unknown[column] ??= { count: 0, examples: [], more: false });
       seen.count++;
-      if (seen.examples.length < MAX_EXAMPLES && !seen.examples.includes(value)) seen.examples.push(value);
+      if (seen.examples.includes(value)) return;
+      if (seen.examples.length < MAX_EXAMPLES) seen.examples.push(value);
+      else seen.more = true;
     },
   });
-  for (const [column, { count, examples }] of Object.entries(unknown)) {
+  for (const [column, { count, examples, more }] of Object.entries(unknown)) {
     logger?.warn(
       `${table.file}: ${count} cell(s) of column "${column}" hold categories unseen in training ` +
-        `(${examples.map((e) => JSON.stringify(e)).join(", ")}${count > examples.length ? ", ..." : ""}); ` +
+        `(${examples.map((e) => JSON.stringify(e)).join(", ")}${more ? ", ..." : ""}); ` +
         `they were encoded as unknown`,
       { column, count },
     );
