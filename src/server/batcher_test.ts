@@ -33,7 +33,8 @@ Deno.test("Batcher never puts more than maxBatchSize rows in a merged call", asy
   assert.deepEqual(out.map((o) => o.results[0]), inputs.map(([x]) => x * 2));
   assert.ok(calls.every((c) => c.length <= 4), `calls: ${JSON.stringify(calls)}`);
   assert.deepEqual(calls.flat(), inputs.flat());
-  assert.equal(calls.length, 3);
+  // Three calls here; four when a microtask checkpoint splits the loop (Deno's first setTimeout does).
+  assert.ok(calls.length >= 3 && calls.length <= 4, JSON.stringify(calls));
 });
 
 Deno.test("Batcher runs a request larger than maxBatchSize alone and at once", async () => {
@@ -58,18 +59,64 @@ Deno.test("Batcher: a failing request does not fail the requests merged with it"
   assert.deepEqual(calls, [[1, -7, 2, 3], [1], [-7, 2], [3]]);
 });
 
-Deno.test("Batcher waits at most maxWaitMs for company", async () => {
+/** A run that waits for `release()` before doubling, to hold a call in flight. */
+function gated() {
+  const calls: number[][] = [];
+  const gates: (() => void)[] = [];
+  const run = async (items: number[]) => {
+    calls.push([...items]);
+    await new Promise<void>((r) => gates.push(r));
+    return items.map((x) => x * 2);
+  };
+  return { calls, run, release: () => gates.shift()!() };
+}
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("Batcher starts a lone request at once when nothing is running", async () => {
   const { calls, run } = doubling();
-  const b = createBatcher({ maxBatchSize: 64, maxWaitMs: 20, run });
+  const b = createBatcher({ maxBatchSize: 64, maxWaitMs: 5000, run });
+  const started = performance.now();
+  assert.deepEqual(await b.submit([1]), { results: [2], batchSize: 1 });
+  assert.ok(performance.now() - started < 1000, "an idle batcher does not wait maxWaitMs");
+  assert.deepEqual(calls, [[1]]);
+});
+
+Deno.test("Batcher queues requests behind a running call and starts them together when it ends", async () => {
+  const { calls, run, release } = gated();
+  const b = createBatcher({ maxBatchSize: 64, maxWaitMs: 5000, run });
   const first = b.submit([1]);
-  await new Promise((r) => setTimeout(r, 5));
+  await tick();
+  assert.deepEqual(calls, [[1]]);
+  assert.equal(b.inFlight, 1);
+  const later = [b.submit([2]), b.submit([3, 4])];
+  await tick(20);
+  assert.equal(b.queuedRows, 3, "they wait while the first call runs");
+  assert.equal(calls.length, 1);
+  release();
+  assert.deepEqual((await first).results, [2]);
+  await tick();
+  assert.deepEqual(calls, [[1], [2, 3, 4]]);
+  release();
+  const [second, third] = await Promise.all(later);
+  assert.deepEqual(second, { results: [4], batchSize: 3 });
+  assert.deepEqual(third, { results: [6, 8], batchSize: 3 });
+  assert.equal(b.inFlight, 0);
+});
+
+Deno.test("Batcher: maxWaitMs bounds the wait behind a call that runs long", async () => {
+  const { calls, run, release } = gated();
+  const b = createBatcher({ maxBatchSize: 64, maxWaitMs: 15, run });
+  const first = b.submit([1]);
+  await tick();
   const second = b.submit([2]);
-  assert.equal(b.queuedRows, 2);
-  await Promise.all([first, second]);
-  assert.deepEqual(calls, [[1, 2]]);
-  const late = await b.submit([3]);
-  assert.deepEqual(late.results, [6]);
-  assert.deepEqual(calls, [[1, 2], [3]]);
+  await tick(60);
+  assert.deepEqual(calls, [[1], [2]], "the second call started while the first still ran");
+  assert.equal(b.inFlight, 2);
+  release();
+  release();
+  assert.deepEqual((await first).results, [2]);
+  assert.deepEqual((await second).results, [4]);
 });
 
 Deno.test("Batcher with batching disabled runs every request on its own", async () => {

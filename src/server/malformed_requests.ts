@@ -123,7 +123,7 @@ const JSON_TARGETS = [
   { path: "/predict/image", valid: () => ({ model: "pets", images: [btoa("\x89PNG\r\n\x1a\n....")] }) },
 ] as const;
 
-function jsonCase(rng: Rng, kind: FuzzKind, path: string, tree: unknown): FuzzRequest {
+function jsonCase(kind: FuzzKind, path: string, tree: unknown): FuzzRequest {
   return {
     kind,
     method: "POST",
@@ -185,12 +185,11 @@ export function malformedRequest(rng: Rng, { maxBodyBytes }: { maxBodyBytes: num
   switch (kind) {
     case "valid":
       return target.path === "/predict/image"
-        ? jsonCase(rng, "valid", "/predict/tabular", validTabular(rng))
-        : jsonCase(rng, kind, target.path, valid);
+        ? jsonCase("valid", "/predict/tabular", validTabular(rng))
+        : jsonCase(kind, target.path, valid);
     case "bad_json": {
       const text = JSON.stringify(valid);
       return jsonCase(
-        rng,
         kind,
         target.path,
         pick(rng, [
@@ -207,11 +206,11 @@ export function malformedRequest(rng: Rng, { maxBodyBytes }: { maxBodyBytes: num
       );
     }
     case "wrong_type":
-      return jsonCase(rng, kind, target.path, mutate(rng, valid, () => randomValue(rng)));
+      return jsonCase(kind, target.path, mutate(rng, valid, () => randomValue(rng)));
     case "huge_number": {
       const marker = "__HUGE__";
       const text = JSON.stringify(mutate(rng, valid, marker)).replace(`"${marker}"`, pick(rng, hugeNumbers));
-      return jsonCase(rng, kind, target.path, text);
+      return jsonCase(kind, target.path, text);
     }
     case "deep_nesting": {
       const marker = "__DEEP__";
@@ -219,12 +218,12 @@ export function malformedRequest(rng: Rng, { maxBodyBytes }: { maxBodyBytes: num
         `"${marker}"`,
         nested(pick(rng, [50, 1000, 20_000])),
       );
-      return jsonCase(rng, kind, target.path, text);
+      return jsonCase(kind, target.path, text);
     }
     case "missing_field":
-      return jsonCase(rng, kind, target.path, mutate(rng, valid, undefined));
+      return jsonCase(kind, target.path, mutate(rng, valid, undefined));
     case "unknown_field":
-      return jsonCase(rng, kind, target.path, {
+      return jsonCase(kind, target.path, {
         ...(valid as object),
         [pick(rng, ["extra", "Model", "input", "__proto__"])]: randomValue(rng),
       });
@@ -250,12 +249,12 @@ export function malformedRequest(rng: Rng, { maxBodyBytes }: { maxBodyBytes: num
       const datatype = pick(rng, ["FP32", "FP32", "INT64", "BOOL", "BYTES", "FP16"]);
       const name = pick(rng, ["features", "features", "x", ""]);
       const path = pick(rng, ["/v2/models/iris/infer", "/v2/models/iris/versions/1/infer"]);
-      return jsonCase(rng, kind, path, { inputs: [{ name, shape, datatype, data }] });
+      return jsonCase(kind, path, { inputs: [{ name, shape, datatype, data }] });
     }
     case "oversize": {
       const size = maxBodyBytes + 1 + rng.int(maxBodyBytes * 4);
       const filler = `{"model": "iris", "instances": [${"{},".repeat(Math.ceil(size / 3))}{}]}`;
-      if (rng.next() < 0.5) return jsonCase(rng, kind, target.path, filler);
+      if (rng.next() < 0.5) return jsonCase(kind, target.path, filler);
       const bytes = new TextEncoder().encode(filler);
       const stream = () =>
         new ReadableStream<Uint8Array>({
