@@ -47,26 +47,42 @@ export type ShutdownSignal = "SIGINT" | "SIGTERM";
 /**
  * Waits for the first of `signals`, then shuts `server` down gracefully and resolves with the signal's
  * name once every request in flight has been answered. A second signal while draining is ignored:
- * the drain is bounded by the request timeout.
+ * the drain is bounded by the request timeout. Aborting `cancel` removes the listeners and resolves
+ * with null (for a caller that stops the server itself).
  */
 export function stopOnSignals(
   server: Pick<RunningServer, "shutdown">,
-  { signals = ["SIGINT", "SIGTERM"], logger }: { signals?: ShutdownSignal[]; logger?: Logger } = {},
-): Promise<ShutdownSignal> {
+  { signals = ["SIGINT", "SIGTERM"], logger, cancel }: {
+    signals?: ShutdownSignal[];
+    logger?: Logger;
+    cancel?: AbortSignal;
+  } = {},
+): Promise<ShutdownSignal | null> {
   return new Promise((resolve, reject) => {
     let stopping = false;
+    const removeAll = () => {
+      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    };
     const handlers = signals.map((sig) => {
       const handler = () => {
         if (stopping) return;
         stopping = true;
         logger?.info("shutting down: finishing requests in flight", { signal: sig });
         server.shutdown().then(() => {
-          for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+          removeAll();
           resolve(sig);
         }, reject);
       };
       Deno.addSignalListener(sig, handler);
       return [sig, handler] as const;
     });
+    const onCancel = () => {
+      if (stopping) return;
+      stopping = true;
+      removeAll();
+      resolve(null);
+    };
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener("abort", onCancel, { once: true });
   });
 }

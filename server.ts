@@ -1,0 +1,115 @@
+/**
+ * The prediction server as a program: flags and environment -> config -> registry and ONNX Runtime
+ * predictors -> the Hono app on a port, until SIGINT/SIGTERM drains it.
+ *
+ *   deno run -A server.ts [--port 8080] [--host 127.0.0.1] [--model NAME[@VER]]... [--registry DIR]
+ *                         [--config FILE]... [--set KEY=VALUE]...
+ *
+ * MMML_API_KEYS (comma-separated) turns API-key auth on for the predict and infer routes and adds its
+ * keys to serving.auth.keys. MMML_LOG_LEVEL sets the log level (debug, info, warn, error).
+ * Like cli.ts, this file alone reads Deno.args and Deno.env; it sets Deno.exitCode instead of exiting,
+ * so the process ends on its own once the server has drained.
+ */
+import denoJson from "./deno.json" with { type: "json" };
+import { CONFIG_FILE_FLAGS, formatHelp, parseCommandArgs } from "./src/cli/args.ts";
+import { loadConfig } from "./src/config/load_config.ts";
+import { flagsToConfig } from "./src/config/overrides.ts";
+import { exitCodeFor } from "./src/errors.ts";
+import { loadPredictor } from "./src/inference/predictor.ts";
+import { createLogger, type LogLevel } from "./src/log.ts";
+import { createFileRegistry } from "./src/registry/file_registry.ts";
+import { stopOnSignals } from "./src/server/serve_app.ts";
+import { startServer } from "./src/server/start_server.ts";
+
+/** Flags of server.ts (and their config paths, for those that set config). */
+export const SERVER_SPEC = {
+  name: "serve",
+  summary: "serve registered models over HTTP (simple JSON API and Open Inference Protocol v2)",
+  flags: {
+    port: { type: "string", valueName: "N", description: "sets serving.port (0: any free port)" },
+    host: { type: "string", valueName: "HOST", description: "sets serving.host" },
+    model: {
+      type: "string",
+      multiple: true,
+      valueName: "NAME[@VER]",
+      description: "a model to serve; repeat for several (default: the latest of every model)",
+    },
+    registry: { type: "string", valueName: "DIR", description: "sets registry.path" },
+    ...CONFIG_FILE_FLAGS,
+  },
+} as const;
+
+const SERVER_CONFIG_FLAGS = {
+  port: "serving.port",
+  host: "serving.host",
+  registry: "registry.path",
+} as const;
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+/** Runs the server until a signal drains it; resolves with the process exit status. */
+export async function main(args: readonly string[], env: Record<string, string>): Promise<number> {
+  const level = LOG_LEVELS.find((l) => l === env.MMML_LOG_LEVEL) ?? "info";
+  const logger = createLogger({ level });
+  try {
+    const parsed = parseCommandArgs(args, SERVER_SPEC);
+    if (parsed.help) {
+      console.log(formatHelp(SERVER_SPEC));
+      return 0;
+    }
+    const { config } = await loadConfig({
+      files: parsed.values.config,
+      flags: flagsToConfig(parsed.values, SERVER_CONFIG_FLAGS),
+      sets: parsed.values.set,
+      logger,
+    });
+    const serving = structuredClone(config.serving);
+    const envKeys = (env.MMML_API_KEYS ?? "").split(",").map((k) => k.trim()).filter(Boolean);
+    if (envKeys.length) {
+      serving.auth = { ...serving.auth, enabled: true, keys: [...serving.auth.keys, ...envKeys] };
+    }
+
+    const registry = createFileRegistry(config.registry.path);
+    const load = (version: Parameters<typeof loadPredictor>[0]) =>
+      loadPredictor(version, {
+        providers: serving.providers,
+        intraOpThreads: serving.intra_op_threads,
+        requireProviders: serving.require_providers,
+        logger,
+      });
+    const { server, pool, loaded } = await startServer({
+      config: serving,
+      registry,
+      load,
+      logger,
+      refs: parsed.values.model,
+      info: { name: "mmml", version: denoJson.version },
+      onListen: (addr) =>
+        logger.info(`listening on http://${addr.hostname}:${addr.port}`, { auth: serving.auth.enabled }),
+    });
+    const cancel = new AbortController();
+    const stopped = stopOnSignals(server, { logger, cancel: cancel.signal });
+    const failures = await loaded;
+    if (failures.length) {
+      // A server that can never become ready is better stopped, loudly, than left answering 503.
+      logger.error(`stopping: ${failures.length} model(s) failed to load`, {
+        failed: failures.map((f) => f.ref),
+      });
+      cancel.abort();
+      await server.shutdown();
+      await pool.close();
+      return 1;
+    }
+    logger.info("ready", { models: pool.list().map((p) => `${p.name}@${p.version} (${p.provider})`) });
+    const signal = await stopped;
+    await pool.close();
+    logger.info("stopped", { signal });
+    return 0;
+  } catch (err) {
+    logger.error(err instanceof Error ? err.message : String(err));
+    return exitCodeFor(err);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args, Deno.env.toObject());
+}
