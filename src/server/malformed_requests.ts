@@ -5,6 +5,7 @@
  * that the server keeps answering correctly while being abused.
  */
 import type { Rng } from "../random.ts";
+import { mutate, pick, randomBytes, randomValue } from "./fuzz_values.ts";
 
 export type FuzzKind =
   | "valid"
@@ -36,37 +37,6 @@ export interface FuzzRequest {
 const JSON_TYPE = { "content-type": "application/json" };
 const COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
 
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length)];
-
-function randomBytes(rng: Rng, n: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.int(256);
-  return out;
-}
-
-function randomValue(rng: Rng, depth = 0): unknown {
-  switch (rng.int(depth > 2 ? 6 : 8)) {
-    case 0:
-      return null;
-    case 1:
-      return rng.next() < 0.5;
-    case 2:
-      return (rng.next() - 0.5) * 10 ** rng.int(12);
-    case 3:
-      return pick(rng, ["", "x", "ten", "1e3", "NaN", "\u0000", "☃", "<script>", "a".repeat(rng.int(300))]);
-    case 4:
-      return rng.int(5);
-    case 5:
-      return -rng.int(1000);
-    case 6:
-      return Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1));
-    default:
-      return Object.fromEntries(
-        Array.from({ length: rng.int(4) }, (_, i) => [`k${i}`, randomValue(rng, depth + 1)]),
-      );
-  }
-}
-
 const validRow = (rng: Rng) => Object.fromEntries(COLUMNS.map((c) => [c, Math.round(rng.next() * 80) / 10]));
 const validTabular = (rng: Rng) => ({
   model: "iris",
@@ -83,27 +53,6 @@ const validInfer = (rng: Rng) => {
     }],
   };
 };
-
-/** Sets `value` at a random place of a JSON tree (or drops the key when `value` is undefined). */
-function mutate(rng: Rng, tree: unknown, value: unknown | (() => unknown)): unknown {
-  const copy = structuredClone(tree);
-  const make = () => typeof value === "function" ? (value as () => unknown)() : value;
-  let node = copy as Record<string, unknown> | unknown[];
-  for (let depth = 0; depth < 6; depth++) {
-    const keys: (string | number)[] = Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node);
-    if (keys.length === 0) break;
-    const key = pick(rng, keys) as never;
-    const child = (node as Record<string, unknown>)[key];
-    if (child !== null && typeof child === "object" && rng.next() < 0.6) {
-      node = child as Record<string, unknown>;
-      continue;
-    }
-    if (value === undefined && !Array.isArray(node)) delete (node as Record<string, unknown>)[key];
-    else (node as Record<string, unknown>)[key] = make();
-    break;
-  }
-  return copy;
-}
 
 const nested = (depth: number) => "[".repeat(depth) + "1" + "]".repeat(depth);
 const hugeNumbers = [
