@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { ModelConfig } from "../config/schema.ts";
+import { useBackend } from "../engine/backend.ts";
+import {
+  activation,
+  batchNorm,
+  classifierHead,
+  conv2d,
+  seedSource,
+  wrapVisionModel,
+} from "./vision_layers.ts";
+
+await useBackend("wasm");
+
+function oneLayer(shape: number[], build: (x: tf.SymbolicTensor) => tf.SymbolicTensor): tf.LayersModel {
+  const input = tf.input({ shape });
+  return tf.model({ inputs: input, outputs: build(input) });
+}
+
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
+
+Deno.test("conv2d with stride 2 pads like torch (k-1)/2 on every side, even on even-sized inputs", () => {
+  const x = tf.randomNormal([2, 6, 6, 4], 0, 1, "float32", 1);
+  const dense = oneLayer(
+    [6, 6, 4],
+    (i) => conv2d(i, { name: "c", filters: 3, kernel: 3, stride: 2 }, seedSource(1)),
+  );
+  const depthwise = oneLayer(
+    [6, 6, 4],
+    (i) => conv2d(i, { name: "d", filters: 4, kernel: 5, stride: 2, depthwise: true }, seedSource(2)),
+  );
+  try {
+    tf.tidy(() => {
+      const got = dense.predict(x) as tf.Tensor;
+      const kernel = dense.getLayer("c").getWeights()[0] as tf.Tensor4D;
+      const torch = tf.conv2d(x as tf.Tensor4D, kernel, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+      assert.deepEqual(got.shape, [2, 3, 3, 3]);
+      assert.ok(maxDiff(got, torch) < 1e-5);
+      // TF's "same" would pad only bottom/right here and give different values.
+      assert.ok(maxDiff(got, tf.conv2d(x as tf.Tensor4D, kernel, 2, "same")) > 1e-3);
+    });
+    tf.tidy(() => {
+      const got = depthwise.predict(x) as tf.Tensor;
+      const kernel = depthwise.getLayer("d").getWeights()[0] as tf.Tensor4D;
+      const padded = tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]]) as tf.Tensor4D;
+      assert.ok(maxDiff(got, tf.depthwiseConv2d(padded, kernel, 2, "valid")) < 1e-5);
+    });
+  } finally {
+    x.dispose();
+    dense.dispose();
+    depthwise.dispose();
+  }
+});
+
+Deno.test("conv2d starts from torch's kaiming_normal_(fan_out) and is reproducible from the seed", () => {
+  const std = (values: Float32Array) => Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
+  const kernelOf = (seed: number, depthwise: boolean) => {
+    const net = oneLayer(
+      [4, 4, 64],
+      (i) => conv2d(i, { name: "c", filters: 128, kernel: 3, depthwise }, seedSource(seed)),
+    );
+    try {
+      return net.getLayer("c").getWeights()[0].dataSync() as Float32Array;
+    } finally {
+      net.dispose();
+    }
+  };
+  const conv = kernelOf(3, false);
+  assert.ok(Math.abs(std(conv) / Math.sqrt(2 / (128 * 9)) - 1) < 0.05, `std ${std(conv)}`);
+  // torch's fan_out for a depthwise conv is channels * k * k.
+  const dw = kernelOf(3, true);
+  assert.ok(Math.abs(std(dw) / Math.sqrt(2 / (64 * 9)) - 1) < 0.1, `std ${std(dw)}`);
+  assert.deepEqual(kernelOf(3, false), conv);
+  assert.notDeepEqual(kernelOf(4, false), conv);
+});
+
+Deno.test("seedSource hands out distinct seeds in order, and none without a model seed", () => {
+  const a = seedSource(9);
+  const b = seedSource(9);
+  const seeds = [a(), a(), a()];
+  assert.deepEqual([b(), b(), b()], seeds);
+  assert.equal(new Set(seeds).size, 3);
+  assert.equal(seedSource(undefined)(), undefined);
+});
+
+Deno.test("a frozen vision model keeps batch norm in inference mode while training; unfreeze restores it", () => {
+  const seeds = seedSource(5);
+  const input = tf.input({ shape: [6, 6, 3] });
+  let y = conv2d(input, { name: "conv1", filters: 8, kernel: 3 }, seeds);
+  y = activation(batchNorm(y, "bn1"), "relu", "relu");
+  const net = tf.model({
+    inputs: input,
+    outputs: classifierHead(y, { numClasses: 3, dropout: 0, initBound: 0.3 }, seeds),
+  });
+  const model = wrapVisionModel(net, ModelConfig.parse({ arch: "resnet18" }), {
+    inputShape: [6, 6, 3],
+    numClasses: 3,
+  });
+  const x = tf.randomNormal([4, 6, 6, 3], 2, 3, "float32", 6);
+  const movingMean = () => Array.from(net.getLayer("bn1").getWeights()[2].dataSync());
+  const trainingCall = () => tf.tidy(() => (net.apply(x, { training: true }) as tf.Tensor).dataSync());
+  try {
+    const before = tf.memory().numTensors;
+    const initial = movingMean();
+    model.freeze();
+    assert.equal(model.trainableParamCount(), 8 * 3 + 3);
+    const frozen = trainingCall();
+    assert.deepEqual(movingMean(), initial);
+    const inference = tf.tidy(() => model.predict(x).dataSync());
+    assert.deepEqual(Array.from(frozen), Array.from(inference));
+    model.unfreeze();
+    const training = trainingCall();
+    assert.notDeepEqual(movingMean(), initial);
+    assert.notDeepEqual(Array.from(training), Array.from(inference));
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    x.dispose();
+    net.dispose();
+  }
+});
