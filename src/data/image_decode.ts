@@ -204,8 +204,10 @@ function fromJpeg(
   { width, height, format, buffer }: { width: number; height: number; format: 0 | 1 | 2; buffer: Uint8Array },
 ): DecodedImage {
   const n = width * height;
-  if (format === 0) return { width, height, channels: 1, data: buffer.subarray(0, n) };
-  if (format === 1) return { width, height, channels: 3, data: buffer.subarray(0, n * 3) };
+  // Copy out of an oversized buffer so that a cached image holds only its own bytes.
+  const exact = (length: number) => buffer.length === length ? buffer : buffer.slice(0, length);
+  if (format === 0) return { width, height, channels: 1, data: exact(n) };
+  if (format === 1) return { width, height, channels: 3, data: exact(n * 3) };
   // CMYK (as the codec reports it, not inverted): R = 255 (1 - C/255)(1 - K/255), likewise G, B.
   const data = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
