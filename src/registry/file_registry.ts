@@ -24,11 +24,11 @@ const VERSION_DIR = /^v([1-9][0-9]*)$/;
 /** A bound on lost races in one registration; each loss means another writer published meanwhile. */
 const MAX_PUBLISH_ATTEMPTS = 1000;
 
-/** The folder registry, plus the stage changes only it can make until the registry commands land. */
-export interface FileRegistry extends Registry {
-  /** Replaces the stages of `name` version `version` (e.g. ["production"]) and returns the version. */
-  setStages(name: string, version: number, stages: string[]): Promise<ModelVersion>;
-}
+/**
+ * The folder registry (no database): still what tests and old registries use; commands open registries
+ * through openRegistry (open_registry.ts), which keeps metadata in SQLite or PostgreSQL.
+ */
+export type FileRegistry = Registry;
 
 /** Options of createFileRegistry; `clock` stamps `created`. */
 export interface FileRegistryOptions {
@@ -57,7 +57,14 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** sha256 of every file under `dir` (following symlinks), keyed by "/"-separated relative path. */
+/**
+ * sha256 of every artifact under `dir` (following symlinks), keyed by "/"-separated relative path;
+ * meta.json is left out because it is rewritten when stages or tags change.
+ */
+export function hashArtifacts(dir: string): Promise<Record<string, string>> {
+  return hashTree(dir);
+}
+
 async function hashTree(dir: string, prefix = ""): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const entries = (await Array.fromAsync(Deno.readDir(dir))).sort((a, b) => a.name.localeCompare(b.name));
@@ -220,17 +227,68 @@ export function createFileRegistry(
       return selectVersion(parsed, versions, base);
     },
 
-    async setStages(name, version, stages) {
+    async setStages(name, version, stages, { exclusive = false } = {}) {
+      const wanted = [...new Set(stages.map(validateStageName))];
+      const all = await listName(validateModelName(name));
+      const current = selectVersion(
+        { name, selector: { kind: "version", version }, text: `${name}@${version}` },
+        all,
+        base,
+      );
+      const meta: ModelMeta = { ...current.meta, stages: wanted };
+      await writeAtomically(join(current.dir, META_FILE), metaJson(meta));
+      if (exclusive) {
+        // Not atomic across versions (each meta.json is its own file); the SQL registries do it in one step.
+        for (const other of all) {
+          if (other.meta.version === version || !other.meta.stages.some((s) => wanted.includes(s))) continue;
+          const kept = other.meta.stages.filter((s) => !wanted.includes(s));
+          await writeAtomically(join(other.dir, META_FILE), metaJson({ ...other.meta, stages: kept }));
+        }
+      }
+      return { meta, dir: current.dir };
+    },
+
+    async setTags(name, version, tags) {
       const current = selectVersion(
         { name, selector: { kind: "version", version }, text: `${name}@${version}` },
         await listName(validateModelName(name)),
         base,
       );
-      const meta: ModelMeta = { ...current.meta, stages: [...new Set(stages.map(validateStageName))] };
+      const meta: ModelMeta = { ...current.meta, tags: [...new Set(tags.map(validateTag))] };
       await writeAtomically(join(current.dir, META_FILE), metaJson(meta));
       return { meta, dir: current.dir };
     },
+
+    async delete(name, version) {
+      const current = selectVersion(
+        { name, selector: { kind: "version", version }, text: `${name}@${version}` },
+        await listName(validateModelName(name)),
+        base,
+      );
+      // meta.json goes first, which unpublishes the version at once; the emptied v<N> folder stays as a
+      // tombstone so nextFreeVersion never hands the number out again.
+      await Deno.remove(join(current.dir, META_FILE));
+      for (const entry of await readDirNames(current.dir)) {
+        await Deno.remove(join(current.dir, entry.name), { recursive: true });
+      }
+    },
+
+    verify: verifyArtifacts,
+
+    close: () => Promise.resolve(),
   };
+}
+
+/** Tags are free-form labels; only control characters and empty or very long ones are refused. */
+export function validateTag(tag: string): string {
+  // deno-lint-ignore no-control-regex
+  if (typeof tag !== "string" || tag.length === 0 || tag.length > 200 || /[\u0000-\u001f]/.test(tag)) {
+    throw new MmmlError(
+      "invalid_input",
+      `Invalid tag ${describeValue(tag)}: expected 1-200 characters without control characters`,
+    );
+  }
+  return tag;
 }
 
 /** The absolute path of artifact `file` of `version`; refuses paths that climb out of its folder. */

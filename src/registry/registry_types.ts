@@ -1,6 +1,7 @@
 /**
- * The registry's interface. Issue 2 ships a folder-backed implementation; SQLite/PostgreSQL metadata
- * (issue 5) must implement the same interface.
+ * The registry's interface. Issue 2 shipped a folder-backed implementation (file_registry.ts); issue 5
+ * keeps metadata in SQLite (sqlite_registry.ts) or PostgreSQL (postgres_registry.ts) behind the same
+ * interface, and open_registry.ts picks one from a folder path or a postgres:// URL.
  *
  * Layout of one version's artifacts folder (written by the training pipeline, read by everything else):
  *   meta.json           ModelMeta below
@@ -57,4 +58,29 @@ export interface Registry {
   /** Resolves `NAME`, `NAME@3`, `NAME@latest`, `NAME@best`, `NAME@<stage>`. */
   resolve(ref: string): Promise<ModelVersion>;
   list(name?: string): Promise<ModelVersion[]>;
+  /**
+   * Replaces the stages of `name` version `version` (e.g. ["production"]) and returns the version. With
+   * `exclusive`, the same stages are taken off every other version of `name` in the same step, so a
+   * promotion moves a stage instead of copying it.
+   */
+  setStages(
+    name: string,
+    version: number,
+    stages: string[],
+    options?: { exclusive?: boolean },
+  ): Promise<ModelVersion>;
+  /** Replaces the free-form tags of `name` version `version` and returns the version. */
+  setTags(name: string, version: number, tags: string[]): Promise<ModelVersion>;
+  /**
+   * Removes a version: its metadata first (from then on no reader sees it), then its folder. Its number
+   * is never handed out again. Throws MmmlError "model_not_found" when there is no such version.
+   */
+  delete(name: string, version: number): Promise<void>;
+  /**
+   * Re-hashes every artifact recorded at registration; throws MmmlError "artifact_corrupt" naming the
+   * first file that is missing or whose sha256 differs (a changed byte, a truncation).
+   */
+  verify(version: ModelVersion): Promise<void>;
+  /** Releases connections and file handles; the registry is unusable afterwards. */
+  close(): Promise<void>;
 }

@@ -1,0 +1,119 @@
+/**
+ * The embedded registry: metadata in FOLDER/registry.db through Deno's built-in `node:sqlite`, artifacts
+ * in FOLDER/<name>/v<N>/ (publishing protocol in sql_store.ts).
+ *
+ * WAL mode lets readers (a server) read committed rows while a training commits. Writers serialize on
+ * BEGIN IMMEDIATE, which takes the database's write lock up front, so two processes can never both read
+ * the same next version number; SQLite releases the lock of a killed process and rolls its transaction
+ * back. Reads go through a second connection, which sees only committed rows even while this process
+ * has a write transaction open.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { join, resolve } from "node:path";
+import {
+  createSqlRegistry,
+  type SqlDriver,
+  type SqlRegistryOptions,
+  type SqlTx,
+  type SqlValue,
+} from "./sql_store.ts";
+import type { Registry } from "./registry_types.ts";
+
+/** The database file inside a registry folder. */
+export const SQLITE_FILE = "registry.db";
+/** How long a writer waits for another process's write transaction before giving up. */
+const BUSY_TIMEOUT_MS = 60_000;
+
+/** Runs a synchronous statement so that its failure rejects, as a PostgreSQL one does, instead of throwing. */
+function settle<T>(f: () => T): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function connect(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Setting WAL on a database already in WAL is a no-op; the first opener converts it.
+  db.exec("PRAGMA journal_mode = WAL");
+  // FULL syncs the WAL on every commit: a committed version survives a power cut, not only a SIGKILL.
+  db.exec("PRAGMA synchronous = FULL");
+  return db;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** A SqlDriver over FOLDER/registry.db; the file is created on the first write, or a read of a folder. */
+export function sqliteDriver(folder: string): SqlDriver {
+  const path = join(folder, SQLITE_FILE);
+  let writer: DatabaseSync | null = null;
+  let reader: DatabaseSync | null = null;
+  // One write transaction at a time inside this process; other processes wait on SQLite's lock.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const bind = (params: SqlValue[]) => params as (string | number | null)[];
+  const txOf = (db: DatabaseSync): SqlTx => ({
+    all: <T>(sql: string, params: SqlValue[] = []) =>
+      settle(() => db.prepare(sql).all(...bind(params)) as T[]),
+    run: (sql: string, params: SqlValue[] = []) => settle(() => void db.prepare(sql).run(...bind(params))),
+  });
+  return {
+    location: path,
+
+    async open(create) {
+      if (writer) return true;
+      // A read of a folder that does not exist must not create it (a mistyped --registry).
+      if (!create && !(await isFolder(folder))) return false;
+      await Deno.mkdir(folder, { recursive: true });
+      writer = connect(path);
+      reader = connect(path);
+      return true;
+    },
+
+    all<T>(sql: string, params: SqlValue[] = []) {
+      if (!reader) return Promise.reject(new Error(`${path} is not open`));
+      return txOf(reader).all<T>(sql, params);
+    },
+
+    transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+      const run = async () => {
+        const db = writer;
+        if (!db) throw new Error(`${path} is not open`);
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(txOf(db));
+          db.exec("COMMIT");
+          return result;
+        } catch (e) {
+          if (db.isTransaction) db.exec("ROLLBACK");
+          throw e;
+        }
+      };
+      const result = queue.then(run, run);
+      queue = result.catch(() => {});
+      return result;
+    },
+
+    close() {
+      writer?.close();
+      reader?.close();
+      writer = reader = null;
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The registry in `folder`: SQLite metadata beside per-version artifact folders. */
+export function createSqliteRegistry(folder: string, options: SqlRegistryOptions = {}): Promise<Registry> {
+  const root = resolve(folder);
+  return createSqlRegistry(sqliteDriver(root), root, options);
+}
