@@ -5,12 +5,21 @@
  */
 import type { ArchName, ModelConfig } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
+import { buildEfficientnet } from "./efficientnet.ts";
 import { buildMlp } from "./mlp.ts";
 import type { MmmlModel, ModelBuilder, ModelSpec } from "./model.ts";
+import { buildResnet } from "./resnet.ts";
 
 /** Builders by `model.arch`; an architecture missing here is not available in this build. */
 export const ARCHITECTURES = Object.freeze(
-  { mlp: buildMlp } as const satisfies Partial<Record<ArchName, ModelBuilder>>,
+  {
+    mlp: buildMlp,
+    resnet18: buildResnet,
+    resnet34: buildResnet,
+    resnet50: buildResnet,
+    efficientnet_b0: buildEfficientnet,
+    efficientnet_b1: buildEfficientnet,
+  } as const satisfies Partial<Record<ArchName, ModelBuilder>>,
 );
 
 /** Builds an unfitted model of `config.arch`, or fails naming the architectures this build has. */
