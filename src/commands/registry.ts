@@ -98,7 +98,7 @@ export const REGISTRY_SPECS = {
   },
   tag: {
     name: "registry tag",
-    summary: "Add a tag to a version (not available on the folder registry yet).",
+    summary: "Add a free-form tag to a version (where the registry can store tags).",
     flags: base,
     positionals: ["NAME@VERSION", "TAG"],
   },
@@ -145,11 +145,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     case "promote":
       return promote(registry, first, values.stage as string | undefined, json, ctx);
     case "tag":
-      throw new MmmlError(
-        "unsupported",
-        `mmml registry tag ${first} ${second}: the folder registry cannot change tags yet ` +
-          `(it has setStages but no setTags; see issue 5); use stages: mmml registry promote NAME@V --stage STAGE`,
-      );
+      return tag(registry, first, second, json, ctx);
   }
 }
 
@@ -279,5 +275,29 @@ async function promote(
     const from = demoted.length ? ` (taken from ${demoted.map((v) => `${name}@${v}`).join(", ")})` : "";
     ctx.stdout(`${name}@${version} is now in stage ${stage}${from}\n`);
   }
+  return 0;
+}
+
+/** A registry that can replace a version's tags (the folder registry gains setTags with issue 5). */
+type TaggingRegistry = FileRegistry & {
+  setTags?: (name: string, version: number, tags: string[]) => Promise<ModelVersion>;
+};
+
+async function tag(registry: TaggingRegistry, ref: string, text: string, json: boolean, ctx: CliContext) {
+  if (typeof registry.setTags !== "function") {
+    throw new MmmlError(
+      "unsupported",
+      `mmml registry tag ${ref} ${text}: this registry cannot store tags yet (no setTags; see issue 5); ` +
+        `stages work: mmml registry promote NAME@V --stage STAGE`,
+    );
+  }
+  const target = await registry.resolve(ref);
+  const { name, version } = target.meta;
+  const tagged = await registry.setTags(name, version, [...(target.meta.tags ?? []), text]);
+  ctx.stdout(
+    json
+      ? JSON.stringify({ ...registryEntry(tagged), tags: tagged.meta.tags }) + "\n"
+      : `${name}@${version} tags: ${tagged.meta.tags.join(", ")}\n`,
+  );
   return 0;
 }

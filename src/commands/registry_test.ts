@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createFileRegistry } from "../registry/file_registry.ts";
+import { cli } from "./testing_cli.ts";
+
+/** A registry with penguins@1..3 and iris@1, metadata only (the registry commands never load models). */
+async function fixtureRegistry(dir: string): Promise<string> {
+  let t = Date.parse("2026-01-01T00:00:00Z");
+  const registry = createFileRegistry(dir, { clock: () => new Date(t += 60_000) });
+  const add = (name: string, metrics: Record<string, number>) =>
+    registry.register(name, {
+      task: "tabular",
+      arch: "mlp",
+      backend: "wasm",
+      classes: ["a", "b"],
+      metrics,
+      timings: {},
+      data_fingerprint: "0".repeat(64),
+      input_shape: [4],
+    }, (d) => Deno.writeTextFile(join(d, "classes.json"), '["a","b"]'));
+  await add("penguins", { "val.macro_f1": 0.91, "val.accuracy": 0.93, "val.log_loss": 0.30 });
+  await add("penguins", { "val.macro_f1": 0.95, "val.accuracy": 0.94, "val.log_loss": 0.25 });
+  await add("penguins", { "val.macro_f1": 0.93, "val.accuracy": 0.97, "val.log_loss": 0.20 });
+  await add("iris", { "val.macro_f1": 0.9 });
+  return dir;
+}
+
+Deno.test("registry list --json prints one entry per version with the contract's fields", async () => {
+  const dir = await fixtureRegistry(await Deno.makeTempDir({ prefix: "mmml_registry_" }));
+  try {
+    const r = await cli(["registry", "list", "--registry", dir, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const { models } = JSON.parse(r.stdout);
+    assert.deepEqual(models.map((m: { name: string; version: number }) => `${m.name}@${m.version}`), [
+      "iris@1",
+      "penguins@1",
+      "penguins@2",
+      "penguins@3",
+    ]);
+    for (const m of models) {
+      assert.deepEqual(Object.keys(m), ["name", "version", "created", "task", "metrics", "stages"]);
+      assert.match(m.created, /^2026-01-01T00:0\d:00\.000Z$/);
+      assert.deepEqual(m.stages, []);
+    }
+    assert.equal(models[2].metrics["val.macro_f1"], 0.95);
+    const one = JSON.parse((await cli(["registry", "list", "penguins", "--registry", dir, "--json"])).stdout);
+    assert.equal(one.models.length, 3);
+    const text = await cli(["registry", "list", "--registry", dir]);
+    assert.match(text.stdout, /^model +created +task +val\.accuracy +val\.macro_f1 +stages\n/);
+    assert.match(text.stdout, /\npenguins@2 +2026-01-01T00:02:00Z +tabular +0\.9400 +0\.9500 +-\n/);
+    const empty = await cli(["registry", "list", "--registry", join(dir, "none"), "--json"]);
+    assert.deepEqual(JSON.parse(empty.stdout), { models: [] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("registry latest, best and show pick the right version", async () => {
+  const dir = await fixtureRegistry(await Deno.makeTempDir({ prefix: "mmml_registry_" }));
+  try {
+    const run = async (...args: string[]) => {
+      const r = await cli(["registry", ...args, "--registry", dir]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.equal(await run("latest", "penguins"), "penguins@3\n");
+    assert.equal(await run("best", "penguins"), "penguins@2\n", "default: val.macro_f1");
+    assert.equal(await run("best", "penguins", "--metric", "val.accuracy"), "penguins@3\n");
+    assert.equal(
+      await run("best", "penguins", "--metric", "val.log_loss"),
+      "penguins@3\n",
+      "loss: lowest wins",
+    );
+    const best = JSON.parse(await run("best", "penguins", "--metric", "val.macro_f1", "--json"));
+    assert.equal(best.version, 2);
+    const shown = JSON.parse(await run("show", "penguins@1", "--json"));
+    assert.equal(shown.version, 1);
+    assert.equal(shown.dir, join(dir, "penguins", "v1"));
+    assert.deepEqual(shown.files, { "classes.json": shown.files["classes.json"] });
+    assert.match(await run("show", "penguins@best"), /^penguins@2\n {2}folder: /);
+
+    const noMetric = await cli([
+      "registry",
+      "best",
+      "penguins",
+      "--metric",
+      "val.acuracy",
+      "--registry",
+      dir,
+    ]);
+    assert.equal(noMetric.code, 2);
+    assert.match(
+      noMetric.stderr,
+      /--metric val\.acuracy: no version of penguins has it \(did you mean val\.accuracy\?\)/,
+    );
+    const missing = await cli(["registry", "show", "walrus", "--registry", dir]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Model "walrus" not found in .*: available models are iris, penguins/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("registry promote moves a stage to one version, and NAME@STAGE follows it", async () => {
+  const dir = await fixtureRegistry(await Deno.makeTempDir({ prefix: "mmml_registry_" }));
+  try {
+    const run = (...args: string[]) => cli(["registry", ...args, "--registry", dir]);
+    const first = await run("promote", "penguins@2", "--stage", "production");
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, "penguins@2 is now in stage production\n");
+    assert.equal((await run("show", "penguins@production", "--json")).stdout.includes('"version":2'), true);
+    await run("promote", "penguins@1", "--stage", "staging");
+    const second = await run("promote", "penguins@3", "--stage", "production", "--json");
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(JSON.parse(second.stdout).demoted, [2]);
+    const { models } = JSON.parse((await run("list", "penguins", "--json")).stdout);
+    assert.deepEqual(models.map((m: { stages: string[] }) => m.stages), [["staging"], [], ["production"]]);
+    assert.equal(JSON.parse((await run("show", "penguins@production", "--json")).stdout).version, 3);
+
+    const noStage = await run("promote", "penguins@1");
+    assert.equal(noStage.code, 2);
+    assert.match(noStage.stderr, /needs --stage STAGE/);
+    const reserved = await run("promote", "penguins@1", "--stage", "latest");
+    assert.equal(reserved.code, 2);
+    assert.match(reserved.stderr, /Invalid stage "latest"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("registry tag adds a tag where the registry stores tags, and says so where it cannot", async () => {
+  const dir = await fixtureRegistry(await Deno.makeTempDir({ prefix: "mmml_registry_" }));
+  try {
+    const r = await cli(["registry", "tag", "penguins@2", "gold", "--registry", dir]);
+    if ("setTags" in createFileRegistry(dir)) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "penguins@2 tags: gold\n");
+      const shown = await cli(["registry", "show", "penguins@2", "--registry", dir, "--json"]);
+      assert.deepEqual(JSON.parse(shown.stdout).tags, ["gold"]);
+    } else {
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^mmml: mmml registry tag penguins@2 gold: this registry cannot store tags yet/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("registry names an unknown subcommand and prints help for each", async () => {
+  const typo = await cli(["registry", "lsit"]);
+  assert.equal(typo.code, 2);
+  assert.match(
+    typo.stderr,
+    /needs a subcommand: list\|show\|latest\|best\|promote\|tag; received "lsit" \(did you mean "list"\?\)/,
+  );
+  const help = await cli(["registry", "best", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: mmml registry best \[flags\] NAME\n/);
+  const all = await cli(["registry", "--help"]);
+  assert.match(all.stdout, /\n {2}promote +Put a version in a stage/);
+});
