@@ -26,20 +26,18 @@ export function serveApp(
   app: { fetch: (request: Request) => Response | Promise<Response> },
   { host = "127.0.0.1", port = 8080, signal, onListen }: ServeAppOptions = {},
 ): RunningServer {
-  const server = Deno.serve({
-    hostname: host,
-    port,
-    signal,
-    onListen: (addr) => onListen?.(addr as Deno.NetAddr),
-  }, (req) => app.fetch(req));
-  return {
-    addr: server.addr as Deno.NetAddr,
-    shutdown: async () => {
-      await server.shutdown();
-      await server.finished;
-    },
-    finished: server.finished,
+  // Deno.serve's own `signal` drops connections in flight; a graceful shutdown() is wired to it instead.
+  const server = Deno.serve(
+    { hostname: host, port, onListen: (addr) => onListen?.(addr as Deno.NetAddr) },
+    (req) => app.fetch(req),
+  );
+  const shutdown = async () => {
+    await server.shutdown();
+    await server.finished;
   };
+  if (signal?.aborted) shutdown();
+  else signal?.addEventListener("abort", () => shutdown(), { once: true });
+  return { addr: server.addr as Deno.NetAddr, shutdown, finished: server.finished };
 }
 
 export type ShutdownSignal = "SIGINT" | "SIGTERM";

@@ -70,3 +70,24 @@ Deno.test("stopOnSignals drains on SIGTERM and resolves with the signal", async 
   await server.finished;
   await pool.close();
 });
+
+Deno.test("serveApp stops gracefully when its AbortSignal fires, and stopOnSignals can be cancelled", async () => {
+  const { app } = createTestApp({ predictors: [createLinearPredictor({ delayMs: 100 })] });
+  const abort = new AbortController();
+  const server = serveApp(app, { port: 0, signal: abort.signal });
+  const cancel = new AbortController();
+  const watching = stopOnSignals(server, { signals: ["SIGINT"], cancel: cancel.signal });
+  const inFlight = post(`http://127.0.0.1:${server.addr.port}/predict/tabular`, predictBody);
+  await new Promise((r) => setTimeout(r, 30));
+  abort.abort();
+  const res = await inFlight;
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  await server.finished;
+  cancel.abort();
+  assert.equal(
+    await watching,
+    null,
+    "a cancelled watcher resolves null and leaves no signal listener behind",
+  );
+});
