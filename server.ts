@@ -17,7 +17,8 @@ import { flagsToConfig } from "./src/config/overrides.ts";
 import { exitCodeFor } from "./src/errors.ts";
 import { loadPredictor } from "./src/inference/predictor.ts";
 import { createLogger, type LogLevel } from "./src/log.ts";
-import { createFileRegistry } from "./src/registry/file_registry.ts";
+import type { Registry } from "./src/registry/registry_types.ts";
+import { openRegistry } from "./src/registry/open_registry.ts";
 import { stopOnSignals } from "./src/server/serve_app.ts";
 import { startServer } from "./src/server/start_server.ts";
 
@@ -50,6 +51,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "sile
 export async function main(args: readonly string[], env: Record<string, string>): Promise<number> {
   const level = LOG_LEVELS.find((l) => l === env.MMML_LOG_LEVEL) ?? "info";
   const logger = createLogger({ level });
+  let registry: Registry | undefined;
   try {
     const parsed = parseCommandArgs(args, SERVER_SPEC);
     if (parsed.help) {
@@ -68,7 +70,7 @@ export async function main(args: readonly string[], env: Record<string, string>)
       serving.auth = { ...serving.auth, enabled: true, keys: [...serving.auth.keys, ...envKeys] };
     }
 
-    const registry = createFileRegistry(config.registry.path);
+    registry = await openRegistry(config.registry.path);
     const load = (version: Parameters<typeof loadPredictor>[0]) =>
       loadPredictor(version, {
         providers: serving.providers,
@@ -107,6 +109,8 @@ export async function main(args: readonly string[], env: Record<string, string>)
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err));
     return exitCodeFor(err);
+  } finally {
+    await registry?.close();
   }
 }
 
