@@ -8,10 +8,11 @@
 import * as tf from "@tensorflow/tfjs";
 // Imported for its side effect: the built-in wasm kernels must be registered before they are wrapped.
 import "@tensorflow/tfjs-backend-wasm";
-import { transposingMatMulKernel } from "./kernels/batch_mat_mul.ts";
+import { matMulKernelConfig } from "./kernels/batch_mat_mul.ts";
 import { CONV2D_BACKPROP_FILTER } from "./kernels/conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
+import { tileKernelConfig } from "./kernels/tile.ts";
 import { UNSORTED_SEGMENT_SUM } from "./kernels/unsorted_segment_sum.ts";
 
 /** Marks configs registered here, so a second call (or a second copy of this module) wraps nothing twice. */
@@ -31,9 +32,10 @@ function mmmlKernels(): tf.KernelConfig[] {
     conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput)),
     DEPTHWISE_BACKPROP_INPUT,
     DEPTHWISE_BACKPROP_FILTER,
-    transposingMatMulKernel(builtIn(tf.BatchMatMul)),
-    transposingMatMulKernel(builtIn(tf._FusedMatMul)),
+    matMulKernelConfig(builtIn(tf.BatchMatMul)),
+    matMulKernelConfig(builtIn(tf._FusedMatMul)),
     UNSORTED_SEGMENT_SUM,
+    tileKernelConfig(builtIn(tf.Tile)),
   ];
 }
 

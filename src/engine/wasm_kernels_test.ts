@@ -29,7 +29,11 @@ function relativeError(expected: ArrayLike<number>, actual: ArrayLike<number>): 
 }
 
 /** Runs `compute` on the cpu backend, then on wasm with mmml's kernels, and compares every output. */
-async function compareWithCpu<C>(cases: C[], compute: (c: C, i: number) => tf.Tensor[], tolerance = 1e-4) {
+async function compareWithCpu<C>(
+  cases: readonly C[],
+  compute: (c: C, i: number) => tf.Tensor[],
+  tolerance = 1e-4,
+) {
   const run = async (backend: Backend) => {
     await useBackend(backend);
     if (backend === "wasm") registerWasmKernels();
@@ -119,18 +123,24 @@ Deno.test("Depthwise conv input and filter gradients on wasm match the cpu backe
   });
 });
 
-Deno.test("Transposed BatchMatMul and _FusedMatMul on wasm match the cpu backend", async () => {
+Deno.test("BatchMatMul and _FusedMatMul on wasm match the cpu backend: transposed, batched, shared and with a bias", async () => {
   const cases = [];
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
     for (
-      const [batch, m, k, n] of [[[], 5, 7, 3], [[2], 4, 6, 5], [[3], 1, 8, 9], [[2, 2], 3, 4, 2]] as const
-    ) {
-      cases.push({ ta, tb, batch: [...batch], m, k, n });
-    }
+      const [batchA, batchB, m, k, n] of [
+        [[], [], 5, 7, 3],
+        [[2], [2], 4, 6, 5],
+        [[3], [3], 1, 8, 9],
+        [[2, 2], [2, 2], 3, 4, 2],
+        [[3], [1], 4, 5, 6], // shared right-hand matrix
+        [[1], [3], 4, 5, 6],
+        [[2], [2], 40, 30, 50], // big enough to go item by item
+      ] as const
+    ) cases.push({ ta, tb, batchA: [...batchA], batchB: [...batchB], m, k, n });
   }
   await compareWithCpu(cases, (c, i) => {
-    const a = seeded([...c.batch, ...(c.ta ? [c.k, c.m] : [c.m, c.k])], i * 4 + 1);
-    const b = seeded([...c.batch, ...(c.tb ? [c.n, c.k] : [c.k, c.n])], i * 4 + 2);
+    const a = seeded([...c.batchA, ...(c.ta ? [c.k, c.m] : [c.m, c.k])], i * 4 + 1);
+    const b = seeded([...c.batchB, ...(c.tb ? [c.n, c.k] : [c.k, c.n])], i * 4 + 2);
     const bias = seeded([c.n], i * 4 + 3);
     const alpha = seeded([c.n], i * 4 + 4);
     const a3 = tf.reshape(a, [-1, ...a.shape.slice(-2)]), b3 = tf.reshape(b, [-1, ...b.shape.slice(-2)]);
@@ -142,6 +152,23 @@ Deno.test("Transposed BatchMatMul and _FusedMatMul on wasm match the cpu backend
       tf.fused.matMul({ ...fused, activation: "sigmoid" }),
     ];
   });
+});
+
+Deno.test("Tile on wasm matches the cpu backend for float, int and bool tensors", async () => {
+  const cases = [
+    { shape: [1, 1, 1, 5], reps: [2, 3, 4, 1], dtype: "float32" },
+    { shape: [2, 3], reps: [3, 2], dtype: "float32" },
+    { shape: [3, 1, 2], reps: [1, 4, 3], dtype: "int32" },
+    { shape: [4], reps: [3], dtype: "bool" },
+    { shape: [2, 2], reps: [1, 1], dtype: "float32" },
+    { shape: [2, 3], reps: [0, 2], dtype: "float32" },
+  ] as const;
+  await compareWithCpu(cases, (c, i) => {
+    const values = tf.mul(seeded([...c.shape], i + 40), 10);
+    // wasm's own float->bool Cast keeps bytes like 254, so booleans come from a comparison.
+    const x = c.dtype === "bool" ? tf.greater(values, 0) : tf.cast(values, c.dtype);
+    return [tf.cast(tf.tile(x, [...c.reps]), "float32")];
+  }, 0);
 });
 
 Deno.test("UnsortedSegmentSum on wasm matches the cpu backend, drops out-of-range ids and backs gather's gradient", async () => {

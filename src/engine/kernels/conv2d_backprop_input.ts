@@ -12,7 +12,7 @@ function conv2dBackpropInput({ inputs, attrs, backend }: KernelArgs): tf.TensorI
   const info = forwardConvInfo(attrs.inputShape as number[], filter.shape, attrs, false);
   const ops = new WasmCalls(wasmBackend(backend));
   try {
-    const flipped = ops.transpose(ops.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const flipped = ops.transpose(ops.flipSpatial(filter), [0, 1, 3, 2]);
     const dilated = dilateByStride(ops, dy, [info.strideHeight, info.strideWidth], inputGradPads(info));
     const { x, pads } = cropNegativePads(ops, dilated.x, dilated.pads);
     return ops.keep(ops.conv2d(x, flipped, pads));

@@ -22,7 +22,7 @@ function depthwiseBackpropInput({ inputs, attrs, backend }: KernelArgs): tf.Tens
   const [kh, kw, channels, multiplier] = filter.shape;
   const ops = new WasmCalls(wasmBackend(backend));
   try {
-    const flipped = ops.reverse(filter, [0, 1]);
+    const flipped = ops.flipSpatial(filter);
     const [n, oh, ow] = dy.shape;
     let total: tf.TensorInfo | undefined;
     // A channel multiplier m > 1 splits into m depthwise passes, one per filter column q: output
