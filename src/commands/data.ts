@@ -8,7 +8,7 @@ import type { CliContext } from "../cli/context.ts";
 import { readCsv } from "../data/csv_adapter.ts";
 import { formatDataInfo, summarizeTable } from "../data/data_info.ts";
 import { MmmlError } from "../errors.ts";
-import { cwdPath } from "./registry.ts";
+import { cwdPath } from "./model_flags.ts";
 
 export const DATA_INFO_SPEC = {
   name: "data info",

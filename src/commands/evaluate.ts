@@ -5,44 +5,30 @@
  */
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
 import type { CliContext } from "../cli/context.ts";
-import { MmmlError } from "../errors.ts";
 import { runEvaluation } from "../pipeline/evaluate_run.ts";
 import { loadTrained } from "../pipeline/load_trained.ts";
 import type { ClassificationReport } from "../training/metrics.ts";
-import { cwdPath, openRegistry, REGISTRY_FLAG } from "./registry.ts";
+import {
+  BACKEND_FLAG,
+  backendFlag,
+  cwdPath,
+  MODEL_REF_FLAG,
+  openRegistry,
+  REGISTRY_FLAG,
+  requireFlags,
+} from "./model_flags.ts";
 
 export const EVALUATE_SPEC = {
   name: "evaluate",
   summary: "Score a registered model on a labelled CSV file (accuracy, F1, AUC, log loss, confusion matrix).",
   flags: {
-    model: {
-      type: "string",
-      valueName: "NAME[@VERSION]",
-      description: "registered model: NAME, NAME@3, NAME@best, NAME@production (required)",
-    },
+    model: MODEL_REF_FLAG,
     data: { type: "string", valueName: "FILE", description: "labelled CSV file (required)" },
     registry: REGISTRY_FLAG,
-    backend: { type: "string", valueName: "NAME", description: "tfjs backend (default: the one trained on)" },
+    backend: BACKEND_FLAG,
     json: JSON_FLAG,
   },
 } as const satisfies CommandSpec;
-
-/** Names the first required flag that is absent, as a usage error. */
-export function requireFlags(values: Record<string, unknown>, command: string, names: string[]): void {
-  const absent = names.filter((n) => values[n] === undefined);
-  if (absent.length > 0) {
-    throw new MmmlError(
-      "usage",
-      `mmml ${command} needs ${absent.map((n) => `--${n}`).join(" and ")}; run "mmml ${command} --help"`,
-    );
-  }
-}
-
-/** Parses a --backend value; only the names useBackend knows. */
-export function backendFlag(value: string | undefined): "wasm" | "cpu" | undefined {
-  if (value === undefined || value === "wasm" || value === "cpu") return value;
-  throw new MmmlError("usage", `--backend expects wasm or cpu, received "${value}"`);
-}
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, help } = parseCommandArgs(args, EVALUATE_SPEC);

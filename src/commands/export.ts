@@ -9,8 +9,7 @@ import { BACKEND_NAMES, type BackendName, useBackend } from "../engine/backend.t
 import { MmmlError } from "../errors.ts";
 import { exportVersion } from "../export/export_version.ts";
 import { verifyArtifacts } from "../registry/file_registry.ts";
-import { requireFlags } from "./evaluate.ts";
-import { cwdPath, openRegistry, REGISTRY_FLAG } from "./registry.ts";
+import { cwdPath, MODEL_REF_FLAG, openRegistry, REGISTRY_FLAG, requireFlags } from "./model_flags.ts";
 import { writeAtomically } from "./write_atomically.ts";
 
 /** Formats `mmml export` writes. */
@@ -20,11 +19,7 @@ export const EXPORT_SPEC = {
   name: "export",
   summary: "Export a registered model to ONNX (preprocessing included for tabular models).",
   flags: {
-    model: {
-      type: "string",
-      valueName: "NAME[@VERSION]",
-      description: "registered model: NAME, NAME@3, NAME@best, NAME@production (required)",
-    },
+    model: MODEL_REF_FLAG,
     format: {
       type: "string",
       valueName: "FORMAT",

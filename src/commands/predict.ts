@@ -7,19 +7,22 @@ import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cl
 import type { CliContext } from "../cli/context.ts";
 import { loadTrained } from "../pipeline/load_trained.ts";
 import { runPrediction } from "../pipeline/predict_run.ts";
-import { backendFlag, requireFlags } from "./evaluate.ts";
-import { cwdPath, openRegistry, REGISTRY_FLAG } from "./registry.ts";
+import {
+  BACKEND_FLAG,
+  backendFlag,
+  cwdPath,
+  MODEL_REF_FLAG,
+  openRegistry,
+  REGISTRY_FLAG,
+  requireFlags,
+} from "./model_flags.ts";
 import { writeAtomically } from "./write_atomically.ts";
 
 export const PREDICT_SPEC = {
   name: "predict",
   summary: "Predict every row of a CSV file with a registered model: label and every class probability.",
   flags: {
-    model: {
-      type: "string",
-      valueName: "NAME[@VERSION]",
-      description: "registered model: NAME, NAME@3, NAME@best, NAME@production (required)",
-    },
+    model: MODEL_REF_FLAG,
     input: { type: "string", valueName: "FILE", description: "CSV file of rows to predict (required)" },
     output: {
       type: "string",
@@ -28,7 +31,7 @@ export const PREDICT_SPEC = {
       description: "write JSON lines here (atomically) instead of stdout",
     },
     registry: REGISTRY_FLAG,
-    backend: { type: "string", valueName: "NAME", description: "tfjs backend (default: the one trained on)" },
+    backend: BACKEND_FLAG,
     json: JSON_FLAG,
   },
 } as const satisfies CommandSpec;

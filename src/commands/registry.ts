@@ -1,38 +1,14 @@
 /**
- * `mmml registry list | show | latest | best | promote | tag` over the folder registry, and the
- * `--registry DIR` flag every command that reads or writes models shares.
+ * `mmml registry list | show | latest | best | promote | tag` over the folder registry.
  */
-import { isAbsolute, join } from "node:path";
 import { closestMatch } from "../closest_match.ts";
-import { type CommandSpec, type FlagSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
+import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
 import type { CliContext } from "../cli/context.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import { createFileRegistry, type FileRegistry } from "../registry/file_registry.ts";
+import type { FileRegistry } from "../registry/file_registry.ts";
 import { parseModelRef } from "../registry/model_ref.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
-
-/** `--registry DIR`: the registry folder, relative to the working directory; default models/. */
-export const REGISTRY_FLAG = Object.freeze(
-  {
-    type: "string",
-    valueName: "DIR",
-    description: "registry folder (default models/)",
-  } as const satisfies FlagSpec,
-);
-
-/** Where models live when --registry is not given, relative to the working directory. */
-export const DEFAULT_REGISTRY = "models";
-
-/** Opens the folder registry named by --registry (or the default) against the command's cwd. */
-export function openRegistry(dir: string | undefined, ctx: Pick<CliContext, "cwd">): FileRegistry {
-  const path = dir ?? DEFAULT_REGISTRY;
-  return createFileRegistry(isAbsolute(path) ? path : join(ctx.cwd, path));
-}
-
-/** A file named on the command line, relative to the command's working directory. */
-export function cwdPath(path: string, ctx: Pick<CliContext, "cwd">): string {
-  return isAbsolute(path) ? path : join(ctx.cwd, path);
-}
+import { openRegistry, REGISTRY_FLAG } from "./model_flags.ts";
 
 /** One entry of `mmml registry list --json`. */
 export interface RegistryEntry {
