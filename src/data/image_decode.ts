@@ -49,8 +49,12 @@ interface JpegInstance {
   decode(bytes: Uint8Array): { width: number; height: number; format: 0 | 1 | 2; buffer: Uint8Array };
 }
 
-let png: Promise<PngInstance> | null = null;
-let jpeg: Promise<JpegInstance> | null = null;
+interface CodecModule<T> {
+  init(): Promise<T>;
+  "new"(): T;
+}
+
+let codecs: { png: PngInstance; jpeg: JpegInstance } | null = null;
 
 /** "png", "jpeg" or null from the magic bytes. */
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
@@ -124,10 +128,33 @@ function readJpegHeader(b: Uint8Array): ImageHeader | null {
  * (gray, RGB, CMYK -> RGB). `source` names the image in error messages (a path, or "request body").
  * Throws MmmlError invalid_input for bytes that are not a PNG or JPEG, are corrupt, or are too large.
  */
-export async function decodeImage(
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  await loadImageCodecs();
+  return decodeImageSync(bytes, options);
+}
+
+export interface DecodeOptions {
+  source?: string;
+  maxPixels?: number;
+}
+
+/** Compiles and instantiates the codecs (once); decodeImageSync needs it to have resolved. */
+export async function loadImageCodecs(): Promise<void> {
+  codecs ??= {
+    png: await (pngCodec as CodecModule<PngInstance>).init(),
+    jpeg: await (jpegCodec as CodecModule<JpegInstance>).init(),
+  };
+}
+
+/**
+ * decodeImage without the await, for callers that time or batch decoding; after loadImageCodecs().
+ * Decoding is CPU-bound either way: the async form only waits for the codecs to load.
+ */
+export function decodeImageSync(
   bytes: Uint8Array,
-  { source = "image", maxPixels = MAX_IMAGE_PIXELS }: { source?: string; maxPixels?: number } = {},
-): Promise<DecodedImage> {
+  { source = "image", maxPixels = MAX_IMAGE_PIXELS }: DecodeOptions = {},
+): DecodedImage {
+  if (codecs === null) throw new Error("decodeImageSync: call loadImageCodecs() first");
   const header = readImageHeader(bytes);
   if (header === null) {
     const what = sniffImageFormat(bytes);
@@ -147,30 +174,23 @@ export async function decodeImage(
   }
   try {
     const image = header.format === "png"
-      ? fromPng(header, (await pngInstance()).decode(bytes))
-      : fromJpeg((await jpegInstance()).decode(bytes));
+      ? fromPng(header, codecs.png.decode(bytes))
+      : fromJpeg(codecs.jpeg.decode(bytes));
     if (image.width !== width || image.height !== height) {
       throw new Error(`decoded ${image.width}x${image.height}, header said ${width}x${height}`);
     }
     return image;
   } catch (err) {
-    // A trap inside the codec can leave its allocator inconsistent; start over with a fresh instance.
-    if (header.format === "png") png = null;
-    else jpeg = null;
+    // A trap inside the codec can leave its allocator inconsistent; start over with a fresh instance
+    // (the compiled module is cached, so this is synchronous and cheap).
+    if (header.format === "png") codecs.png = (pngCodec as CodecModule<PngInstance>).new();
+    else codecs.jpeg = (jpegCodec as CodecModule<JpegInstance>).new();
     throw new MmmlError(
       "invalid_input",
       `Cannot decode ${source}: corrupt ${header.format.toUpperCase()} (${(err as Error).message})`,
       { cause: err },
     );
   }
-}
-
-function pngInstance(): Promise<PngInstance> {
-  return png ??= (pngCodec as { init(): Promise<PngInstance> }).init();
-}
-
-function jpegInstance(): Promise<JpegInstance> {
-  return jpeg ??= (jpegCodec as { init(): Promise<JpegInstance> }).init();
 }
 
 /** The PNG codec always returns RGBA; keep only the channels the file had. */

@@ -4,48 +4,55 @@
  * - A decode cache keeps decoded 8-bit pixels (not floats: 4x smaller) up to `cacheMb`, least recently
  *   used out first, so a small data set decodes once and a larger-than-memory one still streams.
  * - While the consumer trains on batch k, batches k+1..k+prefetch are read and decoded. Reads are
- *   asynchronous; decoding runs on this thread between the consumer's awaits.
+ *   asynchronous; decoding is CPU-bound, so without workers it runs on this thread between the
+ *   consumer's awaits. With `workers` > 0, decode workers (started per pass, ended when it ends)
+ *   read, decode and preprocess whole batches in parallel with training.
  * - Shuffling is a seeded permutation per epoch; augmentation (only with BatchOptions.augment) draws
- *   from a generator seeded by (epoch seed, file index), so its result does not depend on timing.
+ *   from a generator seeded by (epoch seed, file index), so results do not depend on timing or workers.
  * - A file that fails to decode is left out of its batch with one warning per file (an error with
- *   `strict`); `stats().failed` lists them.
+ *   `strict`); `stats().failed` lists them. A file that cannot be read at all is an error.
  */
 import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { augment, type AugmentConfig } from "../preprocess/augment.ts";
 import {
   checkPreprocessOptions,
   type ImagePreprocessOptions,
-  normalizeInPlace,
   preprocessImage,
-  toFloatImage,
 } from "../preprocess/image_preprocessor.ts";
 import { createRng, permutation } from "../random.ts";
 import type { Batch, BatchOptions, DataSource } from "../training/data_source.ts";
-import { type DecodedImage, decodeImage } from "./image_decode.ts";
+import { decodeImage, decodeImageSync, loadImageCodecs } from "./image_decode.ts";
+import type { WorkerJob, WorkerRequest, WorkerResponse, WorkerResult } from "./image_decode_worker.ts";
+import {
+  createDecodeCache,
+  type DecodeCacheStats,
+  readImageFile,
+  sampleInput,
+  sampleSeed,
+  type SampleSettings,
+} from "./image_sample.ts";
 
-export interface ImageSourceOptions extends ImagePreprocessOptions {
-  augment: AugmentConfig;
+export interface ImageSourceOptions extends SampleSettings {
   numClasses: number;
   logger: Logger;
   /** Decode cache budget in MiB (0 = no cache). */
   cacheMb?: number;
   /** Batches prepared ahead of the one being consumed (0 = none). */
   prefetch?: number;
+  /** Decode workers (0 = decode on this thread). */
+  workers?: number;
   strict?: boolean;
 }
 
 /** Counters since the source was created. */
-export interface ImageSourceStats {
-  hits: number;
-  misses: number;
-  evictions: number;
-  cachedImages: number;
-  cachedBytes: number;
-  /** Milliseconds spent reading files, decoding, and preprocessing (incl. augmentation). */
-  readMs: number;
+export interface ImageSourceStats extends DecodeCacheStats {
+  /** Milliseconds spent decoding and preprocessing (incl. augmentation) on this thread. */
   decodeMs: number;
   preprocessMs: number;
+  /** Milliseconds the decode workers spent decoding and preprocessing. */
+  workerMs: number;
+  /** Milliseconds the consumer waited for a batch that was not ready yet. */
+  waitMs: number;
   /** Paths that failed to decode. */
   failed: string[];
 }
@@ -59,10 +66,13 @@ export function createImageSource(
   files: readonly { path: string; label: number }[],
   options: ImageSourceOptions,
 ): ImageSource {
-  const { size, channels, numClasses, logger, cacheMb = 512, prefetch = 2, strict = false } = options;
+  const { size, channels, numClasses, logger, cacheMb = 512, prefetch = 2, workers = 0, strict = false } =
+    options;
   checkPreprocessOptions(options);
-  if (!Number.isInteger(prefetch) || prefetch < 0) {
-    throw new RangeError(`prefetch must be a non-negative integer, received ${prefetch}`);
+  for (const [name, value] of [["prefetch", prefetch], ["workers", workers]] as const) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new RangeError(`${name} must be a non-negative integer, received ${value}`);
+    }
   }
   const labels = Int32Array.from(files, (f, i) => {
     if (!(Number.isInteger(f.label) && f.label >= 0 && f.label < numClasses)) {
@@ -70,54 +80,84 @@ export function createImageSource(
     }
     return f.label;
   });
+  const settings: SampleSettings = {
+    size,
+    channels,
+    mean: [...options.mean],
+    std: [...options.std],
+    augment: options.augment,
+  };
   const rowLength = size * size * channels;
   const cache = createDecodeCache(cacheMb * 1024 * 1024);
   const failed = new Set<number>();
-  const timing = { readMs: 0, decodeMs: 0, preprocessMs: 0 };
+  const timing = { decodeMs: 0, preprocessMs: 0, workerMs: 0, waitMs: 0 };
 
-  const load = async (index: number): Promise<DecodedImage | null> => {
-    const hit = cache.get(index);
-    if (hit) return hit;
-    const path = files[index].path;
-    let t = performance.now();
-    const bytes = await readImageFile(path);
-    timing.readMs += performance.now() - t;
-    t = performance.now();
-    try {
-      const image = await decodeImage(bytes, { source: `"${path}"` });
-      cache.set(index, image);
-      return image;
-    } catch (err) {
-      if (strict || !(err instanceof MmmlError)) throw err;
-      if (!failed.has(index)) {
-        failed.add(index);
-        logger.warn(`Skipping an image that fails to decode: ${err.message}`, { file: path });
-      }
-      return null;
-    } finally {
-      timing.decodeMs += performance.now() - t;
+  /** A decode failure: skipped with one warning per file, or thrown when strict. */
+  const skip = (index: number, err: Error): null => {
+    if (strict) throw err;
+    if (!failed.has(index)) {
+      failed.add(index);
+      logger.warn(`Skipping an image that fails to decode: ${err.message}`, { file: files[index].path });
     }
+    return null;
   };
 
-  const prepare = async (rows: Int32Array, seed: number, augmenting: boolean): Promise<Batch> => {
-    const images = await Promise.all(Array.from(rows, load));
-    const t = performance.now();
-    const kept = images.flatMap((img, i) => img ? [i] : []);
+  const rowsHere = async (rows: Int32Array, seeds: (number | null)[]): Promise<(Float32Array | null)[]> => {
+    const images = Array.from(rows, (i) => cache.get(i));
+    const bytes = await Promise.all(images.map((img, k) => img ? null : readImageFile(files[rows[k]].path)));
+    await loadImageCodecs();
+    return images.map((image, k) => {
+      const index = rows[k];
+      if (image === undefined) {
+        const t = performance.now();
+        try {
+          image = decodeImageSync(bytes[k]!, { source: `"${files[index].path}"` });
+          cache.set(index, image);
+        } catch (err) {
+          if (!(err instanceof MmmlError)) throw err;
+          return skip(index, err);
+        } finally {
+          timing.decodeMs += performance.now() - t;
+        }
+      }
+      const t = performance.now();
+      const row = sampleInput(image, settings, seeds[k]);
+      timing.preprocessMs += performance.now() - t;
+      return row;
+    });
+  };
+
+  const rowsInPool = async (pool: WorkerPool, rows: Int32Array, seeds: (number | null)[]) => {
+    const jobs = Array.from(rows, (index, k): WorkerJob => ({
+      index,
+      path: files[index].path,
+      image: cache.get(index),
+      seed: seeds[k],
+    }));
+    const response = await pool.run(settings, jobs);
+    timing.workerMs += response.decodeMs + response.preprocessMs;
+    return response.results.map((r: WorkerResult) => {
+      if (r.decoded) cache.set(r.index, r.decoded);
+      if (r.error === undefined) return r.row!;
+      const err = r.error.code === null
+        ? new Error(r.error.message)
+        : new MmmlError(r.error.code as MmmlError["code"], r.error.message);
+      if (!r.error.decode) throw err;
+      return skip(r.index, err);
+    });
+  };
+
+  const prepare = async (pool: WorkerPool | null, rows: Int32Array, seed: number, augmenting: boolean) => {
+    const seeds = Array.from(rows, (i) => augmenting ? sampleSeed(seed, i) : null);
+    const out = pool ? await rowsInPool(pool, rows, seeds) : await rowsHere(rows, seeds);
+    const kept = out.flatMap((row, k) => row ? [k] : []);
     const x = new Float32Array(kept.length * rowLength);
     const y = new Int32Array(kept.length);
-    kept.forEach((i, k) => {
-      const index = rows[i];
-      y[k] = labels[index];
-      x.set(toInput(images[i]!, augmenting ? createRng(sampleSeed(seed, index)) : null), k * rowLength);
+    kept.forEach((k, j) => {
+      x.set(out[k]!, j * rowLength);
+      y[j] = labels[rows[k]];
     });
-    timing.preprocessMs += performance.now() - t;
     return { x, y, size: kept.length };
-  };
-
-  const toInput = (image: DecodedImage, rng: ReturnType<typeof createRng> | null): Float32Array => {
-    if (rng === null || !options.augment.enabled) return preprocessImage(image, options);
-    const view = augment(toFloatImage(image, channels), rng, { ...options.augment, size });
-    return normalizeInPlace(view.data, options);
   };
 
   async function* batches(
@@ -129,19 +169,26 @@ export function createImageSource(
     const n = files.length;
     const order = shuffle ? permutation(n, createRng(seed)) : Int32Array.from({ length: n }, (_, i) => i);
     const count = Math.ceil(n / batchSize);
+    const pool = workers > 0 && n > 0 ? createWorkerPool(workers) : null;
     const pending: Promise<Batch>[] = [];
     let launched = 0;
     const launch = () => {
       const start = launched++ * batchSize;
-      const p = prepare(order.subarray(start, Math.min(n, start + batchSize)), seed, augment);
+      const p = prepare(pool, order.subarray(start, Math.min(n, start + batchSize)), seed, augment);
       // Rejections surface when the batch is awaited; until then they must not count as unhandled.
       p.catch(() => {});
       pending.push(p);
     };
-    for (let k = 0; k < count; k++) {
-      while (launched < Math.min(count, k + 1 + prefetch)) launch();
-      const batch = await pending.shift()!;
-      if (batch.size > 0) yield batch;
+    try {
+      for (let k = 0; k < count; k++) {
+        while (launched < Math.min(count, k + 1 + prefetch)) launch();
+        const t = performance.now();
+        const batch = await pending.shift()!;
+        timing.waitMs += performance.now() - t;
+        if (batch.size > 0) yield batch;
+      }
+    } finally {
+      pool?.close();
     }
   }
 
@@ -171,57 +218,51 @@ export async function loadImageTensorFromFile(
   return preprocessImage(await decodeImage(await readImageFile(path), { source: `"${path}"` }), options);
 }
 
-async function readImageFile(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new MmmlError("file_not_found", `Cannot read image "${path}": file not found`, { cause: err });
+interface WorkerPool {
+  run(settings: SampleSettings, jobs: WorkerJob[]): Promise<WorkerResponse>;
+  close(): void;
+}
+
+/** Decode workers taking whole batches in turn; a worker that crashes fails its pending batches. */
+function createWorkerPool(count: number): WorkerPool {
+  const pending = new Map<
+    number,
+    { worker: number; resolve: (r: WorkerResponse) => void; reject: (e: Error) => void }
+  >();
+  const fail = (worker: number, err: Error) => {
+    for (const [id, p] of pending) {
+      if (p.worker !== worker) continue;
+      pending.delete(id);
+      p.reject(err);
     }
-    throw new MmmlError("invalid_input", `Cannot read image "${path}": ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-/** A seed per (epoch seed, file): murmur3's finalizer mixes them so nearby inputs give unrelated streams. */
-function sampleSeed(seed: number, index: number): number {
-  const mix = (h: number) => {
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
   };
-  return mix((seed >>> 0) ^ mix(index + 0x9e3779b9));
-}
-
-/** LRU by bytes over decoded images, keyed by file index. */
-function createDecodeCache(capacity: number) {
-  const entries = new Map<number, DecodedImage>();
-  let bytes = 0, hits = 0, misses = 0, evictions = 0;
+  const workers = Array.from({ length: count }, (_, w) => {
+    const worker = new Worker(new URL("./image_decode_worker.ts", import.meta.url), { type: "module" });
+    worker.onmessage = ({ data }: MessageEvent<WorkerResponse>) => {
+      const p = pending.get(data.id);
+      pending.delete(data.id);
+      p?.resolve(data);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(w, new Error(`image decode worker ${w} failed: ${event.message}`));
+    };
+    return worker;
+  });
+  let nextId = 0;
   return {
-    get(key: number): DecodedImage | undefined {
-      const image = entries.get(key);
-      if (image === undefined) {
-        misses++;
-        return undefined;
-      }
-      hits++;
-      entries.delete(key); // re-insert: a Map iterates oldest first
-      entries.set(key, image);
-      return image;
+    run(settings, jobs) {
+      const id = nextId++;
+      const w = id % count;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { worker: w, resolve, reject });
+        const request: WorkerRequest = { id, settings, jobs };
+        workers[w].postMessage(request);
+      });
     },
-    set(key: number, image: DecodedImage): void {
-      const size = image.data.byteLength;
-      if (size > capacity || entries.has(key)) return;
-      for (const [oldest, old] of entries) {
-        if (bytes + size <= capacity) break;
-        entries.delete(oldest);
-        bytes -= old.data.byteLength;
-        evictions++;
-      }
-      entries.set(key, image);
-      bytes += size;
+    close() {
+      for (const w of workers) w.terminate();
+      for (let w = 0; w < count; w++) fail(w, new Error("image decode workers closed"));
     },
-    stats: () => ({ hits, misses, evictions, cachedImages: entries.size, cachedBytes: bytes }),
   };
 }

@@ -150,3 +150,41 @@ Deno.test("loadImageTensorFromFile preprocesses one file as training does", asyn
     (err) => err instanceof MmmlError && err.code === "file_not_found" && err.message.includes("nope.png"),
   );
 });
+
+Deno.test("ImageSource with decode workers gives the same batches and fills the cache", async () => {
+  const epoch = async (source: ReturnType<typeof createImageSource>, seed: number, augment: boolean) =>
+    (await collect(source.batches({ batchSize: 5, shuffle: true, seed, augment })))
+      .map((b) => [Array.from(b.y), Array.from(b.x)]);
+  const here = createImageSource(good, options());
+  const pooled = createImageSource(good, options({ workers: 2 }));
+  assert.deepEqual(await epoch(pooled, 3, true), await epoch(here, 3, true));
+  assert.deepEqual(await epoch(pooled, 4, false), await epoch(here, 4, false));
+  const s = pooled.stats();
+  assert.deepEqual([s.misses, s.hits, s.cachedImages], [12, 12, 12]);
+  assert.ok(s.workerMs > 0 && s.decodeMs === 0, JSON.stringify(s));
+});
+
+Deno.test("ImageSource workers skip an undecodable file, stop when strict, and end with an early break", async () => {
+  const files = [...good.slice(0, 3), truncated];
+  const logger = createMemoryLogger();
+  const source = createImageSource(files, options({ workers: 1, logger }));
+  const sizes = (await collect(source.batches({ batchSize: 2, shuffle: false, seed: 0 }))).map((b) => b.size);
+  assert.deepEqual(sizes, [2, 1]);
+  assert.deepEqual(source.stats().failed, [truncated.path]);
+  assert.equal(logger.lines.length, 1);
+  const strict = createImageSource(files, options({ workers: 1, strict: true }));
+  await assert.rejects(
+    () => collect(strict.batches({ batchSize: 2, shuffle: false, seed: 0 })),
+    (err) =>
+      err instanceof MmmlError && err.code === "invalid_input" && err.message.includes("truncated.jpg"),
+  );
+  for await (
+    const _ of createImageSource(good, options({ workers: 1 })).batches({
+      batchSize: 2,
+      shuffle: false,
+      seed: 0,
+    })
+  ) {
+    break; // the generator's finally must terminate the worker, or the test leaks it
+  }
+});
