@@ -203,8 +203,8 @@ export async function childSpawner(dir: string): Promise<(args: ChildArgs) => De
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--config",
-        DENO_CONFIG,
+        // Only the PostgreSQL client needs the project's npm packages; SQLite children start faster bare.
+        ...(args.location.startsWith("postgres") ? ["--config", DENO_CONFIG] : ["--no-config"]),
         "--no-lock",
         "--allow-read",
         "--allow-write",
@@ -218,4 +218,32 @@ export async function childSpawner(dir: string): Promise<(args: ChildArgs) => De
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+}
+
+/** A child's stdout as lines: `ready` resolves at its "ready" line, `done` with every line and its status. */
+export function watchChild(child: Deno.ChildProcess): {
+  ready: Promise<void>;
+  done: Promise<{ lines: string[]; status: Deno.CommandStatus; stderr: string }>;
+} {
+  const { promise: ready, resolve: signal } = Promise.withResolvers<void>();
+  const lines: string[] = [];
+  const stdout = (async () => {
+    let rest = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        if (line === "ready") signal();
+        else lines.push(line);
+      }
+    }
+    if (rest) lines.push(rest);
+  })();
+  const stderr = new Response(child.stderr).text();
+  const done = (async () => {
+    const [status, err] = await Promise.all([child.status, stderr, stdout]);
+    signal(); // a child that died before "ready" must not hang the test
+    return { lines, status, stderr: err };
+  })();
+  return { ready, done };
 }

@@ -33,11 +33,28 @@ function settle<T>(f: () => T): Promise<T> {
   }
 }
 
-function connect(path: string): DatabaseSync {
+/** node:sqlite reports SQLITE_BUSY only in the message ("database is locked"). */
+function isBusy(e: unknown): boolean {
+  return /database (table )?is locked|SQLITE_BUSY/i.test((e as Error)?.message ?? "");
+}
+
+async function connect(path: string): Promise<DatabaseSync> {
   const db = new DatabaseSync(path);
   db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  // Setting WAL on a database already in WAL is a no-op; the first opener converts it.
-  db.exec("PRAGMA journal_mode = WAL");
+  // Switching a new database to WAL needs an exclusive lock and fails at once, without the busy handler,
+  // while another process is opening it too; on a database already in WAL it is a no-op.
+  for (let attempt = 0;; attempt++) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      break;
+    } catch (e) {
+      if (!isBusy(e) || attempt >= 200) {
+        db.close();
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    }
+  }
   // FULL syncs the WAL on every commit: a committed version survives a power cut, not only a SIGKILL.
   db.exec("PRAGMA synchronous = FULL");
   return db;
@@ -74,8 +91,8 @@ export function sqliteDriver(folder: string): SqlDriver {
       // A read of a folder that does not exist must not create it (a mistyped --registry).
       if (!create && !(await isFolder(folder))) return false;
       await Deno.mkdir(folder, { recursive: true });
-      writer = connect(path);
-      reader = connect(path);
+      writer = await connect(path);
+      reader = await connect(path);
       return true;
     },
 
