@@ -17,6 +17,9 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
 #define MAX_LAYERS 16
+#ifndef DK_ROWS
+#define DK_ROWS 4
+#endif
 
 enum { ACT_LINEAR, ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_COUNT };
 enum { OPT_ADAM, OPT_MOMENTUM };
@@ -166,152 +169,116 @@ INLINE v128_t v_erf(v128_t x) {
 #define INV_SQRT_2PI 0.3989422804014327f
 
 /* ---------------------------------------------------------------- activations */
-/* z -> y over rows x cols (row stride ld); cols is a multiple of 4 */
-static void act_forward(int act, const float *Z, float *Y, int rows, int cols, int ld) {
-  for (int i = 0; i < rows; i++) {
-    const float *z = Z + i * ld;
-    float *y = Y + i * ld;
-    for (int j = 0; j < cols; j += 4) {
-      v128_t x = wasm_v128_load(z + j), r;
-      switch (act) {
-        case ACT_RELU: r = wasm_f32x4_pmax(x, wasm_f32x4_splat(0.0f)); break;
-        case ACT_TANH: r = v_tanh(x); break;
-        case ACT_SIGMOID: r = v_sigmoid(x); break;
-        case ACT_ELU:
-          r = wasm_v128_bitselect(x, wasm_f32x4_sub(v_exp(x), vsplat(1.0f)), wasm_f32x4_ge(x, vsplat(0.0f)));
-          break;
-        case ACT_SELU:
-          r = wasm_v128_bitselect(wasm_f32x4_mul(x, vsplat(SELU_SCALE)),
-                                  wasm_f32x4_mul(wasm_f32x4_sub(v_exp(x), vsplat(1.0f)), vsplat(SELU_SCALE_ALPHA)),
-                                  wasm_f32x4_ge(x, vsplat(0.0f)));
-          break;
-        case ACT_GELU: {
-          v128_t cdf = wasm_f32x4_mul(vsplat(0.5f), wasm_f32x4_add(vsplat(1.0f), v_erf(wasm_f32x4_mul(x, vsplat(SQRT_HALF)))));
-          r = wasm_f32x4_mul(x, cdf);
-          break;
-        }
-        case ACT_SWISH: r = wasm_f32x4_mul(v_sigmoid(x), x); break;
-        default: r = x;
-      }
-      wasm_v128_store(y + j, r);
+/* y = act(x), the formulas tfjs's kernels use */
+INLINE v128_t act_vec(const int act, v128_t x) {
+  switch (act) {
+    case ACT_RELU: return wasm_f32x4_pmax(x, wasm_f32x4_splat(0.0f));
+    case ACT_TANH: return v_tanh(x);
+    case ACT_SIGMOID: return v_sigmoid(x);
+    case ACT_ELU:
+      return wasm_v128_bitselect(x, wasm_f32x4_sub(v_exp(x), vsplat(1.0f)), wasm_f32x4_ge(x, vsplat(0.0f)));
+    case ACT_SELU:
+      return wasm_v128_bitselect(wasm_f32x4_mul(x, vsplat(SELU_SCALE)),
+                                 wasm_f32x4_mul(wasm_f32x4_sub(v_exp(x), vsplat(1.0f)), vsplat(SELU_SCALE_ALPHA)),
+                                 wasm_f32x4_ge(x, vsplat(0.0f)));
+    case ACT_GELU: {
+      v128_t cdf = wasm_f32x4_mul(vsplat(0.5f), wasm_f32x4_add(vsplat(1.0f), v_erf(wasm_f32x4_mul(x, vsplat(SQRT_HALF)))));
+      return wasm_f32x4_mul(x, cdf);
     }
+    case ACT_SWISH: return wasm_f32x4_mul(v_sigmoid(x), x);
+    default: return x;
   }
 }
 
-/* d <- d * act'(z) in place (d holds dL/dy on entry, dL/dz on exit), as tfjs's gradients compute it */
-static void act_backward(int act, const float *Z, const float *Y, float *D, int rows, int cols, int ld) {
-  if (act == ACT_LINEAR) return;
-  for (int i = 0; i < rows; i++) {
-    const float *z = Z + i * ld, *y = Y + i * ld;
-    float *d = D + i * ld;
-    for (int j = 0; j < cols; j += 4) {
-      v128_t g = wasm_v128_load(d + j), r;
-      switch (act) {
-        case ACT_RELU: r = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(z + j), vsplat(0.0f))); break;
-        case ACT_TANH: {
-          v128_t yy = wasm_v128_load(y + j);
-          r = wasm_f32x4_mul(wasm_f32x4_sub(vsplat(1.0f), wasm_f32x4_mul(yy, yy)), g);
-          break;
-        }
-        case ACT_SIGMOID: {
-          v128_t yy = wasm_v128_load(y + j);
-          r = wasm_f32x4_mul(g, wasm_f32x4_mul(yy, wasm_f32x4_sub(vsplat(1.0f), yy)));
-          break;
-        }
-        case ACT_ELU: {
-          v128_t yy = wasm_v128_load(y + j);
-          r = wasm_v128_bitselect(g, wasm_f32x4_mul(g, wasm_f32x4_add(yy, vsplat(1.0f))), wasm_f32x4_ge(yy, vsplat(0.0f)));
-          break;
-        }
-        case ACT_SELU: {
-          v128_t x = wasm_v128_load(z + j);
-          r = wasm_v128_bitselect(wasm_f32x4_mul(g, vsplat(SELU_SCALE)),
-                                  wasm_f32x4_mul(wasm_f32x4_mul(g, vsplat(SELU_SCALE_ALPHA)), v_exp(x)),
-                                  wasm_f32x4_gt(x, vsplat(0.0f)));
-          break;
-        }
-        case ACT_GELU: {
-          v128_t x = wasm_v128_load(z + j);
-          v128_t cdf = wasm_f32x4_mul(vsplat(0.5f), wasm_f32x4_add(vsplat(1.0f), v_erf(wasm_f32x4_mul(x, vsplat(SQRT_HALF)))));
-          v128_t pdf = wasm_f32x4_mul(vsplat(INV_SQRT_2PI), v_exp(wasm_f32x4_mul(wasm_f32x4_mul(x, x), vsplat(-0.5f))));
-          r = wasm_f32x4_mul(g, wasm_f32x4_add(cdf, wasm_f32x4_mul(x, pdf)));
-          break;
-        }
-        case ACT_SWISH: {
-          v128_t x = wasm_v128_load(z + j), s = v_sigmoid(x);
-          r = wasm_f32x4_mul(g, wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(x, s), wasm_f32x4_sub(vsplat(1.0f), s))));
-          break;
-        }
-        default: r = g;
-      }
-      wasm_v128_store(d + j, r);
+/* Activations whose gradient tfjs computes from the output y rather than the input z. */
+#define ACT_GRAD_USES_Y(act) ((act) == ACT_TANH || (act) == ACT_SIGMOID || (act) == ACT_ELU)
+
+/* dL/dz from g = dL/dy, as tfjs's gradient functions compute it */
+INLINE v128_t act_grad_vec(const int act, v128_t g, v128_t x, v128_t y) {
+  switch (act) {
+    case ACT_RELU: return wasm_v128_and(g, wasm_f32x4_gt(x, vsplat(0.0f)));
+    case ACT_TANH: return wasm_f32x4_mul(wasm_f32x4_sub(vsplat(1.0f), wasm_f32x4_mul(y, y)), g);
+    case ACT_SIGMOID: return wasm_f32x4_mul(g, wasm_f32x4_mul(y, wasm_f32x4_sub(vsplat(1.0f), y)));
+    case ACT_ELU:
+      return wasm_v128_bitselect(g, wasm_f32x4_mul(g, wasm_f32x4_add(y, vsplat(1.0f))), wasm_f32x4_ge(y, vsplat(0.0f)));
+    case ACT_SELU:
+      return wasm_v128_bitselect(wasm_f32x4_mul(g, vsplat(SELU_SCALE)),
+                                 wasm_f32x4_mul(wasm_f32x4_mul(g, vsplat(SELU_SCALE_ALPHA)), v_exp(x)),
+                                 wasm_f32x4_gt(x, vsplat(0.0f)));
+    case ACT_GELU: {
+      v128_t cdf = wasm_f32x4_mul(vsplat(0.5f), wasm_f32x4_add(vsplat(1.0f), v_erf(wasm_f32x4_mul(x, vsplat(SQRT_HALF)))));
+      v128_t pdf = wasm_f32x4_mul(vsplat(INV_SQRT_2PI), v_exp(wasm_f32x4_mul(wasm_f32x4_mul(x, x), vsplat(-0.5f))));
+      return wasm_f32x4_mul(g, wasm_f32x4_add(cdf, wasm_f32x4_mul(x, pdf)));
     }
+    case ACT_SWISH: {
+      v128_t sg = v_sigmoid(x);
+      return wasm_f32x4_mul(g, wasm_f32x4_add(sg, wasm_f32x4_mul(wasm_f32x4_mul(x, sg), wasm_f32x4_sub(vsplat(1.0f), sg))));
+    }
+    default: return g;
   }
 }
 
 /* ---------------------------------------------------------------- matmul */
 /*
- * C[M x N] = A(M x K) . B[K x N] (+ bias row), N a multiple of 4, row strides ldb/ldc.
+ * acc + a * b. With relaxed SIMD this is one fused multiply-add on hardware that has it (V8 lowers
+ * f32x4.relaxed_madd to vfmadd on x64 with FMA3, to mul + add elsewhere), which halves the
+ * arithmetic instructions of the matmul loops; results then differ from mul + add in the last bit.
+ */
+#ifdef DK_RELAXED
+#define MADD(a, b, acc) wasm_f32x4_relaxed_madd((a), (b), (acc))
+#else
+#define MADD(a, b, acc) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+
+/*
+ * One register block of C: R rows x CV f32x4 columns, accumulated over all of K. R and CV are
+ * compile-time constants at every call, so the arrays below live in registers.
  * A(i, k) = A[i * ars + k * acs], so one kernel serves x.W (ars = lda, acs = 1) and x^T.dy
- * (ars = 1, acs = lda). Register block: 4 rows x 8 columns = 8 f32x4 accumulators, which with the
- * two B vectors and one broadcast stays inside the 16 xmm registers V8 allocates on x64.
+ * (ars = 1, acs = lda).
+ */
+INLINE void gemm_block(const int R, const int CV, int K, const float *a, int ars, int acs, const float *bp,
+                       int ldb, float *c, int ldc, const v128_t *init) {
+  v128_t acc[DK_ROWS][2];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < CV; v++) acc[r][v] = init[v];
+  for (int k = 0; k < K; k++) {
+    v128_t w[2];
+    for (int v = 0; v < CV; v++) w[v] = wasm_v128_load(bp + 4 * v);
+    for (int r = 0; r < R; r++) {
+      v128_t x = wasm_v128_load32_splat(a + r * ars);
+      for (int v = 0; v < CV; v++) acc[r][v] = MADD(x, w[v], acc[r][v]);
+    }
+    a += acs, bp += ldb;
+  }
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < CV; v++) wasm_v128_store(c + r * ldc + 4 * v, acc[r][v]);
+}
+
+/*
+ * C[M x N] = A(M x K) . B[K x N] (+ bias row), N a multiple of 4, row strides ldb/ldc.
+ * Blocks of DK_ROWS rows x 8 columns: 2 * DK_ROWS accumulators plus two B vectors and one broadcast
+ * must fit the 15 xmm registers V8 allocates on x64, or the loop spills.
  */
 INLINE void gemm(int M, int N, int K, const float *A, int ars, int acs, const float *B, int ldb, float *C,
                  int ldc, const float *bias) {
-  const v128_t zero = wasm_f32x4_splat(0.0f);
+  v128_t init[2];
   int j = 0;
   for (; j + 8 <= N; j += 8) {
-    v128_t i0 = bias ? wasm_v128_load(bias + j) : zero, i1 = bias ? wasm_v128_load(bias + j + 4) : zero;
+    init[0] = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f);
+    init[1] = bias ? wasm_v128_load(bias + j + 4) : wasm_f32x4_splat(0.0f);
     int i = 0;
-    for (; i + 4 <= M; i += 4) {
-      const float *a = A + i * ars, *bp = B + j;
-      v128_t c00 = i0, c01 = i1, c10 = i0, c11 = i1, c20 = i0, c21 = i1, c30 = i0, c31 = i1;
-      for (int k = 0; k < K; k++) {
-        v128_t w0 = wasm_v128_load(bp), w1 = wasm_v128_load(bp + 4);
-        v128_t x0 = wasm_v128_load32_splat(a), x1 = wasm_v128_load32_splat(a + ars);
-        v128_t x2 = wasm_v128_load32_splat(a + 2 * ars), x3 = wasm_v128_load32_splat(a + 3 * ars);
-        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, w0));
-        c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, w1));
-        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, w0));
-        c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, w1));
-        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, w0));
-        c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, w1));
-        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, w0));
-        c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, w1));
-        a += acs;
-        bp += ldb;
-      }
-      float *c = C + i * ldc + j;
-      wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01), c += ldc;
-      wasm_v128_store(c, c10), wasm_v128_store(c + 4, c11), c += ldc;
-      wasm_v128_store(c, c20), wasm_v128_store(c + 4, c21), c += ldc;
-      wasm_v128_store(c, c30), wasm_v128_store(c + 4, c31);
-    }
-    for (; i < M; i++) {
-      const float *a = A + i * ars, *bp = B + j;
-      v128_t c0 = i0, c1 = i1;
-      for (int k = 0; k < K; k++) {
-        v128_t x = wasm_v128_load32_splat(a);
-        c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(bp)));
-        c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(bp + 4)));
-        a += acs;
-        bp += ldb;
-      }
-      wasm_v128_store(C + i * ldc + j, c0), wasm_v128_store(C + i * ldc + j + 4, c1);
-    }
+    for (; i + DK_ROWS <= M; i += DK_ROWS)
+      gemm_block(DK_ROWS, 2, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
+#if DK_ROWS > 4
+    for (; i + 4 <= M; i += 4) gemm_block(4, 2, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
+#endif
+    for (; i < M; i++) gemm_block(1, 2, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
   }
   for (; j < N; j += 4) {
-    v128_t i0 = bias ? wasm_v128_load(bias + j) : zero;
-    for (int i = 0; i < M; i++) {
-      const float *a = A + i * ars, *bp = B + j;
-      v128_t c0 = i0;
-      for (int k = 0; k < K; k++) {
-        c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_v128_load32_splat(a), wasm_v128_load(bp)));
-        a += acs;
-        bp += ldb;
-      }
-      wasm_v128_store(C + i * ldc + j, c0);
-    }
+    init[0] = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= M; i += 4) gemm_block(4, 1, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
+    for (; i < M; i++) gemm_block(1, 1, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
   }
 }
 
@@ -339,21 +306,90 @@ static uint32_t splitmix32(uint32_t *s) {
   return z ^ (z >> 16);
 }
 
-/* A = Y * mask, mask = (draw >= rate * 2^32) / keepProb, kept in M for the backward pass */
-static void dropout_forward(Layer *l, int n) {
+/* ---------------------------------------------------------------- fused elementwise passes */
+/*
+ * Forward epilogue of a hidden layer in one sweep: Y = act(Z), and with dropout A = Y * mask where
+ * mask = (draw >= rate * 2^32) / keepProb is kept in M for the backward pass. Y is only stored when
+ * something reads it: the next layer (no dropout) or the gradient of tanh/sigmoid/elu.
+ */
+INLINE void hidden_forward_pass(const int act, Layer *l, int count, const int drop) {
   const v128_t th = wasm_i32x4_splat((int32_t)l->dthresh), sc = vsplat(l->dscale);
-  int count = n * l->op;
   for (int k = 0; k < count; k += 4) {
-    v128_t m = wasm_v128_and(wasm_u32x4_ge(next_rand(), th), sc);
-    wasm_v128_store(l->M + k, m);
-    wasm_v128_store(l->A + k, wasm_f32x4_mul(wasm_v128_load(l->Y + k), m));
+    v128_t y = act_vec(act, wasm_v128_load(l->Z + k));
+    if (!drop || ACT_GRAD_USES_Y(act)) wasm_v128_store(l->Y + k, y);
+    if (drop) {
+      v128_t m = wasm_v128_and(wasm_u32x4_ge(next_rand(), th), sc);
+      wasm_v128_store(l->M + k, m);
+      wasm_v128_store(l->A + k, wasm_f32x4_mul(y, m));
+    }
   }
 }
 
-static void scale_by_mask(Layer *l, int n) {
-  int count = n * l->op;
-  for (int k = 0; k < count; k += 4)
-    wasm_v128_store(l->dA + k, wasm_f32x4_mul(wasm_v128_load(l->dA + k), wasm_v128_load(l->M + k)));
+/*
+ * Backward through a hidden layer's dropout and activation in place (dA becomes dL/dZ), summing
+ * the bias gradient on the way; column strips keep each bias sum in a register.
+ */
+INLINE void hidden_backward_pass(const int act, Layer *l, int n, const int drop) {
+  const int op = l->op;
+  for (int j = 0; j < op; j += 4) {
+    v128_t sum = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < n; i++) {
+      const int k = i * op + j;
+      v128_t g = wasm_v128_load(l->dA + k);
+      if (drop) g = wasm_f32x4_mul(g, wasm_v128_load(l->M + k));
+      g = act_grad_vec(act, g, wasm_v128_load(l->Z + k), ACT_GRAD_USES_Y(act) ? wasm_v128_load(l->Y + k) : g);
+      wasm_v128_store(l->dA + k, g);
+      sum = wasm_f32x4_add(sum, g);
+    }
+    wasm_v128_store(l->gb + j, sum);
+  }
+}
+
+/* One specialised copy of each pass per activation, with and without dropout. */
+#define ACT_SWITCH(act, CALL)                                                                   \
+  switch (act) {                                                                                \
+    case ACT_RELU: CALL(ACT_RELU); break;                                                       \
+    case ACT_TANH: CALL(ACT_TANH); break;                                                       \
+    case ACT_SIGMOID: CALL(ACT_SIGMOID); break;                                                 \
+    case ACT_ELU: CALL(ACT_ELU); break;                                                         \
+    case ACT_SELU: CALL(ACT_SELU); break;                                                       \
+    case ACT_GELU: CALL(ACT_GELU); break;                                                       \
+    case ACT_SWISH: CALL(ACT_SWISH); break;                                                     \
+    default: CALL(ACT_LINEAR);                                                                  \
+  }
+
+static void hidden_forward(Layer *l, int n, int drop) {
+#define FWD(a) (drop ? hidden_forward_pass(a, l, n * l->op, 1) : hidden_forward_pass(a, l, n * l->op, 0))
+  ACT_SWITCH(l->act, FWD)
+#undef FWD
+}
+
+static void hidden_backward(Layer *l, int n) {
+#define BWD(a) (l->M ? hidden_backward_pass(a, l, n, 1) : hidden_backward_pass(a, l, n, 0))
+  ACT_SWITCH(l->act, BWD)
+#undef BWD
+}
+
+/* W [in, op] -> WT [op, ip] by 4x4 register transposes; WT's padding columns stay zero. */
+static void transpose_weights(Layer *l) {
+  const int op = l->op, ip = l->ip;
+  int i = 0;
+  for (; i + 4 <= l->in; i += 4) {
+    for (int j = 0; j < op; j += 4) {
+      const float *w = l->W + i * op + j;
+      v128_t r0 = wasm_v128_load(w), r1 = wasm_v128_load(w + op), r2 = wasm_v128_load(w + 2 * op),
+             r3 = wasm_v128_load(w + 3 * op);
+      v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      float *t = l->WT + j * ip + i;
+      wasm_v128_store(t, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+      wasm_v128_store(t + ip, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+      wasm_v128_store(t + 2 * ip, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+      wasm_v128_store(t + 3 * ip, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+    }
+  }
+  for (; i < l->in; i++)
+    for (int j = 0; j < op; j++) l->WT[j * ip + i] = l->W[i * op + j];
 }
 
 /* ---------------------------------------------------------------- softmax + cross-entropy */
@@ -408,9 +444,11 @@ static double loss_and_grad(Layer *o, int n, int weighted) {
 }
 
 /* ---------------------------------------------------------------- optimizers */
-/* tfjs AdamOptimizer.applyGradients, op for op in float32 */
+/* tfjs AdamOptimizer.applyGradients in float32, in its op order */
 static void adam_update(void) {
-  const float c1 = 1.0f - acc_b1, c2 = 1.0f - acc_b2;
+  /* tfjs divides by (1 - beta^t); multiplying by the float reciprocal is within an ulp and avoids
+   * two of the three divisions, which dominate this loop */
+  const float c1 = 1.0f / (1.0f - acc_b1), c2 = 1.0f / (1.0f - acc_b2);
   const v128_t b1 = vsplat(o_beta1), b2 = vsplat(o_beta2), m1 = vsplat(o_1mb1), m2 = vsplat(o_1mb2);
   const v128_t vc1 = vsplat(c1), vc2 = vsplat(c2), eps = vsplat(o_eps), nlr = vsplat(o_neglr);
   for (int k = 0; k < nparams; k += 4) {
@@ -419,7 +457,7 @@ static void adam_update(void) {
     v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(slot2 + k), b2), wasm_f32x4_mul(wasm_f32x4_mul(g, g), m2));
     wasm_v128_store(slot1 + k, m);
     wasm_v128_store(slot2 + k, v);
-    v128_t mh = wasm_f32x4_div(m, vc1), vh = wasm_f32x4_div(v, vc2);
+    v128_t mh = wasm_f32x4_mul(m, vc1), vh = wasm_f32x4_mul(v, vc2);
     v128_t u = wasm_f32x4_mul(wasm_f32x4_div(mh, wasm_f32x4_add(wasm_f32x4_sqrt(vh), eps)), nlr);
     wasm_v128_store(params + k, wasm_f32x4_add(u, wasm_v128_load(params + k)));
   }
@@ -445,9 +483,9 @@ static void forward(int n, int train) {
     Layer *l = &L[li];
     gemm_nn(n, l->op, l->in, in, ld, l->W, l->op, l->Z, l->op, l->b);
     if (li == nl - 1) break;
-    act_forward(l->act, l->Z, l->Y, n, l->op, l->op);
-    if (train && l->M) dropout_forward(l, n);
-    in = (train && l->M) ? l->A : l->Y;
+    const int drop = train && l->M;
+    hidden_forward(l, n, drop);
+    in = drop ? l->A : l->Y;
     ld = l->op;
   }
 }
@@ -456,20 +494,19 @@ static void backward(int n) {
   for (int li = nl - 1; li >= 0; li--) {
     Layer *l = &L[li];
     if (li < nl - 1) {
-      if (l->M) scale_by_mask(l, n);
-      act_backward(l->act, l->Z, l->Y, l->dA, n, l->op, l->op);
-    }
-    for (int j = 0; j < l->op; j += 4) { /* bias gradient: column sums */
-      v128_t s = wasm_f32x4_splat(0.0f);
-      for (int i = 0; i < n; i++) s = wasm_f32x4_add(s, wasm_v128_load(l->dA + i * l->op + j));
-      wasm_v128_store(l->gb + j, s);
+      hidden_backward(l, n);
+    } else {
+      for (int j = 0; j < l->op; j += 4) { /* bias gradient: column sums */
+        v128_t s = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < n; i++) s = wasm_f32x4_add(s, wasm_v128_load(l->dA + i * l->op + j));
+        wasm_v128_store(l->gb + j, s);
+      }
     }
     const float *in = li == 0 ? xbuf : (L[li - 1].M ? L[li - 1].A : L[li - 1].Y);
     int ld = li == 0 ? l->in : L[li - 1].op;
     gemm_tn(l->in, l->op, n, in, ld, l->dA, l->op, l->gW, l->op);
     if (li == 0) break;
-    for (int i = 0; i < l->in; i++) /* W^T so dX = dZ . W^T runs as a plain row-major product */
-      for (int j = 0; j < l->out; j++) l->WT[j * l->ip + i] = l->W[i * l->op + j];
+    transpose_weights(l); /* so dX = dZ . W^T runs as a plain row-major product */
     gemm_nn(n, l->ip, l->out, l->dA, l->op, l->WT, l->ip, L[li - 1].dA, l->ip, 0);
   }
 }
@@ -506,7 +543,7 @@ EXPORT(dk_build) int dk_build(int max_batch, uint32_t seed) {
     l->W = params + off, l->gW = grads + off, off += l->in * l->op;
     l->b = params + off, l->gb = grads + off, off += l->op;
     l->Z = alloc_floats(maxb * l->op), l->Y = alloc_floats(maxb * l->op), l->dA = alloc_floats(maxb * l->op);
-    l->WT = i > 0 ? alloc_floats(l->out * l->ip) : 0;
+    l->WT = i > 0 ? alloc_floats(l->op * l->ip) : 0;
     l->A = l->M ? alloc_floats(maxb * l->op) : 0;
     l->M = l->M ? alloc_floats(maxb * l->op) : 0;
     if (!l->Z || !l->Y || !l->dA || (i > 0 && !l->WT) || (l->A && !l->M)) return 0;
@@ -568,3 +605,19 @@ EXPORT(dk_params) float *dk_params(void) { return params; }
 EXPORT(dk_slot) float *dk_slot(int k) { return k == 0 ? slot1 : slot2; }
 EXPORT(dk_param_count) int dk_param_count(void) { return nparams; }
 EXPORT(dk_padded_out) int dk_padded_out(int l) { return L[l].op; }
+
+#ifdef DK_PROFILE /* per-phase entry points for bench work; not in the shipped build */
+EXPORT(dk_prof_forward) void dk_prof_forward(int n) { forward(n, 1); }
+EXPORT(dk_prof_loss) double dk_prof_loss(int n) {
+  softmax_rows(&L[nl - 1], n, L[nl - 1].Y, L[nl - 1].op);
+  return loss_and_grad(&L[nl - 1], n, 0);
+}
+EXPORT(dk_prof_backward) void dk_prof_backward(int n) { backward(n); }
+EXPORT(dk_prof_grads) float *dk_prof_grads(void) { return grads; }
+EXPORT(dk_prof_update) void dk_prof_update(void) { if (opt_kind == OPT_ADAM) adam_update(); else momentum_update(); }
+EXPORT(dk_prof_gemm) void dk_prof_gemm(int M, int N, int K, int which) {
+  Layer *l = &L[1];
+  if (which == 0) gemm_nn(M, N, K, L[0].Y, L[0].op, l->W, l->op, l->Z, l->op, l->b);
+  else gemm_tn(M, N, K, L[0].Y, L[0].op, l->dA, l->op, l->gW, l->op);
+}
+#endif
