@@ -87,6 +87,7 @@ export function rotate({ width, height, channels, data }: FloatImage, degrees: n
   const cx = (width - 1) / 2, cy = (height - 1) / 2;
   const at = (x: number, y: number, k: number) =>
     x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * channels + k];
+  const row = width * channels;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       // Output -> source: the inverse rotation (y grows downward on screen).
@@ -97,6 +98,16 @@ export function rotate({ width, height, channels, data }: FloatImage, degrees: n
       if (x0 < -1 || y0 < -1 || x0 >= width || y0 >= height) continue;
       const fx = sx - x0, fy = sy - y0;
       const o = (y * width + x) * channels;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+        // All four neighbours inside: index directly (most pixels).
+        const p = y0 * row + x0 * channels;
+        for (let k = 0; k < channels; k++) {
+          const top = data[p + k] * (1 - fx) + data[p + channels + k] * fx;
+          const bottom = data[p + row + k] * (1 - fx) + data[p + row + channels + k] * fx;
+          out[o + k] = top * (1 - fy) + bottom * fy;
+        }
+        continue;
+      }
       for (let k = 0; k < channels; k++) {
         const top = at(x0, y0, k) * (1 - fx) + at(x0 + 1, y0, k) * fx;
         const bottom = at(x0, y0 + 1, k) * (1 - fx) + at(x0 + 1, y0 + 1, k) * fx;
@@ -128,34 +139,35 @@ export function colorJitter(img: FloatImage, rng: Rng, config: JitterConfig): Fl
 
 /** torchvision's adjust_* functions: blend with black, the mean gray level, or the pixel's own gray. */
 export const ADJUST = {
-  brightness: (img: FloatImage, factor: number) => blendInPlace(img, factor, () => 0),
+  brightness: (img: FloatImage, factor: number) => blendConstant(img.data, factor, 0),
   contrast: (img: FloatImage, factor: number) => {
-    const n = img.width * img.height;
+    const { channels, data } = img;
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += gray(img, i);
-    const mean = sum / n;
-    blendInPlace(img, factor, () => mean);
+    if (channels < 3) { for (let p = 0; p < data.length; p += channels) sum += data[p]; }
+    else for (let p = 0; p < data.length; p += channels) sum += luma(data, p);
+    blendConstant(data, factor, sum / (img.width * img.height));
   },
   saturation: (img: FloatImage, factor: number) => {
-    if (img.channels < 3) return;
-    blendInPlace(img, factor, (i) => gray(img, i));
+    const { channels, data } = img;
+    if (channels < 3) return;
+    const keep = 1 - factor;
+    for (let p = 0; p < data.length; p += channels) {
+      const base = keep * luma(data, p);
+      for (let k = p; k < p + 3; k++) data[k] = clamp01(factor * data[k] + base);
+    }
   },
 } as const satisfies Record<(typeof JITTERS)[number], (img: FloatImage, factor: number) => void>;
 
-function gray({ channels, data }: FloatImage, pixel: number): number {
-  const p = pixel * channels;
-  return channels < 3 ? data[p] : LUMA[0] * data[p] + LUMA[1] * data[p + 1] + LUMA[2] * data[p + 2];
+function luma(data: Float32Array, p: number): number {
+  return LUMA[0] * data[p] + LUMA[1] * data[p + 1] + LUMA[2] * data[p + 2];
 }
 
-/** x -> clamp(factor * x + (1 - factor) * other(pixel)) over every channel. */
-function blendInPlace(img: FloatImage, factor: number, other: (pixel: number) => number): void {
-  const { channels, data } = img;
-  const n = img.width * img.height;
-  for (let i = 0; i < n; i++) {
-    const base = (1 - factor) * other(i);
-    for (let k = 0, p = i * channels; k < channels; k++, p++) {
-      const v = factor * data[p] + base;
-      data[p] = v < 0 ? 0 : v > 1 ? 1 : v;
-    }
-  }
+/** x -> clamp(factor * x + (1 - factor) * other) over every value (alpha is already gone). */
+function blendConstant(data: Float32Array, factor: number, other: number): void {
+  const base = (1 - factor) * other;
+  for (let p = 0; p < data.length; p++) data[p] = clamp01(factor * data[p] + base);
+}
+
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
