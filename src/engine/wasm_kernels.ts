@@ -11,6 +11,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { matMulKernelConfig } from "./kernels/batch_mat_mul.ts";
 import { CONV2D_BACKPROP_FILTER } from "./kernels/conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
+import { croppingConvConfig } from "./kernels/conv2d_forward.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
 import { tileKernelConfig } from "./kernels/tile.ts";
 import { UNSORTED_SEGMENT_SUM } from "./kernels/unsorted_segment_sum.ts";
@@ -27,15 +28,18 @@ function builtIn(name: string): tf.KernelConfig {
 }
 
 function mmmlKernels(): tf.KernelConfig[] {
+  const matMul = builtIn(tf.BatchMatMul);
   return [
     CONV2D_BACKPROP_FILTER,
-    conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput)),
+    conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput), matMul),
     DEPTHWISE_BACKPROP_INPUT,
     DEPTHWISE_BACKPROP_FILTER,
-    matMulKernelConfig(builtIn(tf.BatchMatMul)),
+    matMulKernelConfig(matMul),
     matMulKernelConfig(builtIn(tf._FusedMatMul)),
     UNSORTED_SEGMENT_SUM,
     tileKernelConfig(builtIn(tf.Tile)),
+    croppingConvConfig(builtIn(tf.Conv2D)),
+    croppingConvConfig(builtIn(tf.FusedConv2D)),
   ];
 }
 

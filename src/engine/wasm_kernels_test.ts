@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { createRng } from "../random.ts";
 import { useBackend } from "./backend.ts";
+import { inputGradByConv } from "./kernels/conv2d_backprop_input.ts";
+import { inputGradByMatMul } from "./kernels/conv_input_grad_matmul.ts";
+import { wasmBackend, WasmCalls } from "./kernels/wasm_calls.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 
 type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
 type Backend = "cpu" | "wasm";
+type Shape4 = [number, number, number, number];
 
 const EXPLICIT: Pad = [[0, 0], [1, 2], [0, 1], [0, 0]];
 
@@ -31,7 +35,7 @@ function relativeError(expected: ArrayLike<number>, actual: ArrayLike<number>): 
 /** Runs `compute` on the cpu backend, then on wasm with mmml's kernels, and compares every output. */
 async function compareWithCpu<C>(
   cases: readonly C[],
-  compute: (c: C, i: number) => tf.Tensor[],
+  compute: (c: C, i: number, backend: Backend) => tf.Tensor[],
   tolerance = 1e-4,
 ) {
   const run = async (backend: Backend) => {
@@ -39,7 +43,7 @@ async function compareWithCpu<C>(
     if (backend === "wasm") registerWasmKernels();
     const before = tf.memory().numTensors;
     const values = cases.map((c, i) =>
-      tf.tidy(() => compute(c, i)).map((t) => {
+      tf.tidy(() => compute(c, i, backend)).map((t) => {
         const v = t.dataSync().slice();
         t.dispose();
         return v;
@@ -64,10 +68,17 @@ function convCases(depthwise: boolean) {
   const pads: Pad[] = depthwise ? ["same", "valid"] : ["same", "valid", EXPLICIT];
   for (const s of strides) {
     for (const pad of pads) {
-      for (const [k, hw] of [[1, [6, 7]], [3, [7, 8]], [3, [8, 8]], [5, [9, 6]]] as const) {
+      for (
+        const [k, hw] of [[1, [6, 7]], [3, [7, 8]], [3, [8, 8]], [5, [9, 6]], [3, [1, 1]], [3, [2, 3]], [5, [
+          2,
+          2,
+        ]]] as const
+      ) {
         if (depthwise && k === 1) continue;
         const kw = k === 1 ? 1 : k - 1 + (s % 2); // non-square filters too
-        cases.push({ x: [2, hw[0], hw[1], 3], f: [k, kw, 3, depthwise ? 1 + (s % 2) : 4], s, pad });
+        const x = [2, hw[0], hw[1], 3], f = [k, kw, 3, depthwise ? 1 + (s % 2) : 4];
+        const out = tf.backend_util.computeConv2DInfo(x as Shape4, f as Shape4, s, 1, pad);
+        if (out.outHeight > 0 && out.outWidth > 0) cases.push({ x, f, s, pad });
       }
     }
   }
@@ -101,6 +112,30 @@ Deno.test("Conv2D input and filter gradients on wasm match the cpu backend over 
         inputShape: c.x,
       }) as tf.Tensor,
     ];
+  });
+});
+
+Deno.test("Both forms of the Conv2D input gradient match the cpu backend, also with the batch split in slices", async () => {
+  const forms = ["conv", "matmul", "matmul in slices"] as const;
+  const cases = convCases(false).flatMap((c) => forms.map((form) => ({ ...c, form })));
+  await compareWithCpu(cases, (c, i, backend) => {
+    const f = seeded(c.f, i * 3 + 2);
+    const info = tf.backend_util.computeConv2DInfo(c.x as Shape4, c.f as Shape4, c.s, 1, c.pad);
+    const dy = seeded([c.x[0], info.outHeight, info.outWidth, c.f[3]], i * 3 + 3);
+    const attrs = { strides: [c.s, c.s], pad: c.pad, dataFormat: "NHWC", inputShape: c.x };
+    if (backend === "cpu") {
+      return [tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: f }, attrs) as tf.Tensor];
+    }
+    const ops = new WasmCalls(wasmBackend(tf.backend()));
+    try {
+      const matMul = tf.getKernel(tf.BatchMatMul, "wasm")!;
+      const dx = c.form === "conv"
+        ? inputGradByConv(ops, dy, f, info)
+        : inputGradByMatMul(ops, dy, f, info, matMul, { maxCols: c.form === "matmul" ? undefined : 1 });
+      return [tf.tensor(ops.heap(dx).slice(), c.x)];
+    } finally {
+      ops.dispose();
+    }
   });
 });
 

@@ -60,6 +60,54 @@ export function inputGradPads(info: tf.backend_util.Conv2DInfo): Pads {
   return [top, info.inHeight + kh - 1 - dilatedH - top, left, info.inWidth + kw - 1 - dilatedW - left];
 }
 
+/** First and last filter tap (inclusive) along one axis that reads an input row for some output row. */
+export function usedTaps(kernel: number, outSize: number, stride: number, padBefore: number, inSize: number) {
+  return [Math.max(0, padBefore - (outSize - 1) * stride), Math.min(kernel - 1, inSize - 1 + padBefore)];
+}
+
+/** The filter taps that ever touch the input: on small feature maps most of a 3x3 filter reads padding. */
+export interface UsedTaps {
+  /** First used tap row and column. */
+  kh0: number;
+  kw0: number;
+  /** How many rows and columns of taps are used (0 when none is). */
+  kh: number;
+  kw: number;
+  /** Whether every tap is used. */
+  full: boolean;
+  /** The geometry of the same convolution with the filter cut down to the used taps. */
+  info: tf.backend_util.Conv2DInfo;
+}
+
+/** Finds the used taps and the geometry of the convolution restricted to them. */
+export function cropToUsedTaps(info: tf.backend_util.Conv2DInfo): UsedTaps {
+  const [kh0, kh1] = usedTaps(
+    info.filterHeight,
+    info.outHeight,
+    info.strideHeight,
+    info.padInfo.top,
+    info.inHeight,
+  );
+  const [kw0, kw1] = usedTaps(
+    info.filterWidth,
+    info.outWidth,
+    info.strideWidth,
+    info.padInfo.left,
+    info.inWidth,
+  );
+  const kh = Math.max(0, kh1 - kh0 + 1), kw = Math.max(0, kw1 - kw0 + 1);
+  const cropped = {
+    ...info,
+    filterHeight: kh,
+    filterWidth: kw,
+    effectiveFilterHeight: kh,
+    effectiveFilterWidth: kw,
+    filterShape: [kh, kw, info.inChannels, info.outChannels] as [number, number, number, number],
+    padInfo: { ...info.padInfo, top: info.padInfo.top - kh0, left: info.padInfo.left - kw0 },
+  };
+  return { kh0, kw0, kh, kw, full: kh === info.filterHeight && kw === info.filterWidth, info: cropped };
+}
+
 /**
  * Crops the spatial axes of an NHWC tensor where a pad is negative and returns the pads left to apply
  * (all non-negative), so the convolution kernel only ever sees valid padding.
