@@ -11,9 +11,7 @@
  * (0 = T-shirt/top ... 9 = Ankle boot), so results compare with a torchvision ImageFolder run on the
  * same tree. Each class's images are a seeded random choice from its original split.
  */
-// TODO(#4): bare "imagescript" once deno.json maps it.
-// deno-lint-ignore no-import-prefix
-import pngJs from "npm:imagescript@1.3.1/png/node.js";
+import pngJs from "imagescript/png/node.js";
 import { createRng, permutation } from "../src/random.ts";
 
 export const FASHION_MNIST_CLASSES = [

@@ -12,12 +12,8 @@
  * gray PNG with the color type patched and a PLTE chunk added, and gray JPEGs come from the small
  * DC-only baseline encoder below (flat 8x8 blocks, quantizer 8, so every pixel decodes exactly).
  */
-// TODO(#4): bare "imagescript" once deno.json maps it.
-// deno-lint-ignore no-import-prefix
-import { Image } from "npm:imagescript@1.3.1";
-// TODO(#4): bare "imagescript" once deno.json maps it.
-// deno-lint-ignore no-import-prefix
-import pngJs from "npm:imagescript@1.3.1/png/node.js";
+import { Image } from "imagescript";
+import pngJs from "imagescript/png/node.js";
 import { createRng, type Rng } from "../src/random.ts";
 
 export type Encoding =

@@ -8,12 +8,8 @@
  * one byte a pixel in the decode cache.
  */
 // imagescript's codec modules are CommonJS without type declarations; the shapes used are below.
-// TODO(#4): bare "imagescript" once deno.json maps it.
-// deno-lint-ignore no-import-prefix
-import pngCodec from "npm:imagescript@1.3.1/wasm/node/png.js";
-// TODO(#4): bare "imagescript" once deno.json maps it.
-// deno-lint-ignore no-import-prefix
-import jpegCodec from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
+import pngCodec from "imagescript/wasm/node/png.js";
+import jpegCodec from "imagescript/wasm/node/jpeg.js";
 import { MmmlError } from "../errors.ts";
 
 /** Decoded pixels, row-major and interleaved: 1 = gray, 2 = gray + alpha, 3 = RGB, 4 = RGBA. */
