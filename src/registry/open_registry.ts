@@ -4,7 +4,7 @@
  * PostgreSQL one. The PostgreSQL client is imported only for URLs, so local commands never load it.
  */
 import type { Registry } from "./registry_types.ts";
-import type { SqlRegistryOptions } from "./sql_store.ts";
+import type { SqlRegistryOptions } from "./sql_registry.ts";
 import { createSqliteRegistry } from "./sqlite_registry.ts";
 
 /** Options of openRegistry. */

@@ -1,6 +1,6 @@
 /**
  * The shared registry: metadata in PostgreSQL (the npm `pg` client, pure JavaScript), artifacts under a
- * folder every machine mounts at the same path (publishing protocol in sql_store.ts).
+ * folder every machine mounts at the same path (publishing protocol in sql_registry.ts).
  *
  * Every write transaction first takes a transaction-scoped advisory lock keyed by the schema, so writers
  * of one registry run one at a time on every machine, and the lock dies with the connection of a killed
@@ -12,13 +12,8 @@ import { resolve } from "node:path";
 import pg from "npm:pg@8";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Registry } from "./registry_types.ts";
-import {
-  createSqlRegistry,
-  type SqlDriver,
-  type SqlRegistryOptions,
-  type SqlTx,
-  type SqlValue,
-} from "./sql_store.ts";
+import { createSqlRegistry, type SqlRegistryOptions } from "./sql_registry.ts";
+import type { SqlDriver, SqlTx, SqlValue } from "./sql_store.ts";
 
 /** Where the tables live when neither the URL's `?schema=` nor the options name a schema. */
 export const DEFAULT_PG_SCHEMA = "public";
@@ -45,7 +40,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** `?` placeholders (what sql_store writes) to PostgreSQL's $1, $2, ... */
+/** `?` placeholders (what sql_store.ts writes) to PostgreSQL's $1, $2, ... */
 function numbered(sql: string): string {
   let i = 0;
   return sql.replace(/\?/g, () => `$${++i}`);
@@ -71,6 +66,7 @@ export function postgresDriver(url: string, schema: string, connectTimeoutMs = 1
   // An idle connection the server drops must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const lockKey = `mmml_registry:${schema}`;
+  let opened = false;
 
   const txOf = (client: pg.PoolClient): SqlTx => ({
     all: async <T>(sql: string, params: SqlValue[] = []) =>
@@ -108,7 +104,8 @@ export function postgresDriver(url: string, schema: string, connectTimeoutMs = 1
     location,
     async open() {
       // The schema must exist before search_path can find the tables; creating it races other openers.
-      await transaction((tx) => tx.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+      if (!opened) await transaction((tx) => tx.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+      opened = true;
       return true;
     },
     async all<T>(sql: string, params: SqlValue[] = []) {

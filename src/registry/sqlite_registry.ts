@@ -1,6 +1,6 @@
 /**
  * The embedded registry: metadata in FOLDER/registry.db through Deno's built-in `node:sqlite`, artifacts
- * in FOLDER/<name>/v<N>/ (publishing protocol in sql_store.ts).
+ * in FOLDER/<name>/v<N>/ (publishing protocol in sql_registry.ts).
  *
  * WAL mode lets readers (a server) read committed rows while a training commits. Writers serialize on
  * BEGIN IMMEDIATE, which takes the database's write lock up front, so two processes can never both read
@@ -10,13 +10,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join, resolve } from "node:path";
-import {
-  createSqlRegistry,
-  type SqlDriver,
-  type SqlRegistryOptions,
-  type SqlTx,
-  type SqlValue,
-} from "./sql_store.ts";
+import { createSqlRegistry, type SqlRegistryOptions } from "./sql_registry.ts";
+import type { SqlDriver, SqlTx, SqlValue } from "./sql_store.ts";
 import type { Registry } from "./registry_types.ts";
 
 /** The database file inside a registry folder. */
