@@ -8,6 +8,9 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 type Attrs = tf.NamedAttrMap;
 
+/** Contiguous runs shorter than this are sliced by the built-in kernel: one JS call a run costs more. */
+const MIN_COPY_RUN = 64;
+
 /** Runs a chain of built-in wasm kernels and frees every intermediate result on `dispose()`. */
 export class WasmCalls {
   readonly backend: BackendWasm;
@@ -81,8 +84,34 @@ export class WasmCalls {
     return this.run(tf.Reshape, { x }, { shape });
   }
 
+  /**
+   * Slices by block copies of the contiguous runs the slice is made of. The built-in Slice kernel copies
+   * element by element: 7 ms for the centre tap of a 3x3x512x512 filter, 262k contiguous floats.
+   */
   slice(x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
-    return this.run(tf.Slice, { x }, { begin, size });
+    let inner = x.shape.length; // axes [inner, rank) are taken whole
+    while (inner > 0 && begin[inner - 1] === 0 && size[inner - 1] === x.shape[inner - 1]) inner--;
+    const run = tf.util.sizeFromShape(x.shape.slice(inner)) * (inner > 0 ? size[inner - 1] : 1);
+    if (x.dtype === "string" || x.dtype === "complex64" || run < MIN_COPY_RUN) {
+      return this.run(tf.Slice, { x }, { begin, size });
+    }
+    const out = this.backend.makeOutput(size, x.dtype);
+    this.#temps.push(out);
+    const src = this.backend.typedArrayFromHeap(x), dst = this.backend.typedArrayFromHeap(out);
+    const strides = [...tf.util.computeStrides(x.shape), 1];
+    const last = inner - 1; // the axis whose [begin, begin+size) range is one contiguous run
+    let written = 0;
+    const copy = (axis: number, offset: number) => {
+      if (axis >= last) {
+        const start = offset + (last >= 0 ? begin[last] * strides[last] : 0);
+        dst.set(src.subarray(start, start + run), written);
+        written += run;
+        return;
+      }
+      for (let i = 0; i < size[axis]; i++) copy(axis + 1, offset + (begin[axis] + i) * strides[axis]);
+    };
+    if (run > 0) copy(0, 0);
+    return out;
   }
 
   pad(x: tf.TensorInfo, paddings: [number, number][]): tf.TensorInfo {

@@ -1,0 +1,212 @@
+/**
+ * What mmml's wasm kernels (src/engine/wasm_kernels.ts) buy: per kernel, the built-in wasm kernel
+ * against mmml's on the shapes a ResNet-18 training step at batch 32 produces; then a whole ResNet-18
+ * training step (standard stem, Adam) with stock kernels against mmml's. Stock wasm cannot train a CNN
+ * at all (it has no Conv2DBackpropFilter), so the "stock" step keeps mmml's kernels for the missing ones
+ * only.
+ *
+ *   deno run --allow-read --allow-env --allow-net bench/wasm_kernels_bench.ts [--sizes 28,64]
+ *       [--batch 32] [--steps 2] [--no-kernels] [--no-steps]
+ *
+ * Times are wall-clock ms and process CPU ms (tfjs-wasm runs on one thread, so CPU time is the better
+ * figure on a shared machine). Prints one JSON object on stdout; progress goes to stderr.
+ */
+import * as tf from "@tensorflow/tfjs";
+import process from "node:process";
+import { useBackend } from "../src/engine/backend.ts";
+import { registerWasmKernels } from "../src/engine/wasm_kernels.ts";
+
+interface BenchOptions {
+  sizes: number[];
+  batch: number;
+  steps: number;
+  kernels: boolean;
+  trainSteps: boolean;
+}
+
+function parseArgs(args: string[]): BenchOptions {
+  const opts: BenchOptions = { sizes: [28, 64], batch: 32, steps: 2, kernels: true, trainSteps: true };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--sizes") opts.sizes = args[++i].split(",").map(Number);
+    else if (a === "--batch") opts.batch = Number(args[++i]);
+    else if (a === "--steps") opts.steps = Number(args[++i]);
+    else if (a === "--no-kernels") opts.kernels = false;
+    else if (a === "--no-steps") opts.trainSteps = false;
+    else throw new Error(`unknown argument ${JSON.stringify(a)}`);
+  }
+  return opts;
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function timeIt(fn: () => Promise<void> | void, reps: number): Promise<Timing> {
+  await fn(); // warm-up: allocations, XNNPACK operator creation
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await fn();
+  const cpu = process.cpuUsage(cpu0);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    wallMs: round((performance.now() - t0) / reps),
+    cpuMs: round((cpu.user + cpu.system) / 1000 / reps),
+  };
+}
+
+type KernelSet = Map<string, tf.KernelConfig>;
+
+function install(kernels: KernelSet): void {
+  for (const [name, config] of kernels) {
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(config);
+  }
+}
+
+/** Calls one kernel straight on the backend, as the engine would, and frees its output. */
+function callKernel(config: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): void {
+  const backend = tf.backend();
+  const out = config.kernelFunc({ inputs, attrs, backend });
+  for (const t of Array.isArray(out) ? out : [out]) backend.disposeData(t.dataId);
+}
+
+async function kernelComparisons(stock: KernelSet, mmml: KernelSet) {
+  const rows = [];
+  const seed = 7;
+  const convShapes: [number[], number[], number][] = [
+    [[32, 1, 1, 512], [3, 3, 512, 512], 1],
+    [[32, 2, 2, 256], [3, 3, 256, 256], 1],
+    [[32, 4, 4, 128], [3, 3, 128, 128], 1],
+    [[32, 7, 7, 64], [3, 3, 64, 64], 1],
+    [[32, 16, 16, 64], [3, 3, 64, 64], 1],
+    [[32, 8, 8, 128], [3, 3, 128, 256], 2],
+    [[32, 16, 16, 64], [1, 1, 64, 128], 2],
+  ];
+  for (const [xShape, fShape, s] of convShapes) {
+    const filter = tf.randomNormal(fShape, 0, 1, "float32", seed);
+    const info = tf.backend_util.computeConv2DInfo(xShape as never, fShape as never, s, 1, "same");
+    const dy = tf.randomNormal([xShape[0], info.outHeight, info.outWidth, fShape[3]], 0, 1, "float32", seed);
+    const attrs = { strides: [s, s], pad: "same", dataFormat: "NHWC", inputShape: xShape };
+    const run = (k: KernelSet) => () => callKernel(k.get(tf.Conv2DBackpropInput)!, { dy, filter }, attrs);
+    const builtIn = await timeIt(run(stock), 2);
+    const ours = await timeIt(run(mmml), 3);
+    rows.push({ kernel: "Conv2DBackpropInput", x: xShape, filter: fShape, stride: s, builtIn, mmml: ours });
+    console.error(`Conv2DBackpropInput ${xShape} ${fShape} s${s}: ${builtIn.cpuMs} -> ${ours.cpuMs} cpu ms`);
+    tf.dispose([filter, dy]);
+  }
+  // Dense-layer gradients: dW = x^T dy (transposeA), dx = dy W^T (transposeB).
+  for (const [batch, inDim, outDim] of [[32, 512, 10], [32, 512, 1000], [256, 1024, 1024]]) {
+    const x = tf.randomNormal([batch, inDim]),
+      dy = tf.randomNormal([batch, outDim]),
+      w = tf.randomNormal([inDim, outDim]);
+    const cases = [
+      { label: "x^T dy", inputs: { a: x, b: dy }, attrs: { transposeA: true, transposeB: false } },
+      { label: "dy W^T", inputs: { a: dy, b: w }, attrs: { transposeA: false, transposeB: true } },
+    ];
+    for (const c of cases) {
+      const run = (k: KernelSet) => () => callKernel(k.get(tf.BatchMatMul)!, c.inputs, c.attrs);
+      const builtIn = await timeIt(run(stock), 1);
+      const ours = await timeIt(run(mmml), 3);
+      rows.push({ kernel: "BatchMatMul", product: c.label, batch, inDim, outDim, builtIn, mmml: ours });
+      console.error(
+        `BatchMatMul ${c.label} ${batch}x${inDim}x${outDim}: ${builtIn.cpuMs} -> ${ours.cpuMs} cpu ms`,
+      );
+    }
+    tf.dispose([x, dy, w]);
+  }
+  // Batch norm's gradient tiles a per-channel vector to the activation's shape.
+  for (const shape of [[32, 7, 7, 64], [32, 32, 32, 64]]) {
+    const x = tf.randomNormal([1, 1, 1, shape[3]]);
+    const attrs = { reps: [shape[0], shape[1], shape[2], 1] };
+    const run = (k: KernelSet) => () => callKernel(k.get(tf.Tile)!, { x }, attrs);
+    const builtIn = await timeIt(run(stock), 3);
+    const ours = await timeIt(run(mmml), 3);
+    rows.push({ kernel: "Tile", to: shape, builtIn, mmml: ours });
+    console.error(`Tile -> ${shape}: ${builtIn.cpuMs} -> ${ours.cpuMs} cpu ms`);
+    x.dispose();
+  }
+  return rows;
+}
+
+/** ResNet-18 (basic blocks 2-2-2-2, widths 64-512) with the standard 7x7/2 stem and 3x3/2 max pool. */
+function resnet18(size: number, classes: number): tf.LayersModel {
+  const input = tf.input({ shape: [size, size, 3] });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(x) as tf.SymbolicTensor;
+  const conv = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
+    apply(tf.layers.conv2d({ filters, kernelSize, strides, padding: "same", useBias: false }), x);
+  const bn = (x: tf.SymbolicTensor) => apply(tf.layers.batchNormalization(), x);
+  const relu = (x: tf.SymbolicTensor) => apply(tf.layers.reLU(), x);
+  let x = relu(bn(conv(input, 64, 7, 2)));
+  x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: "same" }), x);
+  let channels = 64;
+  for (const [stage, filters] of [64, 128, 256, 512].entries()) {
+    for (let block = 0; block < 2; block++) {
+      const strides = block === 0 && stage > 0 ? 2 : 1;
+      const y = bn(conv(relu(bn(conv(x, filters, 3, strides))), filters, 3, 1));
+      const shortcut = strides !== 1 || channels !== filters ? bn(conv(x, filters, 1, strides)) : x;
+      x = relu(apply(tf.layers.add(), [y, shortcut]));
+      channels = filters;
+    }
+  }
+  x = apply(tf.layers.globalAveragePooling2d({}), x);
+  return tf.model({
+    inputs: input,
+    outputs: apply(tf.layers.dense({ units: classes, activation: "softmax" }), x),
+  });
+}
+
+async function trainingStep(size: number, batch: number, steps: number) {
+  const model = resnet18(size, 10);
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const xs = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1);
+  const ys = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 2), 10);
+  try {
+    const timing = await timeIt(async () => void await model.trainOnBatch(xs, ys), steps);
+    return { ...timing, imagesPerSecond: Math.round((batch / timing.wallMs) * 1000 * 10) / 10 };
+  } finally {
+    model.optimizer?.dispose();
+    model.dispose();
+    tf.dispose([xs, ys]);
+  }
+}
+
+async function main() {
+  const opts = parseArgs(Deno.args);
+  // The package registered its kernels on import; read them before useBackend/registerWasmKernels
+  // replace some.
+  const builtIns: KernelSet = new Map(tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k]));
+  await useBackend("wasm");
+  const names = registerWasmKernels().registered;
+  const mmml: KernelSet = new Map(names.map((n) => [n, tf.getKernel(n, "wasm")!]));
+  // A kernel stock wasm lacks stays mmml's, or the stock step could not run at all.
+  const stock: KernelSet = new Map(names.map((n) => [n, builtIns.get(n) ?? mmml.get(n)!]));
+  const result: Record<string, unknown> = { backend: tf.getBackend(), batch: opts.batch, mmmlKernels: names };
+  if (opts.kernels) result.kernels = await kernelComparisons(stock, mmml);
+  if (opts.trainSteps) {
+    const steps = [];
+    for (const size of opts.sizes) {
+      install(stock);
+      const before = await trainingStep(size, opts.batch, opts.steps);
+      console.error(`ResNet-18 ${size}x${size} stock kernels: ${JSON.stringify(before)}`);
+      install(mmml);
+      const after = await trainingStep(size, opts.batch, opts.steps);
+      console.error(`ResNet-18 ${size}x${size} mmml kernels: ${JSON.stringify(after)}`);
+      steps.push({
+        model: "resnet18",
+        size,
+        stock: before,
+        mmml: after,
+        speedup: round2(before.cpuMs / after.cpuMs),
+      });
+    }
+    result.trainingSteps = steps;
+  }
+  console.log(JSON.stringify(result, null, 2));
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+if (import.meta.main) await main();
