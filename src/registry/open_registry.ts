@@ -17,6 +17,8 @@ export interface OpenRegistryOptions extends SqlRegistryOptions {
   artifacts?: string;
   /** PostgreSQL only: the schema of the tables (else the URL's `?schema=`, else "public"). */
   schema?: string;
+  /** PostgreSQL only: milliseconds to wait for a connection (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /** True for a postgres:// or postgresql:// URL. */
@@ -30,6 +32,6 @@ export async function openRegistry(location: string, options: OpenRegistryOption
     const { createPostgresRegistry } = await import("./postgres_registry.ts");
     return createPostgresRegistry(location, options);
   }
-  const { artifacts: _artifacts, schema: _schema, ...sqlite } = options;
+  const { artifacts: _artifacts, schema: _schema, connectTimeoutMs: _timeout, ...sqlite } = options;
   return createSqliteRegistry(location, sqlite);
 }

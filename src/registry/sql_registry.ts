@@ -80,7 +80,12 @@ export async function createSqlRegistry(
     ready = true;
     return true;
   }
-  await ensure(false);
+  try {
+    await ensure(false);
+  } catch (e) {
+    await driver.close().catch(() => {});
+    throw e;
+  }
 
   /** Every committed row of `name` (or all), including those whose folder is missing. */
   async function rows(name?: string): Promise<ModelVersion[]> {
