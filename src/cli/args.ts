@@ -67,7 +67,15 @@ export const JSON_FLAG = Object.freeze(
   { type: "boolean", description: "print one JSON object on stdout" } as const satisfies FlagSpec,
 );
 
-const NUMERIC_FLAGS: ReadonlySet<string> = new Set(["epochs", "batch-size", "lr", "seed", "port"]);
+const NUMERIC_FLAGS: ReadonlySet<string> = new Set([
+  "epochs",
+  "batch-size",
+  "lr",
+  "seed",
+  "port",
+  "image-size",
+  "threads",
+]);
 
 /**
  * Flag specs for config-setting flags (see CONFIG_FLAGS), as strings: the config layer parses and

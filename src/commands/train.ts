@@ -34,7 +34,11 @@ export const TRAIN_SPEC = {
       "seed",
       "registry",
       "backend",
+      "image-size",
+      "pretrained",
+      "threads",
     ),
+    "freeze-backbone": { type: "boolean", description: "sets model.freeze_backbone (train the head only)" },
     ...CONFIG_FILE_FLAGS,
     json: JSON_FLAG,
   },
@@ -69,7 +73,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const loaded = await loadConfig({
     files: values.config,
     flags: values,
-    sets: values.set,
+    sets: values["freeze-backbone"] ? [...values.set, "model.freeze_backbone=true"] : values.set,
     cwd: ctx.cwd,
     logger: ctx.logger,
   });

@@ -33,6 +33,9 @@ export const CONFIG_FLAGS = Object.freeze(
     backend: "training.backend",
     port: "serving.port",
     host: "serving.host",
+    "image-size": "data.image.size",
+    pretrained: "model.pretrained",
+    threads: "training.threads",
   } as const satisfies Record<string, string>,
 );
 

@@ -18,6 +18,8 @@ import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import { fitPreprocessor, transformTable } from "../preprocess/tabular_preprocessor.ts";
+import { createTabularSource } from "../data/tabular_source.ts";
+import type { PreparedData } from "./prepared_data.ts";
 
 export interface TabularSplit {
   x: Float32Array;
@@ -115,5 +117,27 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
     testSource: data.test_path ?? "split",
     loadSeconds,
     preprocessSeconds,
+  };
+}
+
+/** The tabular data as a training run sees it. */
+export function tabularPrepared(data: TabularData): PreparedData {
+  const k = data.classes.length;
+  const source = (part: TabularSplit | null) =>
+    part ? createTabularSource(part.x, part.y, data.featureCount, k) : null;
+  return {
+    task: "tabular",
+    classes: data.classes,
+    inputShape: [data.featureCount],
+    train: source(data.train)!,
+    val: source(data.val),
+    test: source(data.test),
+    testSource: data.testSource,
+    augment: false,
+    fingerprint: data.fingerprint,
+    artifacts: { "preprocessor.json": data.preprocessor, "schema.json": data.schema },
+    onnxPreprocessor: data.preprocessor,
+    loadSeconds: data.loadSeconds,
+    preprocessSeconds: data.preprocessSeconds,
   };
 }

@@ -21,9 +21,11 @@ import { progressBar } from "../training/callbacks/progress.ts";
 import { classWeights } from "../training/class_weights.ts";
 import { classificationMetrics, type ClassificationReport, flattenMetrics } from "../training/metrics.ts";
 import { createTrainer, type FitResult } from "../training/trainer.ts";
-import { createTabularSource } from "../data/tabular_source.ts";
-import { predictProbs } from "./predict_probs.ts";
-import { prepareTabularData, type TabularData } from "./tabular_data.ts";
+import type { DataSource } from "../training/data_source.ts";
+import { loadPretrained } from "../models/pretrained.ts";
+import { prepareImageData } from "./image_data.ts";
+import { predictSource, type PreparedData } from "./prepared_data.ts";
+import { prepareTabularData, tabularPrepared } from "./tabular_data.ts";
 
 /** The `--json` contract of `mmml train`. */
 export interface TrainRunResult {
@@ -108,40 +110,50 @@ function scalars(report: ClassificationReport | null): Record<string, number> {
   return Object.fromEntries(SCALAR_KEYS.filter((k) => typeof flat[k] === "number").map((k) => [k, flat[k]]));
 }
 
-/** Trains, evaluates, exports and registers a tabular model. */
-async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
+/** Trains, evaluates, exports and registers a model on prepared data of either task. */
+async function trainPrepared(
+  config: MmmlConfig,
+  data: PreparedData,
+  deps: TrainRunDeps,
+): Promise<TrainRunResult> {
   const { logger, registry } = deps;
   const name = modelName(config);
-  const data: TabularData = await prepareTabularData(config, logger);
-  const backend = await useBackend(config.training.backend);
+  const backend = await useBackend(config.training.backend, { threads: config.training.threads, logger });
   logger.info(`backend: ${backend.name} (${backend.reason})`);
   const k = data.classes.length;
   const model: MmmlModel = buildModel(config.model, {
-    inputShape: [data.featureCount],
+    inputShape: data.inputShape,
     numClasses: k,
     seed: config.training.seed,
   });
   const workDir = await Deno.makeTempDir({ prefix: "mmml-train-" });
   try {
-    const train = createTabularSource(data.train.x, data.train.y, data.featureCount, k);
-    const val = data.val ? createTabularSource(data.val.x, data.val.y, data.featureCount, k) : null;
-    const weights = classWeights(data.train.y, k, config.training.class_weights, data.classes);
-    logger.info(`model: ${config.model.arch}, ${model.paramCount()} parameters`);
-    const fit: FitResult = await createTrainer({ logger }).fit(model, train, val, {
+    if (config.model.arch !== "mlp") {
+      if (config.model.pretrained) {
+        const loaded = await loadPretrained(model, config.model.pretrained);
+        logger.info(`pretrained: ${loaded.loaded} weights from ${config.model.pretrained}`, {
+          skipped: loaded.skippedLayers,
+        });
+      }
+      if (config.model.freeze_backbone) model.freeze();
+    }
+    const weights = classWeights(data.train.labels(), k, config.training.class_weights, data.classes);
+    logger.info(
+      `model: ${config.model.arch}, ${model.paramCount()} parameters (${model.trainableParamCount()} trainable)`,
+    );
+    const fit: FitResult = await createTrainer({ logger }).fit(model, data.train, data.val, {
       epochs: config.training.epochs,
       batchSize: config.training.batch_size,
       optimizer: config.training.optimizer,
       classWeights: weights,
       seed: config.training.seed,
       shuffle: config.training.shuffle,
+      augment: data.augment,
       callbacks: callbacksFor(config, workDir, deps),
       backend: backend.name,
-      monitor: val ? config.training.early_stopping.monitor : "loss",
+      monitor: data.val ? config.training.early_stopping.monitor : "loss",
       mode: config.training.early_stopping.mode,
-      valMetrics: (probs, y, classes) => {
-        const r = classificationMetrics(probs, y, classes);
-        return { macro_f1: r.macro_f1 };
-      },
+      valMetrics: (probs, y, classes) => ({ macro_f1: classificationMetrics(probs, y, classes).macro_f1 }),
     });
     logger.info(
       `trained ${fit.history.length} epoch(s) with the ${fit.engine} engine in ${
@@ -149,14 +161,14 @@ async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<Tra
       } s ` +
         `(${Math.round(fit.samplesPerSecond)} samples/s)${fit.stopReason ? `; ${fit.stopReason}` : ""}`,
     );
-    const report = (part: TabularData["val"]) =>
-      part ? classificationMetrics(predictProbs(model, part.x, part.rows), part.y, k, data.classes) : null;
-    const valReport = report(data.val);
-    const testReport = report(data.test);
+    const report = async (part: DataSource | null) =>
+      part ? classificationMetrics(await predictSource(model, part), part.labels(), k, data.classes) : null;
+    const valReport = await report(data.val);
+    const testReport = await report(data.test);
     const metrics = { val: scalars(valReport), test: scalars(testReport) };
     const onnx = exportOnnx(model.net, {
-      preprocessor: data.preprocessor,
-      inputShape: [data.featureCount],
+      preprocessor: data.onnxPreprocessor,
+      inputShape: data.inputShape,
       name,
       classes: data.classes,
     });
@@ -171,7 +183,7 @@ async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<Tra
     const version = await registry.register(
       name,
       {
-        task: "tabular",
+        task: data.task,
         arch: config.model.arch,
         backend: backend.name,
         classes: data.classes,
@@ -181,15 +193,14 @@ async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<Tra
         },
         timings,
         data_fingerprint: data.fingerprint,
-        input_shape: [data.featureCount],
+        input_shape: data.inputShape,
       },
       async (dir) => {
         await saveModel(model, dir);
         const json = (file: string, value: unknown) =>
           Deno.writeTextFile(join(dir, file), JSON.stringify(value, null, 2) + "\n");
         await json("config.json", config);
-        await json("preprocessor.json", data.preprocessor);
-        await json("schema.json", data.schema);
+        for (const [file, value] of Object.entries(data.artifacts)) await json(file, value);
         await json("classes.json", data.classes);
         await json("metrics.json", {
           val: valReport,
@@ -199,6 +210,7 @@ async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<Tra
           engine: fit.engine,
           engine_reason: fit.engineReason,
           backend,
+          timings,
         });
         await Deno.writeFile(join(dir, "model.onnx"), onnx);
         await copyIfExists(join(workDir, "history.jsonl"), join(dir, "history.jsonl"));
@@ -209,7 +221,7 @@ async function trainTabular(config: MmmlConfig, deps: TrainRunDeps): Promise<Tra
     return {
       name,
       version: version.meta.version,
-      task: "tabular",
+      task: data.task,
       backend: backend.name,
       engine: fit.engine,
       metrics,
@@ -252,17 +264,19 @@ async function copyTree(from: string, to: string): Promise<void> {
 /** Runs one training from an effective config. */
 export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
   const task = await detectTask(config);
-  if (task === "tabular") {
-    if (config.model.arch !== "mlp") {
-      throw new MmmlError(
-        "usage",
-        `--model ${config.model.arch} is an image model; a CSV trains --model mlp`,
-      );
-    }
-    return await trainTabular(config, deps);
+  const isMlp = config.model.arch === "mlp";
+  if (task === "tabular" && !isMlp) {
+    throw new MmmlError("usage", `--model ${config.model.arch} is an image model; a CSV trains --model mlp`);
   }
-  throw new MmmlError(
-    "unsupported",
-    `image training is not wired up yet (--data ${config.data.path} is a folder)`,
-  );
+  if (task === "image" && isMlp) {
+    throw new MmmlError(
+      "usage",
+      `--data ${config.data.path} is an image folder: choose --model resnet18|resnet34|resnet50|` +
+        `efficientnet_b0|efficientnet_b1`,
+    );
+  }
+  const data = task === "tabular"
+    ? tabularPrepared(await prepareTabularData(config, deps.logger))
+    : await prepareImageData(config, deps.logger);
+  return await trainPrepared(config, data, deps);
 }
