@@ -5,7 +5,11 @@
  *   deno run -A server.ts [--port 8080] [--host 127.0.0.1] [--model NAME[@VER]]... [--registry DIR]
  *                         [--config FILE]... [--set KEY=VALUE]...
  *
- * MMML_API_KEYS (comma-separated) turns API-key auth on for the predict and infer routes and adds its
+ * A served reference that can move (NAME, NAME@latest, NAME@best, NAME@<stage>) is re-resolved every
+ * couple of seconds: when the registry names another version, it is loaded and switched to without
+ * failing a request (src/server/model_watcher.ts).
+ *
+ * MMML_API_KEYS (comma-separated) turns API-key auth on for the predict, infer and repository routes and adds its
  * keys to serving.auth.keys. MMML_LOG_LEVEL sets the log level (debug, info, warn, error).
  * Like cli.ts, this file alone reads Deno.args and Deno.env; it sets Deno.exitCode instead of exiting,
  * so the process ends on its own once the server has drained.
@@ -78,7 +82,7 @@ export async function main(args: readonly string[], env: Record<string, string>)
         requireProviders: serving.require_providers,
         logger,
       });
-    const { server, pool, loaded } = await startServer({
+    const { server, pool, loaded, close } = await startServer({
       config: serving,
       registry,
       load,
@@ -98,12 +102,12 @@ export async function main(args: readonly string[], env: Record<string, string>)
       });
       cancel.abort();
       await server.shutdown();
-      await pool.close();
+      await close();
       return 1;
     }
     logger.info("ready", { models: pool.list().map((p) => `${p.name}@${p.version} (${p.provider})`) });
     const signal = await stopped;
-    await pool.close();
+    await close();
     logger.info("stopped", { signal });
     return 0;
   } catch (err) {

@@ -10,11 +10,13 @@ import { accessLog, routeLabel } from "./access_log.ts";
 import { apiKeyAuth } from "./api_key_auth.ts";
 import { RouteError, toErrorResponse } from "./errors.ts";
 import type { ModelPool } from "./model_pool.ts";
+import type { ModelRepository } from "./model_repository.ts";
 import { requestTimeout } from "./request_timeout.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelsRoutes } from "./routes/models.ts";
 import { predictRoutes } from "./routes/predict.ts";
+import { repositoryRoutes } from "./routes/repository.ts";
 import { v2Routes } from "./routes/v2.ts";
 import type { AppDeps, ServerEnv, ServerInfo } from "./server_env.ts";
 import { createServerMetrics, type ServerMetrics } from "./server_metrics.ts";
@@ -28,13 +30,16 @@ export interface CreateAppOptions {
   /** Defaults to a fresh set over `pool`; pass one in to read it from a test. */
   metrics?: ServerMetrics;
   info?: ServerInfo;
+  /** The registry behind the pool: mounts the OIP v2 repository extension (index, load, unload). */
+  repository?: ModelRepository;
 }
 
-/** Routes that run models, and so sit behind API-key auth when it is on. */
+/** Routes that run, load or unload models, and so sit behind API-key auth when it is on. */
 export const AUTH_PATHS = [
   "/predict/*",
   "/v2/models/:name/infer",
   "/v2/models/:name/versions/:version/infer",
+  "/v2/repository/*",
 ] as const;
 
 function patternToRegExp(path: string): RegExp {
@@ -53,9 +58,10 @@ export function createApp(
     clock = () => performance.now(),
     metrics = createServerMetrics({ pool }),
     info = { name: "mmml", version: "dev" },
+    repository,
   }: CreateAppOptions,
 ): Hono<ServerEnv> {
-  const deps: AppDeps = { pool, logger, config, clock, metrics, info };
+  const deps: AppDeps = { pool, logger, config, clock, metrics, info, repository };
   const app = new Hono<ServerEnv>();
 
   const respondError = (err: unknown, c: Context<ServerEnv>) => {
@@ -82,6 +88,7 @@ export function createApp(
   app.route("/", modelsRoutes(deps));
   app.route("/", predictRoutes(deps));
   app.route("/", v2Routes(deps));
+  if (repository) app.route("/", repositoryRoutes(deps));
 
   // Known [method, path] pairs, to tell "wrong method" (405) from "no such path" (404).
   const known = app.routes.filter((r) => r.method !== "ALL").map((r) => ({

@@ -5,6 +5,7 @@
 import type { ServingConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { ModelPool } from "./model_pool.ts";
+import type { ModelRepository } from "./model_repository.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 
 /** Name and version reported by GET /v2 and GET /health. */
@@ -21,6 +22,8 @@ export interface AppDeps {
   clock: () => number;
   metrics: ServerMetrics;
   info: ServerInfo;
+  /** The registry behind the pool; without one the OIP v2 repository extension is not offered. */
+  repository?: ModelRepository;
 }
 
 /** Hono environment of the app: variables set by middleware and routes for the access log. */

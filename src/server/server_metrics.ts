@@ -21,6 +21,10 @@ export interface ServerMetrics {
   httpDuration: Histogram<"route">;
   inFlight: Gauge;
   batchSize: Histogram<"model">;
+  /** Served references switched to another version (hot swap), by model name. */
+  modelSwaps: Counter<"model">;
+  /** Model versions that failed to load after start-up began (a switch that did not happen), by model. */
+  modelLoadFailures: Counter<"model">;
 }
 
 /** Declares the server's metrics in a fresh registry. */
@@ -46,6 +50,16 @@ export function createServerMetrics({ pool }: { pool: ModelPool }): ServerMetric
       labels: ["model"],
       buckets: BATCH_SIZE_BUCKETS,
     }),
+    modelSwaps: registry.counter({
+      name: "mmml_model_swaps_total",
+      help: "Times a served model reference switched to another version without a restart, by model.",
+      labels: ["model"],
+    }),
+    modelLoadFailures: registry.counter({
+      name: "mmml_model_load_failures_total",
+      help: "Model versions that failed to load (the version served before, if any, kept serving), by model.",
+      labels: ["model"],
+    }),
   };
   registry.gauge({
     name: "mmml_model_load_seconds",
@@ -56,12 +70,20 @@ export function createServerMetrics({ pool }: { pool: ModelPool }): ServerMetric
   });
   registry.gauge({
     name: "mmml_model_info",
-    help: "Always 1 for each loaded model; the labels carry its version and execution provider.",
-    labels: ["model", "version", "provider", "task"],
+    help:
+      "Always 1 for each loaded model; the labels carry its version, execution provider and the references it serves.",
+    labels: ["model", "version", "provider", "task", "refs"],
     collect: () =>
-      pool.list().map((
-        p,
-      ) => [{ model: p.name, version: p.version, provider: p.provider, task: p.meta.task }, 1]),
+      pool.list().map((p) => [
+        {
+          model: p.name,
+          version: p.version,
+          provider: p.provider,
+          task: p.meta.task,
+          refs: pool.refsOf(p).join(","),
+        },
+        1,
+      ]),
   });
   registry.gauge({
     name: "process_resident_memory_bytes",

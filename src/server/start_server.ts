@@ -1,19 +1,21 @@
 /**
  * Start-up of the prediction server, shared by server.ts and `mmml serve`: open the port first (so
  * /health answers at once and /ready says what is loading), then resolve and load the requested models
- * into the pool concurrently. The loader is passed in, which keeps ONNX Runtime out of src/server.
+ * into the pool concurrently, and follow the registry from then on (a promoted version is loaded and
+ * switched to without a restart). The loader is passed in, which keeps ONNX Runtime out of src/server.
  */
 import type { ServingConfig } from "../config/schema.ts";
-import type { Predictor } from "../inference/predictor_types.ts";
 import type { Logger } from "../log.ts";
-import type { ModelVersion, Registry } from "../registry/registry_types.ts";
+import type { Registry } from "../registry/registry_types.ts";
 import { createApp } from "./app.ts";
 import { createModelPool, type ModelPool } from "./model_pool.ts";
+import { createModelRepository, type LoadModel, type ModelRepository } from "./model_repository.ts";
+import { createModelWatcher, DEFAULT_WATCH_INTERVAL_MS, type ModelWatcher } from "./model_watcher.ts";
 import { type RunningServer, serveApp } from "./serve_app.ts";
 import type { ServerInfo } from "./server_env.ts";
+import { createServerMetrics, type ServerMetrics } from "./server_metrics.ts";
 
-/** Loads one registry version (src/inference/predictor.ts's loadPredictor, bound to its options). */
-export type LoadModel = (version: ModelVersion) => Promise<Predictor>;
+export type { LoadModel } from "./model_repository.ts";
 
 export interface StartServerOptions {
   config: ServingConfig;
@@ -24,13 +26,23 @@ export interface StartServerOptions {
   refs?: readonly string[];
   info?: ServerInfo;
   onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * Milliseconds between re-resolving the served references (0: never follow the registry).
+   * TODO(issue 5): from `serving.watch_interval_ms` once the config schema has it.
+   */
+  watchIntervalMs?: number;
 }
 
 export interface StartedServer {
   server: RunningServer;
   pool: ModelPool;
+  repository: ModelRepository;
+  watcher: ModelWatcher;
+  metrics: ServerMetrics;
   /** Settles once every model has loaded or failed; lists the failures. */
   loaded: Promise<{ ref: string; message: string }[]>;
+  /** After `server.shutdown()`: stops following the registry and closes every predictor. */
+  close(): Promise<void>;
 }
 
 /** The references to load: those asked for, else one per model name in the registry (its latest). */
@@ -42,17 +54,27 @@ export async function refsToServe(registry: Registry, refs: readonly string[]): 
 
 /** Opens the port, then loads the models; the server is ready once all have loaded. */
 export async function startServer(
-  { config, registry, load, logger, refs = [], info, onListen }: StartServerOptions,
+  {
+    config,
+    registry,
+    load,
+    logger,
+    refs = [],
+    info,
+    onListen,
+    watchIntervalMs = DEFAULT_WATCH_INTERVAL_MS,
+  }: StartServerOptions,
 ): Promise<StartedServer> {
   const wanted = await refsToServe(registry, refs.length ? refs : config.models);
   if (wanted.length === 0) logger.warn(`registry ${registry.location} holds no models; serving none`);
   const pool = createModelPool({ requested: wanted });
-  const app = createApp({ pool, logger, config, info });
+  const metrics = createServerMetrics({ pool });
+  const repository = createModelRepository({ registry, pool, load, logger, metrics });
+  const app = createApp({ pool, logger, config, info, metrics, repository });
   const server = serveApp(app, { host: config.host, port: config.port, onListen });
   const loaded = Promise.all(wanted.map(async (ref) => {
     try {
-      const version = await registry.resolve(ref);
-      pool.add(await load(version), { ref });
+      await repository.sync(ref);
       return null;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -61,5 +83,10 @@ export async function startServer(
       return { ref, message };
     }
   })).then((results) => results.filter((r) => r !== null));
-  return { server, pool, loaded };
+  const watcher = createModelWatcher({ pool, repository, logger, intervalMs: watchIntervalMs });
+  const close = async () => {
+    await watcher.stop();
+    await pool.close();
+  };
+  return { server, pool, repository, watcher, metrics, loaded, close };
 }

@@ -88,3 +88,29 @@ export function validateJson<S extends z.ZodType>(
     await next();
   };
 }
+
+/**
+ * Middleware like `validateJson`, for bodies that may be left out (the OIP v2 repository requests): an
+ * empty body, whatever its Content-Type, validates as `{}`.
+ */
+export function validateOptionalJson<S extends z.ZodType>(
+  schema: S,
+  { maxBytes }: { maxBytes: number },
+): MiddlewareHandler<ServerEnv, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+  return async (c, next) => {
+    const bytes = await readBody(c, maxBytes);
+    let value: unknown = {};
+    if (bytes.byteLength > 0) {
+      const type = mediaType(c);
+      if (!isJsonType(type)) {
+        throw new MmmlError(
+          "unsupported_media_type",
+          `Content-Type: expected application/json, received ${type ? JSON.stringify(type) : "none"}`,
+        );
+      }
+      value = parseJsonBytes(bytes);
+    }
+    c.req.addValidatedData("json", parseWith(schema, value) as object);
+    await next();
+  };
+}

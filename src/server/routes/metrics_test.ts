@@ -27,6 +27,9 @@ Deno.test("GET /metrics exposes request, latency, batch and model series in the 
   assert.match(text, /^http_requests_in_flight 1$/m, "the scrape itself is in flight");
   assert.match(text, /^mmml_batch_size_bucket\{model="iris",le="1"\} 1$/m);
   assert.match(text, /^mmml_model_load_seconds\{model="iris",version="2",provider="cpu"\} 0.012$/m);
-  assert.match(text, /^mmml_model_info\{model="iris",version="2",provider="cpu",task="tabular"\} 1$/m);
+  assert.match(
+    text,
+    /^mmml_model_info\{model="iris",version="2",provider="cpu",task="tabular",refs="iris@2"\} 1$/m,
+  );
   assert.match(text, /^process_resident_memory_bytes \d+$/m);
 });

@@ -59,25 +59,29 @@ export function predictRoutes(
   return new Hono<ServerEnv>()
     .post("/predict/tabular", validateJson(TabularRequest, { maxBytes }), async (c) => {
       const { model, version, instances } = c.req.valid("json");
-      const predictor = pool.get(model, version);
-      requireTask(predictor, "tabular", "POST /predict/tabular");
-      c.set("model", `${predictor.name}@${predictor.version}`);
-      const { results, batchSize } = await batcherFor(predictor).submit(instances);
-      c.set("batchSize", batchSize);
-      return c.json({ model: predictor.name, version: predictor.version, predictions: results });
+      // The lease keeps this version open until its batch has run, even if a swap retires it meanwhile;
+      // batchers are per predictor, so after a swap new requests batch on the new version.
+      return await pool.use(model, version, async (predictor) => {
+        requireTask(predictor, "tabular", "POST /predict/tabular");
+        c.set("model", `${predictor.name}@${predictor.version}`);
+        const { results, batchSize } = await batcherFor(predictor).submit(instances);
+        c.set("batchSize", batchSize);
+        return c.json({ model: predictor.name, version: predictor.version, predictions: results });
+      });
     })
     .post("/predict/image", async (c) => {
       const { model, version, images } = await parseImageRequest(c, maxBytes);
-      const predictor = pool.get(model, version);
-      requireTask(predictor, "image", "POST /predict/image");
-      c.set("model", `${predictor.name}@${predictor.version}`);
-      c.set("batchSize", images.length);
-      metrics.batchSize.observe({ model: predictor.name }, images.length);
-      const predictions = await predictor.predictImages(images);
-      return c.json({
-        model: predictor.name,
-        version: predictor.version,
-        predictions: predictions.map((p) => ({ ...p, top_k: topK(p, config.top_k) })),
+      return await pool.use(model, version, async (predictor) => {
+        requireTask(predictor, "image", "POST /predict/image");
+        c.set("model", `${predictor.name}@${predictor.version}`);
+        c.set("batchSize", images.length);
+        metrics.batchSize.observe({ model: predictor.name }, images.length);
+        const predictions = await predictor.predictImages(images);
+        return c.json({
+          model: predictor.name,
+          version: predictor.version,
+          predictions: predictions.map((p) => ({ ...p, top_k: topK(p, config.top_k) })),
+        });
       });
     });
 }

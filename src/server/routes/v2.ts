@@ -25,12 +25,20 @@ export function parseVersion(name: string, text: string | undefined): number | u
 
 /** Mounts the /v2 routes. */
 export function v2Routes(
-  { pool, config, info, metrics }: Pick<AppDeps, "pool" | "config" | "info" | "metrics">,
+  { pool, config, info, metrics, repository }: Pick<
+    AppDeps,
+    "pool" | "config" | "info" | "metrics" | "repository"
+  >,
 ): Hono<ServerEnv> {
-  const resolve = (c: Context<ServerEnv>): Predictor => {
+  const target = (c: Context<ServerEnv>) => {
     const name = c.req.param("name")!;
-    return pool.get(name, parseVersion(name, c.req.param("version")));
+    return { name, version: parseVersion(name, c.req.param("version")) };
   };
+  const resolve = (c: Context<ServerEnv>): Predictor => {
+    const { name, version } = target(c);
+    return pool.get(name, version);
+  };
+  const extensions = repository ? ["model_repository"] : [];
 
   const metadata = (c: Context<ServerEnv>) => {
     const p = resolve(c);
@@ -51,38 +59,41 @@ export function v2Routes(
 
   const infer = validateJson(InferRequest, { maxBytes: config.max_body_bytes });
 
-  const inferHandler = async (c: Context<ServerEnv, string, { out: { json: InferRequest } }>) => {
+  const inferHandler = (c: Context<ServerEnv, string, { out: { json: InferRequest } }>) => {
     const body = c.req.valid("json");
-    const p = resolve(c);
-    c.set("model", `${p.name}@${p.version}`);
-    const tensors = toNamedTensors(body.inputs, p.inputs(), p.name);
-    const outputNames = p.outputs().map((o) => o.name);
-    const wanted = body.outputs?.map((o, i) => {
-      if (!outputNames.includes(o.name)) {
-        throw new MmmlError(
-          "invalid_input",
-          `outputs[${i}].name: model "${p.name}" has no output ${JSON.stringify(o.name)}; its outputs: ${
-            outputNames.join(", ")
-          }`,
-        );
-      }
-      return o.name;
-    });
-    const rows = tensors[0].shape[0] ?? 1;
-    c.set("batchSize", rows);
-    metrics.batchSize.observe({ model: p.name }, rows);
-    const outputs = await p.infer(tensors);
-    const chosen = wanted ? outputs.filter((o) => wanted.includes(o.name)) : outputs;
-    return c.json({
-      model_name: p.name,
-      model_version: String(p.version),
-      id: body.id ?? c.get("requestId"),
-      outputs: chosen.map(tensorToJson),
+    const { name, version } = target(c);
+    // The lease keeps this version open until the response is built, even if a swap retires it meanwhile.
+    return pool.use(name, version, async (p) => {
+      c.set("model", `${p.name}@${p.version}`);
+      const tensors = toNamedTensors(body.inputs, p.inputs(), p.name);
+      const outputNames = p.outputs().map((o) => o.name);
+      const wanted = body.outputs?.map((o, i) => {
+        if (!outputNames.includes(o.name)) {
+          throw new MmmlError(
+            "invalid_input",
+            `outputs[${i}].name: model "${p.name}" has no output ${JSON.stringify(o.name)}; its outputs: ${
+              outputNames.join(", ")
+            }`,
+          );
+        }
+        return o.name;
+      });
+      const rows = tensors[0].shape[0] ?? 1;
+      c.set("batchSize", rows);
+      metrics.batchSize.observe({ model: p.name }, rows);
+      const outputs = await p.infer(tensors);
+      const chosen = wanted ? outputs.filter((o) => wanted.includes(o.name)) : outputs;
+      return c.json({
+        model_name: p.name,
+        model_version: String(p.version),
+        id: body.id ?? c.get("requestId"),
+        outputs: chosen.map(tensorToJson),
+      });
     });
   };
 
   return new Hono<ServerEnv>()
-    .get("/v2", (c) => c.json({ name: info.name, version: info.version, extensions: [] }))
+    .get("/v2", (c) => c.json({ name: info.name, version: info.version, extensions }))
     .get("/v2/health/live", (c) => c.json({ live: true }))
     .get("/v2/health/ready", (c) => {
       const r = pool.readiness();
