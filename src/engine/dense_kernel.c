@@ -7,7 +7,9 @@
  *
  * Numerics follow tfjs (layers + cpu backend) so engines can be swapped mid-run:
  *   Dense y = act(x W + b), W [in, out] row-major; softmax; loss -log(clip(p/sum p, 1e-7, 1-1e-7));
- *   Adam and Momentum updates use tfjs's op order in float32 (see adam_update / momentum_update).
+ *   Adam and Momentum follow tfjs's formulas and op order in float32 (adam_update, momentum_update);
+ *   the matmuls use fused multiply-add where the CPU has it (see MADD), so sums differ from tfjs's in
+ *   the last bits; the tests hold the two within 1e-5 relative.
  * Internally each layer's output width is padded to a multiple of 4 (one f32x4) with zero weights,
  * so the matmul kernels need no column tails; padded columns never feed a real one.
  */
@@ -17,7 +19,7 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
 #define MAX_LAYERS 16
-#ifndef DK_ROWS
+#ifndef DK_ROWS /* matmul register block height; 5 or 6 spill in V8 and run ~1.5x slower */
 #define DK_ROWS 4
 #endif
 
@@ -26,7 +28,7 @@ enum { OPT_ADAM, OPT_MOMENTUM };
 
 typedef struct {
   int in, out, op, ip; /* real in/out, padded out (row stride of outputs), padded in */
-  int act;
+  int act, drop;        /* drop: the layer has dropout (then A and M exist) */
   float dscale;        /* 1/(1-rate) as float32, as tfjs divides the 0/1 mask by keepProb */
   uint32_t dthresh;    /* drop when the 32-bit draw is below this */
   float *W, *b, *gW, *gb, *WT, *Z, *Y, *A, *M, *dA;
@@ -35,7 +37,7 @@ typedef struct {
 static Layer L[MAX_LAYERS];
 static int nl, maxb, nparams;
 static float *params, *grads, *slot1, *slot2;
-static float *xbuf, *swbuf, *probs;
+static float *xbuf, *swbuf, *probs, *rowcoef;
 static int32_t *ybuf;
 static int opt_kind;
 static float o_beta1, o_beta2, o_1mb1, o_1mb2, o_eps, o_neglr, o_mom, acc_b1, acc_b2;
@@ -46,16 +48,17 @@ static v128_t rs0, rs1, rs2, rs3; /* four-lane xorshift128 state for dropout mas
 extern unsigned char __heap_base;
 static uintptr_t heap_top;
 
-static void *alloc_floats(int count) {
-  uintptr_t p = (heap_top + 63) & ~(uintptr_t)63;
-  uintptr_t end = p + (uintptr_t)count * 4u;
-  uintptr_t have = __builtin_wasm_memory_size(0) * 65536u;
+static void *alloc_floats(int count) { /* zeroed, 64-byte aligned; 0 when memory runs out */
+  uint64_t p = (heap_top + 63) & ~(uint64_t)63;
+  uint64_t end = p + (uint64_t)count * 4u;
+  uint64_t have = (uint64_t)__builtin_wasm_memory_size(0) * 65536u;
+  if (count < 0 || end > 0xffff0000u) return 0;
   if (end > have) {
-    if (__builtin_wasm_memory_grow(0, (end - have + 65535u) / 65536u) == (uintptr_t)-1) return 0;
+    if (__builtin_wasm_memory_grow(0, (uintptr_t)((end - have + 65535u) / 65536u)) == (uintptr_t)-1) return 0;
   }
-  float *f = (float *)p;
+  float *f = (float *)(uintptr_t)p;
   for (int i = 0; i < count; i++) f[i] = 0.0f; /* grown pages are zero, reused ones may not be */
-  heap_top = end;
+  heap_top = (uintptr_t)end;
   return f;
 }
 
@@ -365,7 +368,7 @@ static void hidden_forward(Layer *l, int n, int drop) {
 }
 
 static void hidden_backward(Layer *l, int n) {
-#define BWD(a) (l->M ? hidden_backward_pass(a, l, n, 1) : hidden_backward_pass(a, l, n, 0))
+#define BWD(a) (l->drop ? hidden_backward_pass(a, l, n, 1) : hidden_backward_pass(a, l, n, 0))
   ACT_SWITCH(l->act, BWD)
 #undef BWD
 }
@@ -427,7 +430,7 @@ static double loss_and_grad(Layer *o, int n, int weighted) {
     double qc = q < 1e-7 ? (double)(float)1e-7 : (q > 1.0 - 1e-7 ? (double)(float)(1.0 - 1e-7) : (double)q);
     lsum += w * -(double)(float)d_log(qc);
     wsum += w;
-    o->dA[i * o->op] = clipped ? 0.0f : 1.0f; /* remember the clip; overwritten below */
+    rowcoef[i] = clipped ? 0.0f : (float)w;
   }
   if (wsum == 0.0) { /* all-zero weights: no loss, no gradient (tfjs would produce NaN) */
     for (int i = 0; i < n * o->op; i++) o->dA[i] = 0.0f;
@@ -436,7 +439,7 @@ static double loss_and_grad(Layer *o, int n, int weighted) {
   for (int i = 0; i < n; i++) {
     const float *p = o->Y + i * o->op;
     float *d = o->dA + i * o->op;
-    float coef = d[0] == 0.0f ? 0.0f : (float)((weighted ? (double)swbuf[i] : 1.0) / wsum);
+    float coef = (float)((double)rowcoef[i] / wsum);
     for (int j = 0; j < o->out; j++) d[j] = coef * (p[j] - (j == ybuf[i] ? 1.0f : 0.0f));
     for (int j = o->out; j < o->op; j++) d[j] = 0.0f;
   }
@@ -483,7 +486,7 @@ static void forward(int n, int train) {
     Layer *l = &L[li];
     gemm_nn(n, l->op, l->in, in, ld, l->W, l->op, l->Z, l->op, l->b);
     if (li == nl - 1) break;
-    const int drop = train && l->M;
+    const int drop = train && l->drop;
     hidden_forward(l, n, drop);
     in = drop ? l->A : l->Y;
     ld = l->op;
@@ -502,7 +505,7 @@ static void backward(int n) {
         wasm_v128_store(l->gb + j, s);
       }
     }
-    const float *in = li == 0 ? xbuf : (L[li - 1].M ? L[li - 1].A : L[li - 1].Y);
+    const float *in = li == 0 ? xbuf : (L[li - 1].drop ? L[li - 1].A : L[li - 1].Y);
     int ld = li == 0 ? l->in : L[li - 1].op;
     gemm_tn(l->in, l->op, n, in, ld, l->dA, l->op, l->gW, l->op);
     if (li == 0) break;
@@ -519,7 +522,7 @@ EXPORT(dk_add_layer) int dk_add_layer(int in, int out, int act, double rate) {
   double th = rate * 4294967296.0;
   l->dthresh = th >= 4294967295.0 ? 0xffffffffu : (uint32_t)th;
   l->dscale = 1.0f / (float)(1.0 - rate);
-  l->M = rate > 0.0 ? (float *)1 : 0; /* marks "has dropout" until dk_build allocates it */
+  l->drop = rate > 0.0;
   return nl++;
 }
 
@@ -535,8 +538,8 @@ EXPORT(dk_build) int dk_build(int max_batch, uint32_t seed) {
   params = alloc_floats(nparams), grads = alloc_floats(nparams);
   slot1 = alloc_floats(nparams), slot2 = alloc_floats(nparams);
   xbuf = alloc_floats(maxb * L[0].in), ybuf = (int32_t *)alloc_floats(maxb), swbuf = alloc_floats(maxb);
-  probs = alloc_floats(maxb * L[nl - 1].out);
-  if (!params || !grads || !slot1 || !slot2 || !xbuf || !ybuf || !swbuf || !probs) return 0;
+  probs = alloc_floats(maxb * L[nl - 1].out), rowcoef = alloc_floats(maxb);
+  if (!params || !grads || !slot1 || !slot2 || !xbuf || !ybuf || !swbuf || !probs || !rowcoef) return 0;
   int off = 0;
   for (int i = 0; i < nl; i++) {
     Layer *l = &L[i];
@@ -544,9 +547,9 @@ EXPORT(dk_build) int dk_build(int max_batch, uint32_t seed) {
     l->b = params + off, l->gb = grads + off, off += l->op;
     l->Z = alloc_floats(maxb * l->op), l->Y = alloc_floats(maxb * l->op), l->dA = alloc_floats(maxb * l->op);
     l->WT = i > 0 ? alloc_floats(l->op * l->ip) : 0;
-    l->A = l->M ? alloc_floats(maxb * l->op) : 0;
-    l->M = l->M ? alloc_floats(maxb * l->op) : 0;
-    if (!l->Z || !l->Y || !l->dA || (i > 0 && !l->WT) || (l->A && !l->M)) return 0;
+    l->A = l->drop ? alloc_floats(maxb * l->op) : 0;
+    l->M = l->drop ? alloc_floats(maxb * l->op) : 0;
+    if (!l->Z || !l->Y || !l->dA || (i > 0 && !l->WT) || (l->drop && (!l->A || !l->M))) return 0;
   }
   uint32_t s = seed;
   uint32_t st[16];

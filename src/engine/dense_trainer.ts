@@ -8,7 +8,6 @@ import { MmmlError } from "../errors.ts";
 import { createRng } from "../random.ts";
 import type {
   DenseActivation,
-  DenseLayerSpec,
   DenseOptimizer,
   DenseTrainer,
   DenseTrainerOptions,
@@ -28,6 +27,9 @@ export const DENSE_ACTIVATION_CODES = {
 
 /** Deepest stack the kernel lays out (MAX_LAYERS in dense_kernel.c). */
 export const DENSE_MAX_LAYERS = 16;
+
+/** Largest maxBatch x widest layer the kernel allocates scratch for (floats per buffer, 64 MiB). */
+const MAX_BUFFER_FLOATS = 1 << 24;
 
 /** What a caller may ask about before building a trainer; looser than the options so any model fits. */
 export interface DenseSupportQuery {
@@ -58,6 +60,15 @@ interface KernelExports {
   dk_padded_out(layer: number): number;
 }
 
+/** Where one layer's kernel [inDim, op] (op = outDim padded to 4) and bias [op] sit, in floats. */
+interface VarLayout {
+  inDim: number;
+  outDim: number;
+  op: number;
+  kernelOffset: number;
+  biasOffset: number;
+}
+
 let modulePromise: Promise<WebAssembly.Module> | undefined;
 
 function loadKernelModule(): Promise<WebAssembly.Module> {
@@ -73,6 +84,10 @@ function loadKernelModule(): Promise<WebAssembly.Module> {
   return modulePromise;
 }
 
+function fail(message: string): never {
+  throw new MmmlError("invalid_input", message);
+}
+
 /**
  * Says whether the fused engine can train a model: `true`, or a sentence naming the first feature it
  * lacks (the Trainer then falls back to tfjs and can log why).
@@ -84,29 +99,20 @@ export function denseTrainerSupports(spec: DenseSupportQuery): true | string {
   if (layers.length > DENSE_MAX_LAYERS) {
     return `at most ${DENSE_MAX_LAYERS} dense layers are supported, received ${layers.length}`;
   }
-  for (const [i, layer] of layers.entries()) {
-    if (
-      !Number.isInteger(layer.inDim) || layer.inDim < 1 || !Number.isInteger(layer.outDim) || layer.outDim < 1
-    ) {
-      return `layer ${i}: expected positive integer sizes, received ${layer.inDim} -> ${layer.outDim}`;
-    }
-    if (i > 0 && layer.inDim !== layers[i - 1].outDim) {
-      return `layer ${i}: input size ${layer.inDim} does not match the previous output ${
-        layers[i - 1].outDim
-      }`;
-    }
+  for (const [i, { inDim, outDim, activation, dropout }] of layers.entries()) {
     const last = i === layers.length - 1;
-    if (!last && !(layer.activation in DENSE_ACTIVATION_CODES)) {
-      return `layer ${i}: activation "${layer.activation}" is not supported (supported: ${
-        Object.keys(DENSE_ACTIVATION_CODES).join(", ")
-      })`;
+    if (!(Number.isInteger(inDim) && inDim >= 1 && Number.isInteger(outDim) && outDim >= 1)) {
+      return `layer ${i}: expected positive integer sizes, received ${inDim} -> ${outDim}`;
     }
-    if (!(layer.dropout >= 0 && layer.dropout < 1)) {
-      return `layer ${i}: dropout must be in [0, 1), received ${layer.dropout}`;
+    if (i > 0 && inDim !== layers[i - 1].outDim) {
+      return `layer ${i}: input size ${inDim} does not match the previous output ${layers[i - 1].outDim}`;
     }
-    if (last && layer.dropout > 0) {
-      return `layer ${i}: dropout after the softmax output layer is not supported`;
+    if (!last && !(activation in DENSE_ACTIVATION_CODES)) {
+      const known = Object.keys(DENSE_ACTIVATION_CODES).join(", ");
+      return `layer ${i}: activation "${activation}" is not supported (supported: ${known})`;
     }
+    if (!(dropout >= 0 && dropout < 1)) return `layer ${i}: dropout must be in [0, 1), received ${dropout}`;
+    if (last && dropout > 0) return `layer ${i}: dropout after the softmax output layer is not supported`;
   }
   if (optimizer.name !== "adam" && optimizer.name !== "sgd") {
     return `optimizer "${optimizer.name}" is not supported (supported: adam, sgd)`;
@@ -115,22 +121,22 @@ export function denseTrainerSupports(spec: DenseSupportQuery): true | string {
   return true;
 }
 
-function checkOptions(options: DenseTrainerOptions): void {
-  const verdict = denseTrainerSupports(options);
+function checkOptions({ layers, optimizer, maxBatch }: DenseTrainerOptions): void {
+  const verdict = denseTrainerSupports({ layers, optimizer });
   if (verdict !== true) throw new MmmlError("unsupported", `Fused dense engine: ${verdict}`);
-  if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) {
-    throw new MmmlError(
-      "invalid_input",
-      `Fused dense engine: maxBatch must be a positive integer, received ${options.maxBatch}`,
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    fail(`Fused dense engine: maxBatch must be a positive integer, received ${maxBatch}`);
+  }
+  const widest = Math.max(...layers.map((l) => Math.max(l.inDim, l.outDim + 3)));
+  if (maxBatch * widest > MAX_BUFFER_FLOATS) {
+    fail(
+      `Fused dense engine: maxBatch ${maxBatch} x layer width ${widest} exceeds ${MAX_BUFFER_FLOATS} values`,
     );
   }
-  const o = options.optimizer;
-  const rates = o.name === "adam" ? [o.lr, o.beta1, o.beta2, o.epsilon] : [o.lr, o.momentum];
-  if (!rates.every(Number.isFinite)) {
-    throw new MmmlError(
-      "invalid_input",
-      `Fused dense engine: optimizer settings must be finite numbers, received ${JSON.stringify(o)}`,
-    );
+  const o = optimizer;
+  const settings = o.name === "adam" ? [o.lr, o.beta1, o.beta2, o.epsilon] : [o.lr, o.momentum];
+  if (!settings.every(Number.isFinite)) {
+    fail(`Fused dense engine: optimizer settings must be finite numbers, received ${JSON.stringify(o)}`);
   }
 }
 
@@ -139,55 +145,56 @@ function setOptimizer(k: KernelExports, o: DenseOptimizer): void {
   else k.dk_set_momentum(o.lr, o.momentum);
 }
 
-/** Builds a trainer: its own kernel instance, Glorot-uniform kernels and zero biases from `seed`. */
+function expectLength(a: ArrayLike<number> | undefined, n: number, what: string, atLeast = false): void {
+  const len = a?.length;
+  if (len === undefined || (atLeast ? len < n : len !== n)) {
+    fail(`${what}: expected ${atLeast ? "at least " : ""}${n} values, received ${len ?? "nothing"}`);
+  }
+}
+
+/**
+ * Builds a trainer with its own kernel instance. Kernels start Glorot-uniform and biases zero (tfjs
+ * Dense's defaults), drawn from `seed`; the Trainer normally overwrites them with setWeights.
+ * Optimizer state slots are ordered as tfjs's optimizer.getWeights(): Adam's first moments for every
+ * variable (kernel 0, bias 0, kernel 1, ...), then its second moments; Momentum's accumulators.
+ */
 export async function createDenseTrainer(options: DenseTrainerOptions): Promise<DenseTrainer> {
   checkOptions(options);
   const { layers, maxBatch } = options;
-  const instance = await WebAssembly.instantiate(await loadKernelModule(), {});
-  const k = instance.exports as unknown as KernelExports;
-  for (const layer of layers) {
-    k.dk_add_layer(layer.inDim, layer.outDim, DENSE_ACTIVATION_CODES[layer.activation] ?? 0, layer.dropout);
+  const k = (await WebAssembly.instantiate(await loadKernelModule(), {})).exports as unknown as KernelExports;
+  for (const l of layers) {
+    k.dk_add_layer(l.inDim, l.outDim, DENSE_ACTIVATION_CODES[l.activation] ?? 0, l.dropout);
   }
   if (k.dk_build(maxBatch, options.seed >>> 0) !== 1) {
     throw new MmmlError("internal", `Fused dense engine: could not allocate memory for maxBatch ${maxBatch}`);
   }
   setOptimizer(k, options.optimizer);
-  const layout = paramLayout(k, layers);
-  const inDim = layers[0].inDim;
-  const classes = layers[layers.length - 1].outDim;
-  const slotCount = options.optimizer.name === "adam" ? 2 : 1;
-  let disposed = false;
+
+  let offset = 0;
+  const layout: VarLayout[] = layers.map(({ inDim, outDim }, i) => {
+    const op = k.dk_padded_out(i), kernelOffset = offset;
+    offset += inDim * op + op;
+    return { inDim, outDim, op, kernelOffset, biasOffset: kernelOffset + inDim * op };
+  });
+  const inDim = layers[0].inDim, classes = layers[layers.length - 1].outDim;
+  const slotCount = options.optimizer.name === "adam" ? 2 : 1, perSlot = 2 * layers.length;
 
   // The memory never grows after dk_build, so these views stay attached for the trainer's life.
   const mem = k.memory.buffer;
   const f32 = (ptr: number, len: number) => new Float32Array(mem, ptr, len);
-  const xView = f32(k.dk_x(), maxBatch * inDim);
-  const swView = f32(k.dk_sw(), maxBatch);
-  const yView = new Int32Array(mem, k.dk_y(), maxBatch);
-  const probView = f32(k.dk_probs(), maxBatch * classes);
-  const paramPtr = k.dk_params();
-  const slotPtrs = [k.dk_slot(0), k.dk_slot(1)];
+  const xView = f32(k.dk_x(), maxBatch * inDim), swView = f32(k.dk_sw(), maxBatch);
+  const yView = new Int32Array(mem, k.dk_y(), maxBatch), probView = f32(k.dk_probs(), maxBatch * classes);
+  const paramPtr = k.dk_params(), slotPtrs = [k.dk_slot(0), k.dk_slot(1)];
 
-  const alive = () => {
-    if (disposed) throw new Error("DenseTrainer used after dispose()");
-  };
-  const checkN = (n: number, what: string) => {
-    if (!Number.isInteger(n) || n < 1 || n > maxBatch) {
-      throw new MmmlError(
-        "invalid_input",
-        `${what}: batch size must be 1..${maxBatch} (maxBatch), received ${n}`,
-      );
-    }
-  };
-  // Padded [in, op] storage <-> the caller's [in, out] arrays, one variable (kernel or bias) at a time.
+  // Padded storage <-> the caller's unpadded [in, out] kernels and [out] biases, flattened per variable.
   const readVars = (base: number): Float32Array[] =>
-    layout.flatMap((
-      v,
-    ) => [
-      unpad(f32(base + v.kernelOffset * 4, v.inDim * v.op), v.inDim, v.outDim, v.op),
-      f32(base + v.biasOffset * 4, v.outDim).slice(),
-    ]);
-  const writeVars = (base: number, arrays: Float32Array[], what: string) => {
+    layout.flatMap((v) => {
+      const src = f32(base + v.kernelOffset * 4, v.inDim * v.op),
+        kernel = new Float32Array(v.inDim * v.outDim);
+      for (let r = 0; r < v.inDim; r++) kernel.set(src.subarray(r * v.op, r * v.op + v.outDim), r * v.outDim);
+      return [kernel, f32(base + v.biasOffset * 4, v.outDim).slice()];
+    });
+  const writeVars = (base: number, arrays: Float32Array[], what: string) =>
     layout.forEach((v, i) => {
       const kernel = arrays[2 * i], bias = arrays[2 * i + 1];
       expectLength(
@@ -200,18 +207,32 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
       for (let r = 0; r < v.inDim; r++) dst.set(kernel.subarray(r * v.outDim, (r + 1) * v.outDim), r * v.op);
       f32(base + v.biasOffset * 4, v.outDim).set(bias);
     });
-  };
 
-  glorotInit(f32(paramPtr, k.dk_param_count()), layout, options.seed);
+  const rng = createRng(options.seed ^ 0x5eed);
+  const params = f32(paramPtr, k.dk_param_count());
+  for (const v of layout) {
+    const limit = Math.sqrt(6 / (v.inDim + v.outDim));
+    for (let r = 0; r < v.inDim; r++) {
+      for (let c = 0; c < v.outDim; c++) params[v.kernelOffset + r * v.op + c] = (rng.next() * 2 - 1) * limit;
+    }
+  }
+
+  let disposed = false;
+  const alive = () => {
+    if (disposed) throw new Error("DenseTrainer used after dispose()");
+  };
+  const copyIn = (x: Float32Array, start: number, n: number, what: string) => {
+    if (!Number.isInteger(n) || n < 1 || n > maxBatch) {
+      fail(`${what}: batch size must be 1..${maxBatch}, received ${n}`);
+    }
+    xView.set(x.subarray(start * inDim, (start + n) * inDim));
+  };
 
   return {
     setWeights(weights) {
       alive();
       if (weights.length !== layers.length) {
-        throw new MmmlError(
-          "invalid_input",
-          `setWeights: expected ${layers.length} layers, received ${weights.length}`,
-        );
+        fail(`setWeights: expected ${layers.length} layers, received ${weights.length}`);
       }
       writeVars(paramPtr, weights.flatMap((w) => [w.kernel, w.bias]), "weight");
     },
@@ -222,33 +243,32 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
     },
     trainBatch(x, y, n, sampleWeight) {
       alive();
-      checkN(n, "trainBatch");
       expectLength(x, n * inDim, "trainBatch x", true);
       expectLength(y, n, "trainBatch y", true);
+      copyIn(x, 0, n, "trainBatch");
       for (let i = 0; i < n; i++) {
         const c = y[i];
         if (!(c >= 0 && c < classes)) {
-          throw new MmmlError(
-            "invalid_input",
-            `trainBatch: row ${i}: class index must be 0..${classes - 1}, received ${c}`,
-          );
+          fail(`trainBatch: row ${i}: class index must be 0..${classes - 1}, received ${c}`);
         }
       }
-      xView.set(x.length === n * inDim ? x : x.subarray(0, n * inDim));
-      yView.set(y.length === n ? y : y.subarray(0, n));
+      yView.set(y.subarray(0, n));
       if (sampleWeight) {
         expectLength(sampleWeight, n, "trainBatch sampleWeight", true);
-        swView.set(sampleWeight.length === n ? sampleWeight : sampleWeight.subarray(0, n));
+        swView.set(sampleWeight.subarray(0, n));
       }
       return k.dk_train(n, sampleWeight ? 1 : 0);
     },
     predict(x, n) {
       alive();
+      if (!Number.isInteger(n) || n < 0) {
+        fail(`predict: row count must be a non-negative integer, received ${n}`);
+      }
       expectLength(x, n * inDim, "predict x", true);
       const out = new Float32Array(n * classes);
       for (let start = 0; start < n; start += maxBatch) {
         const m = Math.min(maxBatch, n - start);
-        xView.set(x.subarray(start * inDim, (start + m) * inDim));
+        copyIn(x, start, m, "predict");
         k.dk_predict(m);
         out.set(probView.subarray(0, m * classes), start * classes);
       }
@@ -256,36 +276,28 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
     },
     getOptimizerState() {
       alive();
-      const slots = [];
-      for (let s = 0; s < slotCount; s++) slots.push(...readVars(slotPtrs[s]));
-      return { step: k.dk_get_step(), slots };
+      return { step: k.dk_get_step(), slots: slotPtrs.slice(0, slotCount).flatMap(readVars) };
     },
-    setOptimizerState(state) {
+    setOptimizerState({ step, slots }) {
       alive();
-      const perSlot = 2 * layers.length;
-      if (!Number.isInteger(state.step) || state.step < 0 || state.step > 0x7fffffff) {
-        throw new MmmlError(
-          "invalid_input",
-          `setOptimizerState: step must be a non-negative integer, received ${state.step}`,
-        );
+      if (!Number.isInteger(step) || step < 0 || step > 0x7fffffff) {
+        fail(`setOptimizerState: step must be a non-negative integer, received ${step}`);
       }
-      if (state.slots.length !== slotCount * perSlot) {
-        throw new MmmlError(
-          "invalid_input",
-          `setOptimizerState: ${options.optimizer.name} expects ${
-            slotCount * perSlot
-          } slot arrays, received ${state.slots.length}`,
+      if (slots.length !== slotCount * perSlot) {
+        const name = options.optimizer.name;
+        fail(
+          `setOptimizerState: ${name} expects ${slotCount * perSlot} slot arrays, received ${slots.length}`,
         );
       }
       for (let s = 0; s < slotCount; s++) {
-        writeVars(slotPtrs[s], state.slots.slice(s * perSlot, (s + 1) * perSlot), "optimizer slot");
+        writeVars(slotPtrs[s], slots.slice(s * perSlot, (s + 1) * perSlot), "optimizer slot");
       }
-      k.dk_set_step(state.step);
+      k.dk_set_step(step);
     },
     setLearningRate(lr) {
       alive();
-      if (!(lr > 0) || !Number.isFinite(lr)) {
-        throw new MmmlError("invalid_input", `setLearningRate: expected a positive number, received ${lr}`);
+      if (!(lr > 0 && Number.isFinite(lr))) {
+        fail(`setLearningRate: expected a positive number, received ${lr}`);
       }
       k.dk_set_lr(lr);
     },
@@ -293,56 +305,4 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
       disposed = true;
     },
   };
-}
-
-interface VarLayout {
-  inDim: number;
-  outDim: number;
-  op: number;
-  kernelOffset: number;
-  biasOffset: number;
-}
-
-/** Float offsets of each layer's padded kernel and bias, mirroring dk_build's layout. */
-function paramLayout(k: KernelExports, layers: DenseLayerSpec[]): VarLayout[] {
-  let offset = 0;
-  return layers.map((layer, i) => {
-    const op = k.dk_padded_out(i);
-    const v = {
-      inDim: layer.inDim,
-      outDim: layer.outDim,
-      op,
-      kernelOffset: offset,
-      biasOffset: offset + layer.inDim * op,
-    };
-    offset += layer.inDim * op + op;
-    return v;
-  });
-}
-
-function unpad(src: Float32Array, rows: number, cols: number, stride: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) out.set(src.subarray(r * stride, r * stride + cols), r * cols);
-  return out;
-}
-
-function expectLength(a: ArrayLike<number> | undefined, n: number, what: string, atLeast = false): void {
-  const len = a?.length;
-  if (len === undefined || (atLeast ? len < n : len !== n)) {
-    throw new MmmlError(
-      "invalid_input",
-      `${what}: expected ${atLeast ? "at least " : ""}${n} values, received ${len ?? "nothing"}`,
-    );
-  }
-}
-
-/** tf.layers.dense's defaults: Glorot-uniform kernel, zero bias (padding columns stay zero). */
-function glorotInit(params: Float32Array, layout: VarLayout[], seed: number): void {
-  const rng = createRng(seed ^ 0x5eed);
-  for (const v of layout) {
-    const limit = Math.sqrt(6 / (v.inDim + v.outDim));
-    for (let r = 0; r < v.inDim; r++) {
-      for (let c = 0; c < v.outDim; c++) params[v.kernelOffset + r * v.op + c] = (rng.next() * 2 - 1) * limit;
-    }
-  }
 }

@@ -111,6 +111,40 @@ for (const [optName, opt] of [["Adam", ADAM], ["Momentum", MOMENTUM]] as const) 
   });
 }
 
+Deno.test("DenseTrainer matches tfjs for a lone softmax layer and a deep stack, predicting in chunks", async () => {
+  const before = tf.memory().numTensors;
+  for (const dims of [[6, 4], [7, 16, 12, 8, 5, 3]]) {
+    const model = tfjsModel("elu", dims);
+    const optimizer = tf.train.adam(ADAM.lr, 0.9, 0.999, 1e-7);
+    model.compile({ optimizer, loss: "categoricalCrossentropy" });
+    const engine = await createDenseTrainer({
+      layers: spec("elu", 0, dims),
+      optimizer: ADAM,
+      seed: 4,
+      maxBatch: 4,
+    });
+    engine.setWeights(tfjsWeights(model));
+    const classes = dims[dims.length - 1];
+    for (const b of batches(3, 4, 700, dims)) {
+      const ours = engine.trainBatch(b.x, b.y, 4);
+      const xs = tf.tensor2d(b.x, [4, dims[0]]);
+      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(b.y, "int32"), classes));
+      assertClose([ours], [(await model.trainOnBatch(xs, ys)) as number], 1e-5, `${dims} loss`);
+      tf.dispose([xs, ys]);
+    }
+    assertSameWeights(engine, model, 1e-5, `${dims}`);
+    const probe = batches(1, 11, 800, dims)[0].x; // 11 rows through maxBatch 4: three kernel calls
+    const theirs = tf.tidy(() => (model.predict(tf.tensor2d(probe, [11, dims[0]])) as tf.Tensor).dataSync());
+    const ours = engine.predict(probe, 11);
+    assert.equal(ours.length, theirs.length);
+    for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i] - theirs[i]) <= 1e-5, `${dims} p[${i}]`);
+    engine.dispose();
+    model.dispose();
+    optimizer.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
 Deno.test("DenseTrainer weighs the loss as sum(w * ce) / sum(w), like a tfjs custom loss", async () => {
   const before = tf.memory().numTensors;
   const model = tfjsModel("relu");
