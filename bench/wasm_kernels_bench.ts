@@ -6,7 +6,7 @@
  * only.
  *
  *   deno run --allow-read --allow-env --allow-net bench/wasm_kernels_bench.ts [--sizes 28,64]
- *       [--batch 32] [--steps 2] [--no-kernels] [--no-steps]
+ *       [--models resnet18,efficientnet_b0] [--batch 32] [--steps 2] [--no-kernels] [--no-steps]
  *
  * Times are wall-clock ms and process CPU ms (tfjs-wasm runs on one thread, so CPU time is the better
  * figure on a shared machine). Prints one JSON object on stdout; progress goes to stderr.
@@ -18,6 +18,7 @@ import { registerWasmKernels } from "../src/engine/wasm_kernels.ts";
 
 interface BenchOptions {
   sizes: number[];
+  models: (keyof typeof MODELS)[];
   batch: number;
   steps: number;
   kernels: boolean;
@@ -25,10 +26,18 @@ interface BenchOptions {
 }
 
 function parseArgs(args: string[]): BenchOptions {
-  const opts: BenchOptions = { sizes: [28, 64], batch: 32, steps: 2, kernels: true, trainSteps: true };
+  const opts: BenchOptions = {
+    sizes: [28, 64],
+    models: ["resnet18"],
+    batch: 32,
+    steps: 2,
+    kernels: true,
+    trainSteps: true,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--sizes") opts.sizes = args[++i].split(",").map(Number);
+    else if (a === "--models") opts.models = args[++i].split(",") as BenchOptions["models"];
     else if (a === "--batch") opts.batch = Number(args[++i]);
     else if (a === "--steps") opts.steps = Number(args[++i]);
     else if (a === "--no-kernels") opts.kernels = false;
@@ -158,8 +167,55 @@ function resnet18(size: number, classes: number): tf.LayersModel {
   });
 }
 
-async function trainingStep(size: number, batch: number, steps: number) {
-  const model = resnet18(size, 10);
+/** EfficientNet-B0: MBConv blocks (expand, depthwise, squeeze-excite, project) with swish. */
+function efficientnetB0(size: number, classes: number): tf.LayersModel {
+  const input = tf.input({ shape: [size, size, 3] });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(x) as tf.SymbolicTensor;
+  const bn = (x: tf.SymbolicTensor) => apply(tf.layers.batchNormalization(), x);
+  const swish = (x: tf.SymbolicTensor) => apply(tf.layers.activation({ activation: "swish" }), x);
+  const conv = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides = 1) =>
+    apply(tf.layers.conv2d({ filters, kernelSize, strides, padding: "same", useBias: false }), x);
+  let x = swish(bn(conv(input, 32, 3, 2)));
+  let channels = 32;
+  // [expansion, kernel, stride, output channels, repeats] per stage
+  const stages = [
+    [1, 3, 1, 16, 1],
+    [6, 3, 2, 24, 2],
+    [6, 5, 2, 40, 2],
+    [6, 3, 2, 80, 3],
+    [6, 5, 1, 112, 3],
+    [6, 5, 2, 192, 4],
+    [6, 3, 1, 320, 1],
+  ];
+  for (const [expand, kernelSize, stride, filters, repeats] of stages) {
+    for (let r = 0; r < repeats; r++) {
+      const strides = r === 0 ? stride : 1;
+      const wide = channels * expand;
+      let y = expand === 1 ? x : swish(bn(conv(x, wide, 1)));
+      y = apply(tf.layers.depthwiseConv2d({ kernelSize, strides, padding: "same", useBias: false }), y);
+      y = swish(bn(y));
+      let se = apply(tf.layers.globalAveragePooling2d({}), y);
+      se = apply(tf.layers.dense({ units: Math.max(1, Math.floor(channels / 4)), activation: "swish" }), se);
+      se = apply(tf.layers.dense({ units: wide, activation: "sigmoid" }), se);
+      y = apply(tf.layers.multiply(), [y, apply(tf.layers.reshape({ targetShape: [1, 1, wide] }), se)]);
+      y = bn(conv(y, filters, 1));
+      x = strides === 1 && channels === filters ? apply(tf.layers.add(), [x, y]) : y;
+      channels = filters;
+    }
+  }
+  x = swish(bn(conv(x, 1280, 1)));
+  x = apply(tf.layers.globalAveragePooling2d({}), x);
+  return tf.model({
+    inputs: input,
+    outputs: apply(tf.layers.dense({ units: classes, activation: "softmax" }), x),
+  });
+}
+
+const MODELS = { resnet18, efficientnet_b0: efficientnetB0 } as const;
+
+async function trainingStep(arch: keyof typeof MODELS, size: number, batch: number, steps: number) {
+  const model = MODELS[arch](size, 10);
   model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
   const xs = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1);
   const ys = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 2), 10);
@@ -187,20 +243,17 @@ async function main() {
   if (opts.kernels) result.kernels = await kernelComparisons(stock, mmml);
   if (opts.trainSteps) {
     const steps = [];
-    for (const size of opts.sizes) {
-      install(stock);
-      const before = await trainingStep(size, opts.batch, opts.steps);
-      console.error(`ResNet-18 ${size}x${size} stock kernels: ${JSON.stringify(before)}`);
-      install(mmml);
-      const after = await trainingStep(size, opts.batch, opts.steps);
-      console.error(`ResNet-18 ${size}x${size} mmml kernels: ${JSON.stringify(after)}`);
-      steps.push({
-        model: "resnet18",
-        size,
-        stock: before,
-        mmml: after,
-        speedup: round2(before.cpuMs / after.cpuMs),
-      });
+    for (const arch of opts.models) {
+      for (const size of opts.sizes) {
+        install(stock);
+        const before = await trainingStep(arch, size, opts.batch, opts.steps);
+        console.error(`${arch} ${size}x${size} stock kernels: ${JSON.stringify(before)}`);
+        install(mmml);
+        const after = await trainingStep(arch, size, opts.batch, opts.steps);
+        console.error(`${arch} ${size}x${size} mmml kernels: ${JSON.stringify(after)}`);
+        const speedup = round2(before.cpuMs / after.cpuMs);
+        steps.push({ model: arch, size, stock: before, mmml: after, speedup });
+      }
     }
     result.trainingSteps = steps;
   }
