@@ -54,6 +54,13 @@ function unavailable(location: string, e: unknown): MmmlError {
   );
 }
 
+/** True for errors of the connection rather than the statement: no SQLSTATE, or class 08 / 57P. */
+function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith("08") ||
+    code.startsWith("57P");
+}
+
 /** A SqlDriver over a pg connection pool whose connections use `schema`. */
 export function postgresDriver(url: string, schema: string, connectTimeoutMs = 10_000): SqlDriver {
   const location = redactUrl(url);
@@ -109,7 +116,11 @@ export function postgresDriver(url: string, schema: string, connectTimeoutMs = 1
       return true;
     },
     async all<T>(sql: string, params: SqlValue[] = []) {
-      return (await pool.query(numbered(sql), params)).rows as T[];
+      try {
+        return (await pool.query(numbered(sql), params)).rows as T[];
+      } catch (e) {
+        throw isConnectionError(e) ? unavailable(location, e) : e;
+      }
     },
     transaction,
     close: () => pool.end(),
