@@ -89,36 +89,41 @@ function fail(message: string): never {
 }
 
 /**
- * Says whether the fused engine can train a model: `true`, or a sentence naming the first feature it
- * lacks (the Trainer then falls back to tfjs and can log why).
+ * Says whether the fused engine can train a model: `true`, or one string listing every feature it
+ * lacks, separated by "; " (the Trainer then falls back to tfjs and can log why). Test with `=== true`.
  */
 export function denseTrainerSupports(spec: DenseSupportQuery): true | string {
   const { layers, optimizer } = spec;
-  if (spec.batchNorm) return "batch normalisation is not supported by the fused dense engine";
-  if (layers.length === 0) return "a model with no dense layers";
+  const problems: string[] = [];
+  if (spec.batchNorm) problems.push("batch normalisation is not supported by the fused dense engine");
+  if (layers.length === 0) problems.push("a model with no dense layers");
   if (layers.length > DENSE_MAX_LAYERS) {
-    return `at most ${DENSE_MAX_LAYERS} dense layers are supported, received ${layers.length}`;
+    problems.push(`at most ${DENSE_MAX_LAYERS} dense layers are supported, received ${layers.length}`);
   }
   for (const [i, { inDim, outDim, activation, dropout }] of layers.entries()) {
     const last = i === layers.length - 1;
     if (!(Number.isInteger(inDim) && inDim >= 1 && Number.isInteger(outDim) && outDim >= 1)) {
-      return `layer ${i}: expected positive integer sizes, received ${inDim} -> ${outDim}`;
-    }
-    if (i > 0 && inDim !== layers[i - 1].outDim) {
-      return `layer ${i}: input size ${inDim} does not match the previous output ${layers[i - 1].outDim}`;
+      problems.push(`layer ${i}: expected positive integer sizes, received ${inDim} -> ${outDim}`);
+    } else if (i > 0 && inDim !== layers[i - 1].outDim) {
+      problems.push(
+        `layer ${i}: input size ${inDim} does not match the previous output ${layers[i - 1].outDim}`,
+      );
     }
     if (!last && !(activation in DENSE_ACTIVATION_CODES)) {
       const known = Object.keys(DENSE_ACTIVATION_CODES).join(", ");
-      return `layer ${i}: activation "${activation}" is not supported (supported: ${known})`;
+      problems.push(`layer ${i}: activation "${activation}" is not supported (supported: ${known})`);
     }
-    if (!(dropout >= 0 && dropout < 1)) return `layer ${i}: dropout must be in [0, 1), received ${dropout}`;
-    if (last && dropout > 0) return `layer ${i}: dropout after the softmax output layer is not supported`;
+    if (!(dropout >= 0 && dropout < 1)) {
+      problems.push(`layer ${i}: dropout must be in [0, 1), received ${dropout}`);
+    } else if (last && dropout > 0) {
+      problems.push(`layer ${i}: dropout after the softmax output layer is not supported`);
+    }
   }
   if (optimizer.name !== "adam" && optimizer.name !== "sgd") {
-    return `optimizer "${optimizer.name}" is not supported (supported: adam, sgd)`;
+    problems.push(`optimizer "${optimizer.name}" is not supported (supported: adam, sgd)`);
   }
-  if (optimizer.useNesterov) return "Nesterov momentum is not supported";
-  return true;
+  if (optimizer.useNesterov) problems.push("Nesterov momentum is not supported");
+  return problems.length === 0 ? true : problems.join("; ");
 }
 
 function checkOptions({ layers, optimizer, maxBatch }: DenseTrainerOptions): void {

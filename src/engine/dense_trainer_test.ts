@@ -282,6 +282,8 @@ Deno.test("denseTrainerSupports names what the fused engine lacks", () => {
   );
   const broken = [{ inDim: 4, outDim: 8, activation: "relu", dropout: 0 }, ...spec("relu", 0, [7, 3])];
   assert.match(String(denseTrainerSupports({ layers: broken, optimizer: ADAM })), /layer 1: input size 7/);
+  const both = String(denseTrainerSupports({ layers: mish, optimizer: { name: "sgd", useNesterov: true } }));
+  assert.match(both, /activation "mish".*; Nesterov momentum is not supported$/);
 });
 
 Deno.test("DenseTrainer rejects bad shapes and labels with the field and the value received", async () => {
