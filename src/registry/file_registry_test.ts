@@ -292,3 +292,26 @@ Deno.test("FileRegistry rejects a meta.json whose version disagrees with its fol
     await rejectsWith(reg.list(), "artifact_corrupt", /v5\/meta.json: version: expected 5 .*received 1/);
   });
 });
+
+Deno.test("FileRegistry moves a stage exclusively, sets tags, and deletes without reusing the number", async () => {
+  await withRoot(async (root) => {
+    const reg = createFileRegistry(root);
+    for (const t of ["a", "b", "c"]) await reg.register("penguins", sampleMeta(), writeArtifacts(t));
+    await reg.setStages("penguins", 1, ["production", "staging"]);
+    await reg.setStages("penguins", 2, ["production"], { exclusive: true });
+    assert.deepEqual((await reg.list("penguins")).map((v) => v.meta.stages), [
+      ["staging"],
+      ["production"],
+      [],
+    ]);
+    assert.deepEqual((await reg.setTags("penguins", 3, ["candidate", "candidate"])).meta.tags, ["candidate"]);
+    assert.deepEqual((await reg.resolve("penguins@3")).meta.tags, ["candidate"]);
+    await rejectsWith(reg.setTags("penguins", 3, ["bad\ttag"]), "invalid_input", /Invalid tag/);
+    await reg.delete("penguins", 3);
+    assert.deepEqual((await reg.list("penguins")).map((v) => v.meta.version), [1, 2]);
+    await rejectsWith(reg.delete("penguins", 3), "model_not_found", /versions of penguins are 1, 2/);
+    assert.equal((await reg.register("penguins", sampleMeta(), writeArtifacts("d"))).meta.version, 4);
+    await reg.verify(await reg.resolve("penguins@4"));
+    await reg.close();
+  });
+});

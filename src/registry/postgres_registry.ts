@@ -69,6 +69,8 @@ export function postgresDriver(url: string, schema: string, connectTimeoutMs = 1
     connectionTimeoutMillis: connectTimeoutMs,
     options: `-c search_path=${schema}`,
     max: 4,
+    // A command that forgets close() still exits once its queries are done.
+    allowExitOnIdle: true,
   });
   // An idle connection the server drops must not crash the process; the next query reports it.
   pool.on("error", () => {});
