@@ -4,14 +4,21 @@ import type { Predictor } from "../inference/predictor_types.ts";
 import { createMemoryLogger } from "../log.ts";
 import { createApp } from "./app.ts";
 import { createModelPool } from "./model_pool.ts";
+import { createModelRepository, type LoadModel } from "./model_repository.ts";
+import type { Registry } from "../registry/registry_types.ts";
 import { createServerMetrics } from "./server_metrics.ts";
 
-/** The app, its pool, metrics and log lines; `serving` is a partial serving config (defaults filled). */
+/**
+ * The app, its pool, metrics and log lines; `serving` is a partial serving config (defaults filled).
+ * With `registry` and `load`, the app also has the model repository (OIP v2 repository extension).
+ */
 export function createTestApp(
-  { predictors = [], requested, serving = {} }: {
+  { predictors = [], requested, serving = {}, registry, load }: {
     predictors?: Predictor[];
     requested?: string[];
     serving?: Record<string, unknown>;
+    registry?: Registry;
+    load?: LoadModel;
   } = {},
 ) {
   const config = ServingConfig.parse(serving);
@@ -19,8 +26,18 @@ export function createTestApp(
   for (const p of predictors) pool.add(p, { ref: `${p.name}@${p.version}` });
   const logger = createMemoryLogger("info");
   const metrics = createServerMetrics({ pool });
-  const app = createApp({ pool, logger, config, metrics, info: { name: "mmml", version: "test" } });
-  return { app, pool, logger, metrics, config };
+  const repository = registry && load
+    ? createModelRepository({ registry, pool, load, logger, metrics })
+    : undefined;
+  const app = createApp({
+    pool,
+    logger,
+    config,
+    metrics,
+    repository,
+    info: { name: "mmml", version: "test" },
+  });
+  return { app, pool, logger, metrics, config, repository };
 }
 
 /** POSTs JSON to the app. */
