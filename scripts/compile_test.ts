@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compile, compileArgs, explainCompileFailure, resolveAssets, RUNTIME_ASSETS } from "./compile.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** What `deno compile` printed here, where dl.deno.land cannot be reached (Deno 2.9.6). */
+const DENORT_FAILURE = `Check cli.ts
+Compile cli.ts to mmml
+Download https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip
+error: Writing deno compile executable to temporary file '/work/main/mmml.tmp-e58c5658264544df'
+
+Caused by:
+    0: Setting up base binary.
+    1: error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip): client error (Connect): dns error: failed to lookup address information: Name or service not known
+    2: client error (Connect)
+`;
+
+Deno.test("resolveAssets finds every run-time file here, expanding napi-v* to the installed folder", async () => {
+  const assets = await resolveAssets(ROOT);
+  assert.equal(assets.length, RUNTIME_ASSETS.length);
+  assert.ok(assets.includes("src/engine/dense_kernel.wasm"));
+  assert.ok(assets.includes("configs/"));
+  const ort = assets.find((a) => a.startsWith("node_modules/onnxruntime-node/"))!;
+  assert.match(ort, /^node_modules\/onnxruntime-node\/bin\/napi-v\d+\/linux\/x64\/$/);
+  const files = [...Deno.readDirSync(join(ROOT, ort))].map((e) => e.name);
+  assert.ok(
+    files.some((f) => f.endsWith(".node")) && files.some((f) => f.startsWith("libonnxruntime.so")),
+    `${files}`,
+  );
+});
+
+Deno.test("resolveAssets names every pattern that matches nothing", async () => {
+  await assert.rejects(
+    resolveAssets(ROOT, ["src/engine/dense_kernel.wasm", "nowhere/*.wasm", "node_modules/nope/bin/napi-v*/"]),
+    /run-time files missing under .*: nowhere\/\*\.wasm, node_modules\/nope\/bin\/napi-v\*\/$/,
+  );
+});
+
+Deno.test("compileArgs bakes in permissions, self-extraction, each include and exclude, and cli.ts last", () => {
+  const args = compileArgs(["configs/", "a.wasm"], { output: "out/mmml", excludes: ["x/darwin"] });
+  assert.equal(args[0], "compile");
+  for (const flag of ["--allow-read", "--allow-ffi", "--allow-net", "--allow-sys", "--self-extracting"]) {
+    assert.ok(args.includes(flag), flag);
+  }
+  assert.deepEqual(args.slice(-3), ["--output", "out/mmml", "cli.ts"]);
+  assert.equal(args.filter((a) => a === "--include").length, 2);
+  assert.equal(args[args.indexOf("--exclude") + 1], "x/darwin");
+});
+
+Deno.test("explainCompileFailure turns the runtime download failure into one line naming denort and DENORT_BIN", () => {
+  const line = explainCompileFailure(DENORT_FAILURE);
+  assert.equal(line.split("\n").length, 1);
+  assert.match(
+    line,
+    /^deno compile cannot fetch its runtime \(denort\) from https:\/\/dl\.deno\.land\/.*\.zip /,
+  );
+  assert.match(line, /\(dns error: failed to lookup address information: Name or service not known\)/);
+  assert.match(line, /set DENORT_BIN to a local denort binary$/);
+  assert.equal(
+    explainCompileFailure("Check cli.ts\nerror: Type checking failed.\n"),
+    "deno compile failed: error: Type checking failed.",
+  );
+});
+
+Deno.test("compile prints exactly one line and returns 1 when deno compile fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mmml_compile_" });
+  try {
+    // A stand-in for deno that fails the way `deno compile` does without network access.
+    const fake = join(dir, "deno");
+    await Deno.writeTextFile(join(dir, "stderr.txt"), DENORT_FAILURE);
+    await Deno.writeTextFile(fake, `#!/bin/sh\ncat "${join(dir, "stderr.txt")}" >&2\nexit 1\n`);
+    await Deno.chmod(fake, 0o755);
+    const lines: string[] = [];
+    const code = await compile({
+      root: ROOT,
+      output: join(dir, "mmml"),
+      deno: fake,
+      log: (l) => lines.push(l),
+    });
+    assert.equal(code, 1);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^compile: deno compile cannot fetch its runtime \(denort\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
