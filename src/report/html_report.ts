@@ -1,0 +1,95 @@
+/**
+ * The training report: one self-contained HTML file (inline CSS and SVG charts; no script, no external
+ * font, stylesheet or image) with the run's header facts, key metrics, learning curves, confusion-matrix
+ * heat map, per-class metrics, ROC curves, data summary, timings and config. Opens offline in any browser.
+ */
+import { escapeHtml } from "./escape_html.ts";
+import { confusionSection, evaluationSplit, learningCurvesSection, rocSection } from "./report_charts.ts";
+import type { ReportInput } from "./report_input.ts";
+import { REPORT_CSS } from "./report_style.ts";
+import {
+  configSection,
+  dataSection,
+  headerSection,
+  keyMetricsSection,
+  perClassSection,
+  timingsSection,
+} from "./report_tables.ts";
+
+/** File name of the report in a version folder (written at train time). */
+export const REPORT_FILE = "report.html";
+
+const SECTIONS = Object.freeze(
+  [
+    ["metrics", "Key metrics"],
+    ["learning-curves", "Learning curves"],
+    ["confusion", "Confusion matrix"],
+    ["per-class", "Per-class metrics"],
+    ["roc", "ROC curves"],
+    ["data", "Data"],
+    ["timings", "Timings"],
+    ["config", "Config"],
+  ] as const satisfies readonly (readonly [string, string])[],
+);
+
+/** Renders the whole page; pure (no I/O, no clock: `input.generatedAt` stamps it). */
+export function renderReport(input: ReportInput): string {
+  const { meta, metrics, roc } = input;
+  const label = `${meta.name}${meta.version === undefined ? "" : `@${meta.version}`}`;
+  const split = evaluationSplit(metrics)?.name;
+  const curves = roc && split ? roc.splits[split] : undefined;
+  const aucByClass = new Map((curves?.curves ?? []).map((c) => [c.class, c.auc]));
+  const toc = SECTIONS.map(([id, title]) => `<li><a href="#${id}">${title}</a></li>`).join("");
+  const notes = input.notes?.length
+    ? `<ul class="notes">${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`
+    : "";
+  const body = [
+    headerSection(meta, metrics, input.generatedAt),
+    `<nav class="toc" aria-label="Sections"><ul>${toc}</ul></nav>`,
+    notes,
+    keyMetricsSection(metrics),
+    learningCurvesSection(metrics.history, {
+      bestEpoch: meta.timings?.best_epoch,
+      monitor: monitorOf(input),
+    }),
+    // Side by side where the page is wide enough: the table explains the matrix.
+    `<div class="pair">\n${confusionSection(metrics, meta.classes)}\n${
+      perClassSection(metrics, aucByClass)
+    }\n</div>`,
+    rocSection(roc, metrics),
+    dataSection(input),
+    timingsSection(meta, metrics.history),
+    configSection(input.config),
+  ].filter(Boolean).join("\n");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="mmml">
+<title>${escapeHtml(label)} · mmml report</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+${body}
+<footer>Rendered ${escapeHtml(input.generatedAt)} by mmml. This file is self-contained: no scripts and ` +
+    `no external resources.</footer>
+</main>
+</body>
+</html>
+`;
+}
+
+/**
+ * The figure that picked the best epoch, as the trainer chose it: the early-stopping monitor when there
+ * was a validation split, else the training loss.
+ */
+function monitorOf({ config, metrics }: ReportInput): string | undefined {
+  const hasVal = metrics.history.some((e) => typeof e.val_loss === "number");
+  if (!hasVal) return metrics.history.length ? "loss" : undefined;
+  const training = (config as { training?: { early_stopping?: { monitor?: unknown } } } | undefined)
+    ?.training;
+  const monitor = training?.early_stopping?.monitor;
+  return typeof monitor === "string" ? monitor : undefined;
+}
