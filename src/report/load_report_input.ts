@@ -1,0 +1,117 @@
+/**
+ * Reads a registered version's artifacts into a ReportInput: metrics.json is required; config.json,
+ * schema.json, roc.json and data_summary.json are used when present (older versions lack the last two).
+ * When the training CSV is still where the config says and its sha256 matches the version's data
+ * fingerprint, its columns are summarized too; otherwise the report says why they are absent.
+ */
+import { isAbsolute, join } from "node:path";
+import { readCsv } from "../data/csv_adapter.ts";
+import { type DataInfo, summarizeTable } from "../data/data_info.ts";
+import { DataSchema } from "../data/data_schema.ts";
+import { fingerprintFile } from "../data/fingerprint.ts";
+import { MmmlError } from "../errors.ts";
+import { loadJsonArtifact } from "../registry/file_registry.ts";
+import type { ModelVersion } from "../registry/registry_types.ts";
+import { DATA_SUMMARY_FILE, parseDataSummary } from "./data_summary.ts";
+import { parseArtifact } from "./parse_artifact.ts";
+import { parseMetricsArtifact, type ReportInput } from "./report_input.ts";
+import { parseRocArtifact, ROC_FILE } from "./roc_artifact.ts";
+
+/** Options of loadReportInput. */
+export interface LoadReportOptions {
+  /** What a relative data path in config.json is relative to (the training's working directory). */
+  cwd?: string;
+  /** Stamps the report. */
+  now?: Date;
+  /** Re-read the training CSV for column statistics (skipped past `maxDataBytes`). */
+  readData?: boolean;
+  maxDataBytes?: number;
+}
+
+/** Loads everything renderReport needs for `version`; a corrupt artifact throws "artifact_corrupt". */
+export async function loadReportInput(
+  version: ModelVersion,
+  { cwd = ".", now = new Date(), readData = true, maxDataBytes = 64 * 1024 * 1024 }: LoadReportOptions = {},
+): Promise<ReportInput> {
+  const label = `${version.meta.name}@${version.meta.version}`;
+  const where = (file: string) => `Artifact "${file}" of ${label} (${join(version.dir, file)})`;
+  const metrics = parseMetricsArtifact(
+    await loadJsonArtifact(version, "metrics.json"),
+    where("metrics.json"),
+  );
+  const config = await optionalJson(version, "config.json");
+  const schemaJson = await optionalJson(version, "schema.json");
+  const rocJson = await optionalJson(version, ROC_FILE);
+  const dataJson = await optionalJson(version, DATA_SUMMARY_FILE);
+  const notes: string[] = [];
+  const dataInfo = readData && version.meta.task === "tabular"
+    ? await columnStats(config, version.meta.data_fingerprint, { cwd, maxDataBytes, notes })
+    : null;
+  return {
+    meta: version.meta,
+    metrics,
+    config,
+    schema: schemaJson === undefined ? null : parseArtifact(DataSchema, schemaJson, where("schema.json")),
+    roc: rocJson === undefined ? null : parseRocArtifact(rocJson, where(ROC_FILE)),
+    data: dataJson === undefined ? null : parseDataSummary(dataJson, where(DATA_SUMMARY_FILE)),
+    dataInfo,
+    notes,
+    generatedAt: now.toISOString(),
+  };
+}
+
+async function optionalJson(version: ModelVersion, file: string): Promise<unknown> {
+  try {
+    return await loadJsonArtifact(version, file);
+  } catch (err) {
+    if (err instanceof MmmlError && err.code === "file_not_found") return undefined;
+    throw err;
+  }
+}
+
+/** The config's data section as far as column statistics need it; anything else means "no stats". */
+interface DataSection {
+  path?: unknown;
+  label?: unknown;
+  delimiter?: unknown;
+  column_types?: unknown;
+}
+
+async function columnStats(
+  config: unknown,
+  fingerprint: string,
+  { cwd, maxDataBytes, notes }: { cwd: string; maxDataBytes: number; notes: string[] },
+): Promise<DataInfo | null> {
+  const data = (config as { data?: DataSection } | undefined)?.data;
+  if (typeof data?.path !== "string" || typeof data.label !== "string") return null;
+  const path = isAbsolute(data.path) ? data.path : join(cwd, data.path);
+  let size: number;
+  try {
+    size = (await Deno.stat(path)).size;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    notes.push(`Column statistics left out: the training file ${path} is no longer there.`);
+    return null;
+  }
+  if (size > maxDataBytes) {
+    notes.push(`Column statistics left out: ${path} is ${size} bytes, over the ${maxDataBytes}-byte limit.`);
+    return null;
+  }
+  if (await fingerprintFile(path) !== fingerprint) {
+    notes.push(`Column statistics left out: ${path} has changed since training (its sha256 differs).`);
+    return null;
+  }
+  const delimiter = data.delimiter === "," || data.delimiter === ";" || data.delimiter === "\t"
+    ? data.delimiter
+    : "auto";
+  const overrides = typeof data.column_types === "object" && data.column_types !== null
+    ? data.column_types as Record<string, "numeric" | "categorical" | "boolean">
+    : {};
+  try {
+    return summarizeTable(await readCsv(path, { delimiter }), { label: data.label, overrides });
+  } catch (err) {
+    if (!(err instanceof MmmlError)) throw err;
+    notes.push(`Column statistics left out: ${err.message}`);
+    return null;
+  }
+}
