@@ -140,7 +140,7 @@ async function kernelComparisons(stock: KernelSet, mmml: KernelSet) {
 }
 
 /** ResNet-18 (basic blocks 2-2-2-2, widths 64-512) with the standard 7x7/2 stem and 3x3/2 max pool. */
-function resnet18(size: number, classes: number): tf.LayersModel {
+export function resnet18(size: number, classes: number): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3] });
   const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
     layer.apply(x) as tf.SymbolicTensor;
@@ -168,7 +168,7 @@ function resnet18(size: number, classes: number): tf.LayersModel {
 }
 
 /** EfficientNet-B0: MBConv blocks (expand, depthwise, squeeze-excite, project) with swish. */
-function efficientnetB0(size: number, classes: number): tf.LayersModel {
+export function efficientnetB0(size: number, classes: number): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3] });
   const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
     layer.apply(x) as tf.SymbolicTensor;

@@ -206,6 +206,22 @@ Deno.test("Tile on wasm matches the cpu backend for float, int and bool tensors"
   }, 0);
 });
 
+Deno.test("Sum and Mean on wasm match the cpu backend over leading, middle, trailing and scattered axes", async () => {
+  const cases = [
+    { shape: [4, 5, 6, 16], axis: [0, 1, 2] }, // batch norm's per-channel sums
+    { shape: [4, 5, 6, 16], axis: [1, 2] }, // global average pooling
+    { shape: [4, 5, 6, 16], axis: [0] },
+    { shape: [4, 5, 6, 16], axis: [3] },
+    { shape: [4, 5, 6, 16], axis: [0, 2] },
+    { shape: [7, 9], axis: [0] },
+    { shape: [3, 4], axis: [0, 1] },
+  ];
+  await compareWithCpu(cases, (c, i) => {
+    const x = seeded(c.shape, i + 50);
+    return [tf.sum(x, c.axis), tf.mean(x, c.axis, true), tf.sum(tf.cast(tf.mul(x, 10), "int32"), c.axis)];
+  }, 1e-5);
+});
+
 Deno.test("UnsortedSegmentSum on wasm matches the cpu backend, drops out-of-range ids and backs gather's gradient", async () => {
   const cases = [{ rows: 7, inner: [3], segments: 4 }, { rows: 5, inner: [2, 3], segments: 6 }, {
     rows: 9,
