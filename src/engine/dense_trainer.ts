@@ -71,16 +71,18 @@ interface VarLayout {
 
 let modulePromise: Promise<WebAssembly.Module> | undefined;
 
+/** Compiles dense_kernel.wasm once per process; it needs WebAssembly SIMD128 and relaxed SIMD. */
 function loadKernelModule(): Promise<WebAssembly.Module> {
-  modulePromise ??= Deno.readFile(new URL("./dense_kernel.wasm", import.meta.url)).then(
-    (bytes) => WebAssembly.compile(bytes),
-    (err) => {
+  modulePromise ??= Deno.readFile(new URL("./dense_kernel.wasm", import.meta.url))
+    .then((bytes) => WebAssembly.compile(bytes))
+    .catch((err) => {
       modulePromise = undefined;
-      throw new MmmlError("backend_unavailable", `Cannot read the dense kernel (dense_kernel.wasm): ${err}`, {
-        cause: err,
-      });
-    },
-  );
+      throw new MmmlError(
+        "backend_unavailable",
+        `Cannot load the fused dense kernel (dense_kernel.wasm, needs wasm SIMD and relaxed SIMD): ${err}`,
+        { cause: err },
+      );
+    });
   return modulePromise;
 }
 
