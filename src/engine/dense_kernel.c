@@ -19,9 +19,6 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
 #define MAX_LAYERS 16
-#ifndef DK_ROWS /* matmul register block height; 5 or 6 spill in V8 and run ~1.5x slower */
-#define DK_ROWS 4
-#endif
 
 enum { ACT_LINEAR, ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_COUNT };
 enum { OPT_ADAM, OPT_MOMENTUM };
@@ -241,7 +238,7 @@ INLINE v128_t act_grad_vec(const int act, v128_t g, v128_t x, v128_t y) {
  */
 INLINE void gemm_block(const int R, const int CV, int K, const float *a, int ars, int acs, const float *bp,
                        int ldb, float *c, int ldc, const v128_t *init) {
-  v128_t acc[DK_ROWS][2];
+  v128_t acc[4][2];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < CV; v++) acc[r][v] = init[v];
   for (int k = 0; k < K; k++) {
@@ -259,8 +256,9 @@ INLINE void gemm_block(const int R, const int CV, int K, const float *a, int ars
 
 /*
  * C[M x N] = A(M x K) . B[K x N] (+ bias row), N a multiple of 4, row strides ldb/ldc.
- * Blocks of DK_ROWS rows x 8 columns: 2 * DK_ROWS accumulators plus two B vectors and one broadcast
- * must fit the 15 xmm registers V8 allocates on x64, or the loop spills.
+ * Blocks of 4 rows x 8 columns: 8 accumulators plus two B vectors and one broadcast fit the 15 xmm
+ * registers V8 allocates on x64. 5- and 6-row blocks measured ~1.5x slower (spills); unrolling K
+ * by 2 or 4, and 64-row chunks over M, measured slower too.
  */
 INLINE void gemm(int M, int N, int K, const float *A, int ars, int acs, const float *B, int ldb, float *C,
                  int ldc, const float *bias) {
@@ -270,11 +268,7 @@ INLINE void gemm(int M, int N, int K, const float *A, int ars, int acs, const fl
     init[0] = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f);
     init[1] = bias ? wasm_v128_load(bias + j + 4) : wasm_f32x4_splat(0.0f);
     int i = 0;
-    for (; i + DK_ROWS <= M; i += DK_ROWS)
-      gemm_block(DK_ROWS, 2, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
-#if DK_ROWS > 4
     for (; i + 4 <= M; i += 4) gemm_block(4, 2, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
-#endif
     for (; i < M; i++) gemm_block(1, 2, K, A + i * ars, ars, acs, B + j, ldb, C + i * ldc + j, ldc, init);
   }
   for (; j < N; j += 4) {
