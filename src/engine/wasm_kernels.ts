@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 // Imported for its side effect: the built-in wasm kernels must be registered before they are wrapped.
 import "@tensorflow/tfjs-backend-wasm";
 import { matMulKernelConfig } from "./kernels/batch_mat_mul.ts";
-import { CONV2D_BACKPROP_FILTER } from "./kernels/conv2d_backprop_filter.ts";
+import { conv2dBackpropFilterKernel } from "./kernels/conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
 import { croppingConvConfig } from "./kernels/conv2d_forward.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
@@ -31,7 +31,7 @@ function builtIn(name: string): tf.KernelConfig {
 function mmmlKernels(): tf.KernelConfig[] {
   const matMul = builtIn(tf.BatchMatMul);
   return [
-    CONV2D_BACKPROP_FILTER,
+    conv2dBackpropFilterKernel(matMul),
     conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput), matMul),
     DEPTHWISE_BACKPROP_INPUT,
     DEPTHWISE_BACKPROP_FILTER,

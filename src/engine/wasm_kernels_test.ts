@@ -62,21 +62,28 @@ async function compareWithCpu<C>(
   );
 }
 
+/** [kernel size, [height, width], input channels, output channels] */
+const CONV_SHAPES = [
+  [1, [6, 7], 3, 4],
+  [1, [5, 6], 6, 2], // more input than output channels
+  [3, [7, 8], 3, 4],
+  [3, [8, 8], 3, 4],
+  [5, [9, 6], 3, 4],
+  [3, [1, 1], 3, 4], // maps so small that some taps only ever read padding
+  [3, [2, 3], 3, 4],
+  [5, [2, 2], 3, 4],
+] as const;
+
 function convCases(depthwise: boolean) {
   const cases: { x: number[]; f: number[]; s: number; pad: Pad }[] = [];
   const strides = depthwise ? [1, 2] : [1, 2, 3];
   const pads: Pad[] = depthwise ? ["same", "valid"] : ["same", "valid", EXPLICIT];
   for (const s of strides) {
     for (const pad of pads) {
-      for (
-        const [k, hw] of [[1, [6, 7]], [3, [7, 8]], [3, [8, 8]], [5, [9, 6]], [3, [1, 1]], [3, [2, 3]], [5, [
-          2,
-          2,
-        ]]] as const
-      ) {
-        if (depthwise && k === 1) continue;
+      for (const [k, hw, cin, cout] of CONV_SHAPES) {
+        if (depthwise && (k === 1 || cin !== 3)) continue;
         const kw = k === 1 ? 1 : k - 1 + (s % 2); // non-square filters too
-        const x = [2, hw[0], hw[1], 3], f = [k, kw, 3, depthwise ? 1 + (s % 2) : 4];
+        const x = [2, hw[0], hw[1], cin], f = [k, kw, cin, depthwise ? 1 + (s % 2) : cout];
         const out = tf.backend_util.computeConv2DInfo(x as Shape4, f as Shape4, s, 1, pad);
         if (out.outHeight > 0 && out.outWidth > 0) cases.push({ x, f, s, pad });
       }

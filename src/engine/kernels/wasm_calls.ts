@@ -114,6 +114,14 @@ export class WasmCalls {
     return out;
   }
 
+  /** Picks every stride-th row and column of an NHWC tensor, from the first, `size` of each. */
+  subsample(x: tf.TensorInfo, [sh, sw]: [number, number], [oh, ow]: [number, number]): tf.TensorInfo {
+    const [n, h, w, c] = x.shape;
+    const out = this.empty([n, oh, ow, c]);
+    subsampleInto(this.heap(x), this.heap(out), [n, h, w, c], [sh, sw], [oh, ow]);
+    return out;
+  }
+
   pad(x: tf.TensorInfo, paddings: [number, number][]): tf.TensorInfo {
     return this.run(tf.PadV2, { x }, { paddings, constantValue: 0 });
   }
@@ -171,6 +179,24 @@ export class WasmCalls {
       dilations,
       dimRoundingMode: undefined as unknown as string,
     });
+  }
+}
+
+function subsampleInto(
+  src: Float32Array,
+  dst: Float32Array,
+  [n, h, w, c]: number[],
+  [sh, sw]: [number, number],
+  [oh, ow]: [number, number],
+): void {
+  let d = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const s = ((b * h + i * sh) * w + j * sw) * c;
+        for (let k = 0; k < c; k++) dst[d++] = src[s + k];
+      }
+    }
   }
 }
 
