@@ -37,11 +37,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   requireFlags(values, "evaluate", ["model", "data"]);
-  const registry = openRegistry(values.registry, ctx);
+  const registry = await openRegistry(values.registry, ctx);
   const trained = await loadTrained(registry, values.model!, {
     logger: ctx.logger,
     backend: backendFlag(values.backend),
-  });
+  }).finally(() => registry.close());
   try {
     const result = await runEvaluation(trained, cwdPath(values.data!, ctx), { logger: ctx.logger });
     const { name, version } = trained.version.meta;

@@ -47,7 +47,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw new MmmlError("usage", `--format expects ${EXPORT_FORMATS.join("|")}, received "${format}"`);
   }
-  const registry = openRegistry(values.registry, ctx);
+  const registry = await openRegistry(values.registry, ctx);
   const version = await registry.resolve(values.model!);
   const { name, version: number, backend } = version.meta;
   await verifyArtifacts(version);

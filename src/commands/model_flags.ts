@@ -8,7 +8,8 @@ import { isAbsolute, join } from "node:path";
 import type { FlagSpec } from "../cli/args.ts";
 import type { CliContext } from "../cli/context.ts";
 import { MmmlError } from "../errors.ts";
-import { createFileRegistry, type FileRegistry } from "../registry/file_registry.ts";
+import { isPostgresUrl, openRegistry as openRegistryAt } from "../registry/open_registry.ts";
+import type { Registry } from "../registry/registry_types.ts";
 
 /** `--registry DIR`: the registry folder, relative to the working directory; default models/. */
 export const REGISTRY_FLAG = Object.freeze(
@@ -40,9 +41,23 @@ export const BACKEND_FLAG = Object.freeze(
 /** Where models live when --registry is not given, relative to the working directory. */
 export const DEFAULT_REGISTRY = "models";
 
-/** Opens the folder registry named by --registry (or the default) against the command's cwd. */
-export function openRegistry(dir: string | undefined, ctx: Pick<CliContext, "cwd">): FileRegistry {
-  return createFileRegistry(cwdPath(dir ?? DEFAULT_REGISTRY, ctx));
+/**
+ * Opens the registry named by --registry (or the default): a folder (SQLite metadata inside it), relative
+ * to the command's cwd, or a postgres:// URL whose artifacts folder comes from MMML_REGISTRY_ARTIFACTS.
+ * Callers close it when done.
+ */
+export async function openRegistry(
+  location: string | undefined,
+  ctx: Pick<CliContext, "cwd" | "env">,
+  artifacts?: string,
+): Promise<Registry> {
+  const where = location ?? DEFAULT_REGISTRY;
+  if (isPostgresUrl(where)) {
+    return await openRegistryAt(where, {
+      artifacts: artifacts ?? (ctx.env.MMML_REGISTRY_ARTIFACTS || undefined),
+    });
+  }
+  return await openRegistryAt(cwdPath(where, ctx));
 }
 
 /** A path named on the command line, relative to the command's working directory. */

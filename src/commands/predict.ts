@@ -43,11 +43,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   requireFlags(values, "predict", ["model", "input"]);
-  const registry = openRegistry(values.registry, ctx);
+  const registry = await openRegistry(values.registry, ctx);
   const trained = await loadTrained(registry, values.model!, {
     logger: ctx.logger,
     backend: backendFlag(values.backend),
-  });
+  }).finally(() => registry.close());
   try {
     const { predictions } = await runPrediction(trained, cwdPath(values.input!, ctx), { logger: ctx.logger });
     const { name, version } = trained.version.meta;

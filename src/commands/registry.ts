@@ -5,10 +5,10 @@ import { closestMatch } from "../closest_match.ts";
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
 import type { CliContext } from "../cli/context.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import type { FileRegistry } from "../registry/file_registry.ts";
 import { parseModelRef } from "../registry/model_ref.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { openRegistry, REGISTRY_FLAG } from "./model_flags.ts";
+import type { Registry } from "../registry/registry_types.ts";
 
 /** One entry of `mmml registry list --json`. */
 export interface RegistryEntry {
@@ -106,10 +106,24 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  const registry = openRegistry(values.registry as string | undefined, ctx);
+  const registry = await openRegistry(values.registry as string | undefined, ctx);
+  try {
+    return await dispatch(registry, sub as Sub, values, parsed.positionals, ctx);
+  } finally {
+    await registry.close();
+  }
+}
+
+async function dispatch(
+  registry: Registry,
+  sub: Sub,
+  values: Record<string, string | boolean | undefined>,
+  positionals: string[],
+  ctx: CliContext,
+): Promise<number> {
   const json = values.json === true;
-  const [first, second] = parsed.positionals;
-  switch (sub as Sub) {
+  const [first, second] = positionals;
+  switch (sub) {
     case "list":
       return list(registry, first, json, ctx);
     case "show":
@@ -133,7 +147,7 @@ function plainName(ref: string, sub: string): string {
   return parsed.name;
 }
 
-async function list(registry: FileRegistry, name: string | undefined, json: boolean, ctx: CliContext) {
+async function list(registry: Registry, name: string | undefined, json: boolean, ctx: CliContext) {
   const versions = await registry.list(name);
   const models = versions.map(registryEntry);
   if (json) {
@@ -201,7 +215,7 @@ function lowerIsBetter(metric: string): boolean {
 }
 
 /** The version with the best `metric`; ties go to the newest. Without a metric, the registry's @best. */
-async function best(registry: FileRegistry, name: string, metric: string | undefined): Promise<ModelVersion> {
+async function best(registry: Registry, name: string, metric: string | undefined): Promise<ModelVersion> {
   if (metric === undefined) return await registry.resolve(`${name}@best`);
   const versions = await registry.list(name);
   if (versions.length === 0) return await registry.resolve(name); // throws model_not_found naming what exists
@@ -223,7 +237,7 @@ async function best(registry: FileRegistry, name: string, metric: string | undef
 }
 
 async function promote(
-  registry: FileRegistry,
+  registry: Registry,
   ref: string,
   stage: string | undefined,
   json: boolean,
@@ -255,7 +269,7 @@ async function promote(
 }
 
 /** A registry that can replace a version's tags (the folder registry gains setTags with issue 5). */
-type TaggingRegistry = FileRegistry & {
+type TaggingRegistry = Registry & {
   setTags?: (name: string, version: number, tags: string[]) => Promise<ModelVersion>;
 };
 

@@ -15,8 +15,8 @@ import {
 import type { CliContext } from "../cli/context.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { MmmlConfig } from "../config/schema.ts";
-import { createFileRegistry } from "../registry/file_registry.ts";
 import { runTraining } from "../pipeline/train_run.ts";
+import { openRegistry } from "./model_flags.ts";
 
 export const TRAIN_SPEC = {
   name: "train",
@@ -79,8 +79,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   });
   const { config, usedDefault } = withDefaultData(loaded.config);
   if (usedDefault) ctx.logger.info(`no --data given: training on the embedded default ${DEFAULT_DATA.path}`);
-  const registry = createFileRegistry(config.registry.path);
-  const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: false });
+  const registry = await openRegistry(config.registry.path, ctx, config.registry.artifacts);
+  const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: false }).finally(() =>
+    registry.close()
+  );
   if (values.json) {
     ctx.stdout(JSON.stringify(result) + "\n");
   } else {

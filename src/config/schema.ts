@@ -153,6 +153,11 @@ export const TrainingConfig = z.strictObject({
 export const RegistryConfig = z.strictObject({
   /** A folder (default "models"), or a postgres:// URL for a shared registry. */
   path: z.string().default("models"),
+  /**
+   * PostgreSQL registries only: the artifacts folder, the same path on every machine (recorded by the
+   * first machine that opens the registry). Also MMML_REGISTRY_ARTIFACTS.
+   */
+  artifacts: z.string().optional(),
   /** Model name; defaults to the data file's or folder's base name. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'").optional(),
 });

@@ -8,8 +8,7 @@
  */
 import { resolve } from "node:path";
 // TODO(issue 5): import from "pg" once deno.json maps it; until then the full specifier.
-// deno-lint-ignore no-import-prefix
-import pg from "npm:pg@8";
+import pg from "pg";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Registry } from "./registry_types.ts";
 import { createSqlRegistry, type SqlRegistryOptions } from "./sql_registry.ts";

@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 // TODO(issue 5): import from "pg" once deno.json maps it; until then the full specifier.
-// deno-lint-ignore no-import-prefix
-import pg from "npm:pg@8";
+import pg from "pg";
 import { MmmlError } from "../errors.ts";
 import { openRegistry, type OpenRegistryOptions } from "./open_registry.ts";
 import type { Registry } from "./registry_types.ts";
