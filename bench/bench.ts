@@ -16,6 +16,8 @@ const { positionals, values } = parseArgs({
     reference: { type: "string", default: "../shared/reference" },
     python: { type: "string", default: "/usr/bin/python3" },
     "no-reference": { type: "boolean", default: false },
+    arch: { type: "string", default: "resnet18" },
+    threads: { type: "string", default: "1,2" },
   },
 });
 const which = positionals[0] ?? "tabular";
@@ -39,7 +41,21 @@ switch (which) {
     console.log(JSON.stringify(await runServeBench(common), null, 2));
     break;
   }
+  case "vision": {
+    const { runVisionBench } = await import("./vision_bench.ts");
+    console.log(JSON.stringify(
+      await runVisionBench({
+        ...common,
+        epochs: Number(values.epochs),
+        arch: values.arch,
+        threads: values.threads.split(",").map(Number),
+      }),
+      null,
+      2,
+    ));
+    break;
+  }
   default:
-    console.error(`unknown benchmark "${which}"; expected tabular or serve`);
+    console.error(`unknown benchmark "${which}"; expected tabular, serve or vision`);
     Deno.exit(2);
 }
