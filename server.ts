@@ -88,6 +88,7 @@ export async function main(args: readonly string[], env: Record<string, string>)
       load,
       logger,
       refs: parsed.values.model,
+      watchIntervalMs: serving.watch_interval_ms,
       info: { name: "mmml", version: denoJson.version },
       onListen: (addr) =>
         logger.info(`listening on http://${addr.hostname}:${addr.port}`, { auth: serving.auth.enabled }),

@@ -86,13 +86,15 @@ Deno.test("flagsToConfig maps flag values to config paths and skips absent ones"
   ]);
 });
 
-Deno.test("every CONFIG_FLAGS path exists in the schema", () => {
+Deno.test("every CONFIG_FLAGS path exists in the schema (for the default or an image architecture)", () => {
+  const vision = { ...current, model: { arch: "resnet18" } };
   for (const [flag, dotted] of Object.entries(CONFIG_FLAGS)) {
     assert.ok(
-      schemaAtPath(dotted.split("."), current),
+      schemaAtPath(dotted.split("."), current) || schemaAtPath(dotted.split("."), vision),
       `--${flag} maps to ${dotted}, which the schema lacks`,
     );
   }
+  assert.equal(schemaAtPath(["model", "nonexistent"], current) ?? null, null);
 });
 
 Deno.test("mergeLayer deep-merges objects, replaces arrays and records who wrote what", () => {

@@ -184,6 +184,8 @@ export const ServingConfig = z.strictObject({
     keys: z.array(z.string()).default([]),
   }).prefault({}),
   top_k: positiveInt.default(5),
+  /** How often a served moving reference (NAME, @latest, @best, @stage) is re-resolved; 0 = never. */
+  watch_interval_ms: z.number().int().nonnegative().default(2000),
 });
 
 export const MmmlConfig = z.strictObject({

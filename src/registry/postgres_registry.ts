@@ -7,7 +7,6 @@
  * process, whose transaction the server rolls back. The primary key (name, version) backs it up.
  */
 import { resolve } from "node:path";
-// TODO(issue 5): import from "pg" once deno.json maps it; until then the full specifier.
 import pg from "pg";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Registry } from "./registry_types.ts";

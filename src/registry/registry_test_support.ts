@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-// TODO(issue 5): import from "pg" once deno.json maps it; until then the full specifier.
 import pg from "pg";
 import { MmmlError } from "../errors.ts";
 import { openRegistry, type OpenRegistryOptions } from "./open_registry.ts";

@@ -14,7 +14,7 @@ import { isFloatingRef, type ModelRepository } from "./model_repository.ts";
 
 /**
  * How often the served references are re-resolved.
- * TODO(issue 5): read `serving.watch_interval_ms` (default 2000, 0 = off) once the config schema has it.
+ * The interval comes from `serving.watch_interval_ms` (default 2000, 0 = off).
  */
 export const DEFAULT_WATCH_INTERVAL_MS = 2000;
 

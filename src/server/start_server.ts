@@ -28,7 +28,7 @@ export interface StartServerOptions {
   onListen?: (addr: Deno.NetAddr) => void;
   /**
    * Milliseconds between re-resolving the served references (0: never follow the registry).
-   * TODO(issue 5): from `serving.watch_interval_ms` once the config schema has it.
+   * From `serving.watch_interval_ms`.
    */
   watchIntervalMs?: number;
 }
