@@ -41,7 +41,7 @@ async function compareWithCpu<C>(
   const run = async (backend: Backend) => {
     await useBackend(backend);
     if (backend === "wasm") registerWasmKernels();
-    const before = tf.memory().numTensors;
+    const before = tf.memory().numTensors, buffers = tf.backend().numDataIds();
     const values = cases.map((c, i) =>
       tf.tidy(() => compute(c, i, backend)).map((t) => {
         const v = t.dataSync().slice();
@@ -50,6 +50,7 @@ async function compareWithCpu<C>(
       })
     );
     assert.equal(tf.memory().numTensors, before, `${backend} leaked tensors`);
+    assert.equal(tf.backend().numDataIds(), buffers, `${backend} leaked buffers`); // kernel temporaries
     return values;
   };
   const expected = await run("cpu");
@@ -120,6 +121,24 @@ Deno.test("Conv2D input and filter gradients on wasm match the cpu backend over 
       }) as tf.Tensor,
     ];
   });
+});
+
+Deno.test("conv2dTranspose on wasm matches the cpu backend and rejects an output shape no convolution maps back", async () => {
+  const cases = [
+    { x: [2, 4, 4, 3], out: [2, 8, 8, 5], s: 2, pad: "same" },
+    { x: [2, 4, 4, 3], out: [2, 9, 9, 5], s: 2, pad: "valid" },
+  ] as const;
+  await compareWithCpu(cases, (c, i) => {
+    const x = seeded([...c.x], i + 60) as tf.Tensor4D, f = seeded([3, 3, 5, 3], i + 61) as tf.Tensor4D;
+    return [tf.conv2dTranspose(x, f, [...c.out], c.s, c.pad)];
+  });
+  // 'same' maps 5x5 to 5x5, not to 4x4: the built-in wasm loop read past dy and returned NaNs here.
+  const x = tf.ones([1, 4, 4, 3]) as tf.Tensor4D, f = tf.ones([3, 3, 5, 3]) as tf.Tensor4D;
+  assert.throws(
+    () => tf.conv2dTranspose(x, f, [1, 5, 5, 5], 1, "same"),
+    /expected the forward output \[1,5,5,3\]/,
+  );
+  tf.dispose([x, f]);
 });
 
 Deno.test("Both forms of the Conv2D input gradient match the cpu backend, also with the batch split in slices", async () => {
@@ -325,9 +344,11 @@ Deno.test("A tiny CNN trains on wasm with falling loss, gradients matching the c
   await t.step("loss falls over a few Adam steps and no tensor is left behind", async () => {
     model.compile({ optimizer: tf.train.adam(0.01), loss: "categoricalCrossentropy" });
     const losses = [await model.trainOnBatch(xs, ys) as number];
-    const settled = tf.memory().numTensors; // after the first step has made the optimizer's slots
+    // After the first step has made the optimizer's slots:
+    const settled = tf.memory().numTensors, buffers = tf.backend().numDataIds();
     for (let i = 0; i < 5; i++) losses.push(await model.trainOnBatch(xs, ys) as number);
     assert.equal(tf.memory().numTensors, settled);
+    assert.equal(tf.backend().numDataIds(), buffers);
     assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
     assert.ok(losses[5] < losses[0] * 0.9, `losses ${losses}`);
   });

@@ -10,7 +10,13 @@
  * 96 expansion), so it is one matrix product instead.
  */
 import * as tf from "@tensorflow/tfjs";
-import { cropNegativePads, cropToUsedTaps, filterGradPads, forwardConvInfo } from "./conv_geometry.ts";
+import {
+  checkOutput,
+  cropNegativePads,
+  cropToUsedTaps,
+  filterGradPads,
+  forwardConvInfo,
+} from "./conv_geometry.ts";
 import { type KernelArgs, kernelFunc, wasmBackend, WasmCalls } from "./wasm_calls.ts";
 
 /**
@@ -45,6 +51,7 @@ function conv2dBackpropFilter(matMul: tf.KernelConfig) {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const filterShape = attrs.filterShape as number[];
     const info = forwardConvInfo(x.shape, filterShape, attrs, false);
+    checkOutput(tf.Conv2DBackpropFilter, info, dy);
     const used = cropToUsedTaps(info);
     const ops = new WasmCalls(wasmBackend(backend));
     try {

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  checkOutput,
   cropNegativePads,
   cropToUsedTaps,
   dilateByStride,
@@ -49,6 +50,7 @@ function conv2dBackpropInput(matMul: tf.KernelConfig) {
   return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const info = forwardConvInfo(attrs.inputShape as number[], filter.shape, attrs, false);
+    checkOutput(tf.Conv2DBackpropInput, info, dy);
     const ops = new WasmCalls(wasmBackend(backend));
     try {
       return ops.keep(

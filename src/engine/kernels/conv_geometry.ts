@@ -36,6 +36,17 @@ export function forwardConvInfo(
 }
 
 /**
+ * Throws unless dy has the forward convolution's output shape (conv2dTranspose lets a caller ask for an
+ * output size that no convolution maps back onto its input).
+ */
+export function checkOutput(kernel: string, info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo): void {
+  const [n, h, w, c] = dy.shape;
+  if (n !== info.batchSize || h !== info.outHeight || w !== info.outWidth || c !== info.outChannels) {
+    throw new Error(`${kernel}: dy has shape [${dy.shape}], expected the forward output [${info.outShape}]`);
+  }
+}
+
+/**
  * Pads for the filter gradient computed as a convolution of the input (batch and channels swapped) with
  * dy dilated by the stride: its output must be exactly KH x KW, so the bottom/right pad is whatever
  * makes that true; a negative value means input rows past the last window, which are cropped.

@@ -8,13 +8,20 @@
  *   for such a filter.
  */
 import * as tf from "@tensorflow/tfjs";
-import { cropNegativePads, dilateByStride, forwardConvInfo, inputGradPads } from "./conv_geometry.ts";
+import {
+  checkOutput,
+  cropNegativePads,
+  dilateByStride,
+  forwardConvInfo,
+  inputGradPads,
+} from "./conv_geometry.ts";
 import { depthwiseFilterGradLoop } from "./depthwise_filter_grad.ts";
 import { type KernelArgs, kernelFunc, wasmBackend, WasmCalls } from "./wasm_calls.ts";
 
 function depthwiseBackpropInput({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const info = forwardConvInfo(attrs.inputShape as number[], filter.shape, attrs, true);
+  checkOutput(tf.DepthwiseConv2dNativeBackpropInput, info, dy);
   const [kh, kw, channels, multiplier] = filter.shape;
   const ops = new WasmCalls(wasmBackend(backend));
   try {
@@ -44,6 +51,7 @@ function depthwiseBackpropFilter({ inputs, attrs, backend }: KernelArgs): tf.Ten
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const filterShape = attrs.filterShape as number[];
   const info = forwardConvInfo(x.shape, filterShape, attrs, true);
+  checkOutput(tf.DepthwiseConv2dNativeBackpropFilter, info, dy);
   const ops = new WasmCalls(wasmBackend(backend));
   try {
     const dw = ops.empty(filterShape);
