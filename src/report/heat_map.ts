@@ -14,7 +14,7 @@ export interface HeatMapOptions {
   labels: readonly string[];
   rowAxis?: string;
   colAxis?: string;
-  /** The side of the square grid in pixels; cells are side / k, clamped to [6, 56]. */
+  /** The side of the square grid in pixels; cells are side / k, clamped to [6, 72]. */
   side?: number;
 }
 
@@ -31,7 +31,7 @@ export function heatMap(matrix: readonly (readonly number[])[], options: HeatMap
         `${matrix.map((r) => r.length).join(",")} and ${labels.length} labels`,
     );
   }
-  const cell = Math.max(6, Math.min(56, Math.floor(side / k)));
+  const cell = Math.max(6, Math.min(72, Math.floor(side / k)));
   const shown = labels.map((l) => l.length > MAX_LABEL_CHARS ? l.slice(0, MAX_LABEL_CHARS - 1) + "…" : l);
   const labelWidth = Math.min(MAX_LABEL_CHARS, Math.max(...shown.map((l) => l.length))) * CHAR_WIDTH + 10;
   const showLabels = cell >= 12;

@@ -58,7 +58,8 @@ export function sampleReportInput(
       epoch: i + 1,
       loss: 1.1 * Math.exp(-2.5 * t) + 0.15,
       accuracy: 0.4 + 0.5 * (1 - Math.exp(-3 * t)),
-      val_loss: 1.0 * Math.exp(-2 * t) + 0.25 + 0.05 * t * t,
+      // Falls, then rises again (overfitting), so the best epoch lies inside the run.
+      val_loss: Math.exp(-3 * t) + 0.25 + 0.25 * t * t,
       val_accuracy: 0.45 + 0.4 * (1 - Math.exp(-3 * t)),
       val_macro_f1: 0.4 + 0.42 * (1 - Math.exp(-3 * t)),
       seconds: 0.02 + 0.001 * i,
