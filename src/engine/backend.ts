@@ -16,7 +16,13 @@ import type { Logger } from "../log.ts";
 import { loadTensorflowBackend, TENSORFLOW_INSTALL_HINT } from "./tensorflow_backend.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { checkThreadCount, loadThreadedWasm, WASM_MAX_THREADS } from "./wasm_threads.ts";
-import { loadWebGpuModule, probeWebGpu, WEBGPU_INSTALL_HINT, type WebGpuProbe } from "./webgpu.ts";
+import {
+  guardSyncReads,
+  loadWebGpuModule,
+  probeWebGpu,
+  WEBGPU_INSTALL_HINT,
+  type WebGpuProbe,
+} from "./webgpu.ts";
 
 export const BACKEND_NAMES = ["auto", "wasm", "webgpu", "tensorflow", "cpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -104,6 +110,7 @@ async function activateWebGpu(probe?: WebGpuProbe): Promise<Record<string, unkno
   }
   await loadWebGpuModule();
   await switchTo("webgpu");
+  guardSyncReads(tf.backend() as unknown as { readSync(dataId: unknown): unknown });
   return { adapter: found.adapter };
 }
 

@@ -111,6 +111,33 @@ export async function probeWebGpu(
   };
 }
 
+const GUARDED = Symbol.for("mmml.webgpuSyncReadGuard");
+
+/**
+ * tfjs-backend-webgpu reads a tensor synchronously (dataSync, arraySync) by drawing it into an
+ * OffscreenCanvas, which Deno lacks, so such a read fails with "Cannot read properties of null (reading
+ * 'clearRect')". This wraps the backend's readSync so the failure says what happened and what to use
+ * instead. Reads of values still held on the CPU keep working.
+ */
+export function guardSyncReads(backend: { readSync(dataId: unknown): unknown }): void {
+  const marked = backend as typeof backend & { [GUARDED]?: true };
+  if (marked[GUARDED]) return;
+  const original = backend.readSync.bind(backend);
+  backend.readSync = (dataId: unknown) => {
+    try {
+      return original(dataId);
+    } catch (err) {
+      throw new Error(
+        "A synchronous tensor read (dataSync/arraySync) ran on the webgpu backend, which cannot read " +
+          "synchronously under Deno (tfjs-backend-webgpu needs an OffscreenCanvas for it); read with " +
+          `\`await tensor.data()\` instead (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+  };
+  marked[GUARDED] = true;
+}
+
 let modulePromise: Promise<void> | undefined;
 
 /** Loads tfjs-backend-webgpu, which registers the "webgpu" backend (it does not switch to it). */

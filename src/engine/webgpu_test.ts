@@ -174,6 +174,27 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: `webgpu: a synchronous read of a GPU result fails saying to use await data()${skip}`,
+  ignore: !probe.available,
+  async fn() {
+    await useBackend("webgpu");
+    try {
+      const onCpu = tf.tensor1d([1, 2, 3]);
+      assert.deepEqual([...onCpu.dataSync()], [1, 2, 3]); // never uploaded: still readable
+      const onGpu = tf.square(onCpu);
+      assert.throws(
+        () => onGpu.dataSync(),
+        /dataSync\/arraySync\) ran on the webgpu backend.*await tensor\.data\(\)/,
+      );
+      assert.deepEqual([...await onGpu.data()], [1, 4, 9]);
+      tf.dispose([onCpu, onGpu]);
+    } finally {
+      await useBackend("wasm");
+    }
+  },
+});
+
 Deno.test("isCpuAdapter tells lavapipe and SwiftShader from a GPU", () => {
   assert.equal(
     isCpuAdapter({ description: "llvmpipe (LLVM 15.0.6, 256 bits)", isFallbackAdapter: false }),
