@@ -13,6 +13,7 @@ import { conv2dBackpropFilterKernel } from "./kernels/conv2d_backprop_filter.ts"
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
 import { croppingConvConfig } from "./kernels/conv2d_forward.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
+import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { reduceBlockConfig } from "./kernels/reduce_block.ts";
 import { tileKernelConfig } from "./kernels/tile.ts";
 import { UNSORTED_SEGMENT_SUM } from "./kernels/unsorted_segment_sum.ts";
@@ -43,6 +44,7 @@ function mmmlKernels(): tf.KernelConfig[] {
     croppingConvConfig(builtIn(tf.FusedConv2D)),
     reduceBlockConfig(builtIn(tf.Sum)),
     reduceBlockConfig(builtIn(tf.Mean)),
+    maxPoolGradConfig(builtIn(tf.MaxPoolGrad)),
   ];
 }
 
