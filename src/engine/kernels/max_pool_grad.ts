@@ -47,11 +47,7 @@ function maxPoolGradLoop(
 
 function maxPoolGrad(builtIn: tf.KernelConfig) {
   return ({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo => {
-    const { dy, input, output } = inputs as {
-      dy: tf.TensorInfo;
-      input: tf.TensorInfo;
-      output: tf.TensorInfo;
-    };
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     if (input.dtype !== "float32" || input.shape.length !== 4) {
       return builtIn.kernelFunc({ inputs, attrs, backend: backend as tf.KernelBackend }) as tf.TensorInfo;
     }
