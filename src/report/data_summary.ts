@@ -1,7 +1,7 @@
 /**
- * data_summary.json: rows and class counts of each split and the number of model inputs, taken at train
+ * data_summary.json: rows and class counts of each split and the model's input shape, taken at train
  * time from the encoded labels, because the split itself (seeded, stratified) is not saved anywhere and
- * a report drawn later could not recount it.
+ * a report drawn later could not recount it. Works for any task whose splits can list their labels.
  */
 import { z } from "zod";
 import { parseArtifact } from "./parse_artifact.ts";
@@ -24,8 +24,8 @@ export type SplitSummary = z.infer<typeof SplitSummary>;
 export const DataSummary = z.object({
   format: z.literal(DATA_SUMMARY_FORMAT),
   classes: z.array(z.string()).min(1),
-  /** Model inputs after preprocessing (one-hot columns counted one by one). */
-  features: z.number().int().nonnegative(),
+  /** Model input shape without the batch dimension, after preprocessing (one-hot columns counted). */
+  input_shape: z.array(z.number().int().nonnegative()),
   /** "split", or the --test file the test rows came from. */
   test_source: z.string().optional(),
   splits: z.object({
@@ -39,13 +39,18 @@ export const DataSummary = z.object({
 );
 export type DataSummary = z.infer<typeof DataSummary>;
 
-/** What buildDataSummary reads; TabularData (pipeline/tabular_data.ts) has this shape. */
+/** A split that can list the class index of each of its rows (DataSource has this shape). */
+export interface LabelledSplit {
+  labels(): ArrayLike<number>;
+}
+
+/** What buildDataSummary reads; PreparedData (pipeline/prepared_data.ts) has this shape. */
 export interface SplitLabels {
   classes: readonly string[];
-  featureCount: number;
-  train: { y: ArrayLike<number> };
-  val?: { y: ArrayLike<number> } | null;
-  test?: { y: ArrayLike<number> } | null;
+  inputShape: readonly number[];
+  train: LabelledSplit;
+  val?: LabelledSplit | null;
+  test?: LabelledSplit | null;
   testSource?: string;
 }
 
@@ -66,12 +71,12 @@ export function buildDataSummary(data: SplitLabels): DataSummary {
   return {
     format: DATA_SUMMARY_FORMAT,
     classes: [...data.classes],
-    features: data.featureCount,
+    input_shape: [...data.inputShape],
     ...(data.testSource === undefined ? {} : { test_source: data.testSource }),
     splits: {
-      train: count(data.train.y, "train"),
-      ...(data.val ? { val: count(data.val.y, "val") } : {}),
-      ...(data.test ? { test: count(data.test.y, "test") } : {}),
+      train: count(data.train.labels(), "train"),
+      ...(data.val ? { val: count(data.val.labels(), "val") } : {}),
+      ...(data.test ? { test: count(data.test.labels(), "test") } : {}),
     },
   };
 }

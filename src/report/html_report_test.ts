@@ -77,7 +77,7 @@ Deno.test("renderReport of a run before registration says so instead of inventin
   delete input.meta.version;
   delete input.meta.created;
   const html = renderReport(input);
-  assert.match(html, /<h1>penguins<span class="version">new version<\/span><\/h1>/);
+  assert.match(html, /<h1>penguins <span class="version">\(new version, not yet registered\)<\/span><\/h1>/);
   assert.match(html, /not registered yet \(rendered <time datetime="2026-01-02T03:05:00.000Z">/);
   assert.match(html, /<title>penguins · mmml report<\/title>/);
 });

@@ -23,11 +23,11 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 nav.toc ul { display: flex; flex-wrap: wrap; gap: 4px 18px; list-style: none; padding: 0; margin: 12px 0 0; }
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom: 4px; }
-th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { background: var(--soft); font-weight: 600; font-size: 13px; }
 tbody th { font-weight: 500; }
 td.num { text-align: right; white-space: nowrap; }
-td.bar-cell { position: relative; min-width: 130px; }
+td.bar-cell { position: relative; min-width: 96px; }
 td.bar-cell .bar { position: absolute; left: 0; bottom: 2px; height: 4px; background: #6ea8dc; border-radius: 2px; }
 td.bar-cell .bar-value { position: relative; }
 .scroll { overflow-x: auto; }
@@ -41,7 +41,7 @@ svg.chart .grid line { stroke: #eaeef2; stroke-width: 1; }
 svg.chart .axis line { stroke: #6e7781; stroke-width: 1; }
 svg.chart .axis text, svg.chart .tick { fill: var(--muted); }
 svg.chart .axis-label { fill: var(--ink); font-size: 12px; }
-svg.chart path.series { fill: none; stroke-width: 2.2; stroke-linejoin: round; stroke-linecap: round; }
+svg.chart path.series { fill: none; stroke-width: 2.2; stroke-opacity: .9; stroke-linejoin: round; stroke-linecap: round; }
 svg.chart .diagonal { stroke: #8c959f; stroke-dasharray: 4 4; stroke-width: 1; }
 svg.chart .marker line { stroke: #57606a; stroke-dasharray: 3 3; stroke-width: 1.2; }
 svg.chart .marker text { fill: var(--ink); font-size: 11px; }

@@ -31,7 +31,7 @@ export function headerSection(meta: ReportMeta, metrics: MetricsArtifact, genera
   if (meta.stages?.length) facts.push(["Stages", escapeHtml(meta.stages.join(", "))]);
   if (meta.tags?.length) facts.push(["Tags", escapeHtml(meta.tags.join(", "))]);
   const version = meta.version === undefined
-    ? `<span class="version">new version</span>`
+    ? ` <span class="version">(new version, not yet registered)</span>`
     : `<span class="version">@${meta.version}</span>`;
   const dl = facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("\n");
   return `<header class="report-header">\n<p class="eyebrow">mmml training report</p>\n` +
@@ -125,7 +125,16 @@ export function dataSection(input: ReportInput): string {
     }
   }
   const facts: [string, string][] = [];
-  if (data) facts.push(["Model inputs", `${formatCount(data.features)} (after encoding)`]);
+  if (data) {
+    const shape = data.input_shape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    facts.push([
+      "Model input",
+      shape.length === 1
+        ? `${formatCount(size)} values (after encoding)`
+        : escapeHtml(`[${shape.join(", ")}]`),
+    ]);
+  }
   if (schema) {
     facts.push(["Input columns", formatCount(schema.columns.length)], [
       "Label",

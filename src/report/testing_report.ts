@@ -9,6 +9,10 @@ import { buildDataSummary } from "./data_summary.ts";
 import type { ReportInput } from "./report_input.ts";
 import { buildRocArtifact } from "./roc_artifact.ts";
 
+function labelled(y: Int32Array) {
+  return { labels: () => y };
+}
+
 /** Options of sampleReportInput. */
 export interface SampleOptions {
   classes?: string[];
@@ -117,7 +121,14 @@ export function sampleReportInput(
       classes,
     },
     roc: buildRocArtifact({ val, test }, classes),
-    data: buildDataSummary({ classes, featureCount: 6, train, val, test, testSource: "split" }),
+    data: buildDataSummary({
+      classes,
+      inputShape: [6],
+      train: labelled(train.y),
+      val: labelled(val.y),
+      test: labelled(test.y),
+      testSource: "split",
+    }),
     generatedAt: "2026-01-02T03:05:00.000Z",
   };
 }
