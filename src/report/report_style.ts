@@ -41,7 +41,7 @@ svg.chart .grid line { stroke: #eaeef2; stroke-width: 1; }
 svg.chart .axis line { stroke: #6e7781; stroke-width: 1; }
 svg.chart .axis text, svg.chart .tick { fill: var(--muted); }
 svg.chart .axis-label { fill: var(--ink); font-size: 12px; }
-svg.chart path.series { fill: none; stroke-width: 2.2; stroke-opacity: .9; stroke-linejoin: round; stroke-linecap: round; }
+svg.chart path.series { fill: none; stroke-width: 2.2; stroke-linejoin: round; stroke-linecap: round; }
 svg.chart .diagonal { stroke: #8c959f; stroke-dasharray: 4 4; stroke-width: 1; }
 svg.chart .marker line { stroke: #57606a; stroke-dasharray: 3 3; stroke-width: 1.2; }
 svg.chart .marker text { fill: var(--ink); font-size: 11px; }
