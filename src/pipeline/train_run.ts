@@ -130,7 +130,14 @@ async function trainPrepared(
   try {
     if (config.model.arch !== "mlp") {
       if (config.model.pretrained) {
-        const loaded = await loadPretrained(model, config.model.pretrained);
+        // The file's first conv is the ImageNet 7x7 (ResNet) on 3 channels: a small stem or gray input
+        // changes its shape, so that layer starts from its initialisation.
+        const firstConv = config.model.arch.startsWith("resnet") ? "conv1" : "features.0.0";
+        const stemDiffers = (config.model.stem === "small" && config.model.arch.startsWith("resnet")) ||
+          config.data.image.channels === 1;
+        const loaded = await loadPretrained(model, config.model.pretrained, {
+          skipLayers: stemDiffers ? [firstConv] : [],
+        });
         logger.info(`pretrained: ${loaded.loaded} weights from ${config.model.pretrained}`, {
           skipped: loaded.skippedLayers,
         });
