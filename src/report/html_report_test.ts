@@ -116,3 +116,23 @@ Deno.test("renderReport shows the config as YAML and a gap in a diverged loss cu
   const d = /<path class="series" data-series="training loss" d="([^"]+)"/.exec(html)![1];
   assert.equal((d.match(/M/g) ?? []).length, 2, `path ${d} restarts after the missing epoch`);
 });
+
+Deno.test("renderReport of a many-class model lists the largest confusions and draws the weakest ROC curves", () => {
+  const classes = Array.from({ length: 60 }, (_, i) => `class_${i}`);
+  const input = sampleReportInput({ classes, rows: 3000, epochs: 3, signal: 1.5 });
+  const html = renderReport(input);
+  assert.doesNotMatch(html, /<rect class="cell/);
+  assert.match(html, /60 classes are too many for a readable heat map; these are the 20 largest mistakes/);
+  const cm = input.metrics.test!.confusion_matrix;
+  const largest = Math.max(...cm.flatMap((row, i) => row.filter((_, j) => j !== i)));
+  assert.match(
+    html,
+    new RegExp(`<caption>Most frequent confusions</caption>.*?<td class="num">${largest}</td>`, "s"),
+  );
+  const roc = /<svg[^>]*data-chart="chart-roc"[\s\S]*?<\/svg>/.exec(html)![0];
+  assert.equal((roc.match(/<path class="series"/g) ?? []).length, 10);
+  const weakest = [...input.roc!.splits.test!.curves].sort((a, b) => a.auc - b.auc)[0];
+  assert.match(roc, new RegExp(`data-series="${weakest.class} \\(AUC ${weakest.auc.toFixed(4)}\\)"`));
+  assert.match(html, /Drawn: the 10 classes with the lowest AUC of 60/);
+  assert.ok(html.length < 400_000, `${html.length} bytes`);
+});

@@ -109,6 +109,11 @@ export function learningCurvesSection(
   );
 }
 
+/** Past this many classes the matrix is listed by its largest mistakes instead of drawn. */
+export const MAX_HEAT_MAP_CLASSES = 40;
+/** Past this many classes the ROC chart draws only the classes with the lowest AUC. */
+export const MAX_ROC_CURVES = 12;
+
 /** The confusion matrix of the evaluation split as a heat map, with the counts also as a table. */
 export function confusionSection(metrics: MetricsArtifact, classes: readonly string[]): string {
   const split = evaluationSplit(metrics);
@@ -117,6 +122,7 @@ export function confusionSection(metrics: MetricsArtifact, classes: readonly str
   }
   const { name, report } = split;
   const labels = report.confusion_matrix.length === classes.length ? classes : Object.keys(report.per_class);
+  if (labels.length > MAX_HEAT_MAP_CLASSES) return topConfusions(report, labels, name);
   const chart = heatMap(report.confusion_matrix, {
     id: "chart-confusion",
     title: `Confusion matrix, ${SPLIT_NAMES[name]} split`,
@@ -152,7 +158,10 @@ export function rocSection(roc: RocArtifact | null | undefined, metrics: Metrics
     );
   }
   const split = roc.splits[name]!;
-  const series: LineSeries[] = split.curves.map((c, i) => ({
+  const drawn = split.curves.length > MAX_ROC_CURVES
+    ? [...split.curves].sort((a, b) => a.auc - b.auc).slice(0, MAX_ROC_CURVES - 2)
+    : split.curves;
+  const series: LineSeries[] = drawn.map((c, i) => ({
     name: `${c.class} (AUC ${formatMetric(c.auc)})`,
     points: c.fpr.map((f, j) => [f, c.tpr[j]] as const),
     color: PALETTE[i % PALETTE.length],
@@ -160,7 +169,7 @@ export function rocSection(roc: RocArtifact | null | undefined, metrics: Metrics
   const chart = lineChart(series, {
     id: "chart-roc",
     title: `ROC curves, one class against the rest, ${SPLIT_NAMES[name]} split`,
-    description: split.curves.map((c) => `${c.class}: AUC ${formatMetric(c.auc)}`).join("; "),
+    description: drawn.map((c) => `${c.class}: AUC ${formatMetric(c.auc)}`).join("; "),
     xLabel: "false positive rate",
     yLabel: "true positive rate",
     xDomain: [0, 1],
@@ -175,9 +184,39 @@ export function rocSection(roc: RocArtifact | null | undefined, metrics: Metrics
       split.skipped.map((s) => `"${s}"`).join(", ")
     }: the split has no rows of it, or only those.`
     : "";
+  const subset = drawn.length < split.curves.length
+    ? ` Drawn: the ${drawn.length} classes with the lowest AUC of ${split.curves.length}; every class's AUC ` +
+      `is in the per-class table.`
+    : "";
   const caption = `${cap(SPLIT_NAMES[name])} split, ${split.n} rows; each class's probability ranks it ` +
-    `against all others. The dashed diagonal is a classifier that guesses; AUC is from every row.${skipped}`;
+    `against all others. The dashed diagonal is a classifier that guesses; AUC is from every row.${subset}${skipped}`;
   return section("roc", "ROC curves", figure(chart, chartLegend(series), escapeHtml(caption)));
+}
+
+/** For many classes: the 20 largest off-diagonal counts, as a table (a k*k drawing would be unreadable). */
+function topConfusions(report: SplitReport, labels: readonly string[], split: "val" | "test"): string {
+  const pairs: { i: number; j: number; count: number }[] = [];
+  report.confusion_matrix.forEach((row, i) =>
+    row.forEach((count, j) => {
+      if (i !== j && count > 0) pairs.push({ i, j, count });
+    })
+  );
+  pairs.sort((a, b) => b.count - a.count || a.i - b.i || a.j - b.j);
+  const rows = pairs.slice(0, 20).map(({ i, j, count }) => {
+    const total = report.confusion_matrix[i].reduce((a, b) => a + b, 0);
+    return `<tr><td>${escapeHtml(labels[i])}</td><td>${
+      escapeHtml(labels[j])
+    }</td><td class="num">${count}</td>` +
+      `<td class="num">${(100 * count / total).toFixed(1)}%</td></tr>`;
+  });
+  const body = note(
+    `${labels.length} classes are too many for a readable heat map; these are the ${rows.length} largest ` +
+      `mistakes of the ${SPLIT_NAMES[split]} split (${report.n} rows).`,
+  ) +
+    `<div class="scroll"><table><caption>Most frequent confusions</caption><thead><tr><th scope="col">true class</th>` +
+    `<th scope="col">predicted as</th><th scope="col">rows</th><th scope="col">share of the true class</th></tr>` +
+    `</thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return section("confusion", "Confusion matrix", body);
 }
 
 function cap(text: string): string {

@@ -4,6 +4,7 @@ import { rocAuc } from "../training/metrics.ts";
 import { rocCurve } from "../training/roc_curve.ts";
 import {
   buildRocArtifact,
+  defaultMaxPoints,
   formatRocArtifact,
   parseRocArtifact,
   ROC_FORMAT,
@@ -48,6 +49,12 @@ Deno.test("buildRocArtifact thins a large split's curves to max_points, from (0,
     }
   }
   assert.ok(formatRocArtifact(roc).length < 8000, `${formatRocArtifact(roc).length} bytes`);
+});
+
+Deno.test("defaultMaxPoints keeps a thousand-class roc.json to about ten thousand points a split", () => {
+  assert.equal(defaultMaxPoints(3), 101);
+  assert.equal(defaultMaxPoints(200), 50);
+  assert.equal(defaultMaxPoints(1000), 21);
 });
 
 Deno.test("thinCurve keeps short curves whole and spreads kept points along a long one", () => {
