@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createDenseTrainer, denseTrainerSupports } from "../engine/dense_trainer.ts";
 import type { DenseActivation, DenseLayerSpec } from "../engine/dense_trainer_types.ts";
+import { MmmlError } from "../errors.ts";
 import type { MmmlModel } from "../models/model.ts";
 import { predictedClasses } from "./metrics.ts";
 import type { OptimizerConfig } from "./optimizer.ts";
@@ -67,23 +68,31 @@ export function fusedEngineVerdict(
   return denseTrainerSupports({ layers: stack.layers, optimizer });
 }
 
-/** A step engine over the fused dense engine; call fusedEngineVerdict first. */
+/**
+ * A step engine over the fused dense engine; call fusedEngineVerdict first. The kernel draws dropout
+ * masks from one stream seeded when it is built, so with dropout each epoch gets a fresh kernel seeded
+ * from (run seed, epoch) that takes over the weights and optimizer slots exactly: an epoch's masks then
+ * depend only on the seed and the epoch, and a resumed run draws the same ones as an uninterrupted run.
+ */
 export async function createFusedEngine(
   model: MmmlModel,
   { optimizer, seed, maxBatch }: { optimizer: OptimizerConfig; seed: number; maxBatch: number },
 ): Promise<StepEngine> {
   const stack = denseStack(model);
   if (typeof stack === "string") throw new Error(`createFusedEngine: ${stack}`);
-  const engine = await createDenseTrainer({
-    layers: stack.layers,
-    optimizer: denseOptimizer(optimizer),
-    seed,
-    maxBatch,
-  });
+  const build = (kernelSeed: number) =>
+    createDenseTrainer({
+      layers: stack.layers,
+      optimizer: denseOptimizer(optimizer),
+      seed: kernelSeed,
+      maxBatch,
+    });
+  let engine = await build(seed);
   engine.setWeights(stack.dense.map((layer) => {
     const [kernel, bias] = layer.getWeights();
     return { kernel: kernel.dataSync() as Float32Array, bias: bias.dataSync() as Float32Array };
   }));
+  const random = stack.layers.some((layer) => layer.dropout > 0);
   const classes = model.spec.numClasses;
   return {
     name: "fused",
@@ -99,6 +108,14 @@ export async function createFusedEngine(
     predict(x, n) {
       return Promise.resolve(engine.predict(x, n));
     },
+    async beginEpoch(epochSeed) {
+      if (!random) return;
+      const next = await build(epochSeed);
+      next.setWeights(engine.getWeights());
+      next.setOptimizerState(engine.getOptimizerState());
+      engine.dispose();
+      engine = next;
+    },
     sync() {
       const weights = engine.getWeights();
       stack.dense.forEach((layer, i) => {
@@ -110,6 +127,20 @@ export async function createFusedEngine(
         layer.setWeights(tensors);
         tf.dispose(tensors);
       });
+    },
+    getOptimizerState() {
+      return Promise.resolve({ name: optimizer.name, ...engine.getOptimizerState() });
+    },
+    setOptimizerState(state) {
+      if (state.name !== optimizer.name) {
+        throw new MmmlError(
+          "schema_mismatch",
+          `checkpoint optimizer state: training.optimizer.name is "${optimizer.name}", the checkpoint holds "${state.name}" state`,
+        );
+      }
+      // A run saved before its first step has no slots; the fresh kernel's are already zero.
+      if (state.step > 0 || state.slots.length > 0) engine.setOptimizerState(state);
+      return Promise.resolve();
     },
     dispose() {
       engine.dispose();

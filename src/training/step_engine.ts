@@ -5,6 +5,7 @@
  */
 import type { Batch } from "./data_source.ts";
 import type { TrainEngineName } from "./callbacks/callback.ts";
+import type { OptimizerState } from "./trainer_state.ts";
 
 export interface StepResult {
   /** The batch's loss before the update (class-weighted when weights are given). */
@@ -22,8 +23,18 @@ export interface StepEngine {
   step(batch: Batch, sampleWeight: Float32Array | null, seed: number): Promise<StepResult>;
   /** Probabilities [n, classes] row-major, without dropout. */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * Runs before each epoch's first step. `seed` is derived from the run's seed and the epoch, so an
+   * engine whose random stream is not seeded per step (the fused one) restarts it here and a resumed
+   * run draws what an uninterrupted one would.
+   */
+  beginEpoch(seed: number): Promise<void>;
   /** Brings the tfjs model's weights up to date (before validation, callbacks, saving). */
   sync(): void;
+  /** A copy of the optimizer's slots and step count, for a resumable checkpoint. */
+  getOptimizerState(): Promise<OptimizerState>;
+  /** Puts a saved optimizer state back before the first step of a resumed run. */
+  setOptimizerState(state: OptimizerState): Promise<void>;
   /** Frees optimizer state and engine memory; the model stays usable. */
   dispose(): void;
 }

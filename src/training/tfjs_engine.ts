@@ -11,6 +11,7 @@ import type { OptimizerConfig } from "./optimizer.ts";
 import { createOptimizer } from "./optimizer.ts";
 import { reseedLayers, seededLayers } from "./seed.ts";
 import type { StepEngine } from "./step_engine.ts";
+import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "./trainer_state.ts";
 
 // Same clip as Keras' categorical cross-entropy on probabilities: keeps log() finite.
 const EPSILON = 1e-7;
@@ -75,9 +76,20 @@ export function createTfjsEngine(
         probs.dispose();
       }
     },
+    // Dropout is reseeded every step from (seed, epoch, step): nothing to restart per epoch.
+    beginEpoch: () => Promise.resolve(),
     sync() {},
+    getOptimizerState: () => readTfjsOptimizerState(opt, optimizer),
+    setOptimizerState: (state) => restoreTfjsOptimizerState(opt, variables, state, optimizer),
     dispose() {
-      opt.dispose();
+      disposeOptimizer(opt);
     },
   };
+}
+
+/** Frees a tfjs optimizer; tfjs 4.22's MomentumOptimizer.dispose() forgets its learning-rate scalar. */
+export function disposeOptimizer(opt: tf.Optimizer): void {
+  opt.dispose();
+  // Disposing a tensor twice is a no-op, so this stays right once tfjs fixes it.
+  if (opt instanceof tf.MomentumOptimizer) (opt as unknown as { c?: tf.Tensor }).c?.dispose();
 }

@@ -16,6 +16,7 @@ import type { OptimizerConfig } from "./optimizer.ts";
 import { deriveSeed } from "./seed.ts";
 import type { StepEngine } from "./step_engine.ts";
 import { createTfjsEngine } from "./tfjs_engine.ts";
+import type { TrainerState } from "./trainer_state.ts";
 
 /** Extra validation figures, e.g. macro F1; keys are logged with a `val_` prefix. */
 export type ValMetrics = (probs: Float32Array, y: Int32Array, numClasses: number) => Record<string, number>;
@@ -39,16 +40,23 @@ export interface FitOptions {
   /** The figure that picks `bestEpoch`; defaults to val_loss, or loss without a validation source. */
   monitor?: string;
   mode?: MonitorMode;
+  /**
+   * Continue a run from a checkpoint's trainer state (trainer_state.ts), with the model already holding
+   * that checkpoint's weights: training starts at epoch state.epoch + 1 with the saved optimizer slots
+   * and callback states, and the history, best epoch and timings carry on from the saved ones.
+   */
+  resume?: TrainerState;
 }
 
 export interface FitResult {
+  /** Every epoch's log, a resumed run's earlier epochs included. */
   history: EpochLog[];
   /** True when a callback (or requestStop) ended training before the last epoch. */
   stoppedEarly: boolean;
   stopReason: string | null;
   /** The epoch (from 1) with the best monitored figure. */
   bestEpoch: number;
-  /** Seconds spent in training steps only: not loading batches, not validating, not callbacks. */
+  /** Seconds spent in training steps only (not loading, validating or callbacks), over resumed parts too. */
   trainSeconds: number;
   /** Rows trained on per second of trainSeconds. */
   samplesPerSecond: number;
@@ -79,12 +87,24 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
     async fit(model, train, val, options) {
       stopReason = null;
       checkInputs(model, train, val, options);
-      const { epochs, batchSize, callbacks = [] } = options;
+      const { epochs, batchSize, callbacks = [], resume } = options;
+      const monitor = options.monitor ?? (val ? "val_loss" : "loss");
+      if (resume) checkResume(resume, options, monitor);
       const { engine, reason } = await chooseEngine(model, options);
       logger.debug("training engine", { engine: engine.name, reason });
-      const monitor = options.monitor ?? (val ? "val_loss" : "loss");
       const mode = resolveMode(monitor, options.mode ?? "auto");
-      const history: EpochLog[] = [];
+      const history: EpochLog[] = resume ? resume.history.map((log) => ({ ...log }) as EpochLog) : [];
+      let trainMs = 0, samples = 0, bestEpoch = 0, best = NaN;
+      if (resume) {
+        [trainMs, samples, bestEpoch, best] = [
+          resume.train_seconds * 1000,
+          resume.samples,
+          resume.best_epoch,
+          resume.best,
+        ];
+      }
+      // Which callback's onEpochEnd is running: captureState is only consistent there (see below).
+      let inEpochEnd = -1;
       const ctx: TrainContext = {
         model,
         epochs,
@@ -92,12 +112,39 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
         engine: engine.name,
         history,
         requestStop: (why) => void (stopReason ??= why),
+        captureState: async () => {
+          if (inEpochEnd < 0) throw new Error("TrainContext.captureState is only valid in onEpochEnd");
+          // A stateful callback later in the list has not seen this epoch yet; its state would lag.
+          const late = callbacks.slice(inEpochEnd + 1).find((cb) => cb.stateKey && cb.getState);
+          if (late) {
+            throw new Error(
+              `callback "${late.stateKey}" runs after the one saving the trainer state; put it earlier`,
+            );
+          }
+          const states = callbacks.filter((cb) => cb.stateKey && cb.getState);
+          return {
+            epoch: history.length,
+            seed: options.seed,
+            engine: engine.name,
+            optimizer: await engine.getOptimizerState(),
+            history: history.map((log) => ({ ...log })),
+            monitor,
+            best_epoch: bestEpoch,
+            best,
+            train_seconds: trainMs / 1000,
+            samples,
+            callbacks: Object.fromEntries(states.map((cb) => [cb.stateKey!, cb.getState!()])),
+          };
+        },
       };
-      let trainMs = 0, samples = 0, bestEpoch = 0, best = NaN;
       try {
+        if (resume) await engine.setOptimizerState(resume.optimizer);
         for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
-        for (let epoch = 1; epoch <= epochs && stopReason === null; epoch++) {
+        if (resume) restoreCallbacks(callbacks, resume, logger);
+        const first = resume ? resume.epoch + 1 : 1;
+        for (let epoch = first; epoch <= epochs && stopReason === null; epoch++) {
           const epochStart = clock();
+          await engine.beginEpoch(deriveSeed(options.seed, epoch, 0x5eed));
           for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
           const totals = await trainEpoch(engine, train, epoch, options, ctx, {
             clock,
@@ -120,7 +167,11 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
           if (!Number.isFinite(logs.loss)) {
             ctx.requestStop(`the training loss is ${logs.loss} at epoch ${epoch}`);
           }
-          for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, ctx);
+          for (const [i, cb] of callbacks.entries()) {
+            inEpochEnd = i;
+            await cb.onEpochEnd?.(epoch, logs, ctx);
+          }
+          inEpochEnd = -1;
         }
         for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
       } finally {
@@ -143,6 +194,38 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
       };
     },
   };
+}
+
+/** Refuses a saved state that cannot continue this fit: another seed or monitor, or no epochs left. */
+function checkResume(state: TrainerState, options: FitOptions, monitor: string): void {
+  if (state.epoch >= options.epochs) {
+    throw new MmmlError(
+      "usage",
+      `training.epochs: the checkpoint has already run ${state.epoch} epoch(s); expected more than ${state.epoch} ` +
+        `to resume, received ${options.epochs}`,
+    );
+  }
+  if (state.seed !== options.seed) {
+    throw new MmmlError(
+      "config_invalid",
+      `training.seed: the checkpoint was trained with seed ${state.seed}, received ${options.seed}`,
+    );
+  }
+  if (state.monitor !== monitor) {
+    throw new MmmlError(
+      "config_invalid",
+      `training monitor: the checkpoint picked its best epoch by ${state.monitor}, received ${monitor}`,
+    );
+  }
+}
+
+/** Hands each stateful callback its saved state; one the checkpoint lacks starts fresh, with a warning. */
+function restoreCallbacks(callbacks: Callback[], state: TrainerState, logger: Logger): void {
+  for (const cb of callbacks) {
+    if (!cb.stateKey || !cb.setState) continue;
+    if (cb.stateKey in state.callbacks) cb.setState(state.callbacks[cb.stateKey]);
+    else logger.warn(`the checkpoint holds no state for the ${cb.stateKey} callback; it starts afresh`);
+  }
 }
 
 /** One pass over the training source; `ms` is the time in steps (and the weight sync), not in loading. */

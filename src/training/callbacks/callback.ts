@@ -5,6 +5,7 @@
  */
 import { MmmlError } from "../../errors.ts";
 import type { MmmlModel } from "../../models/model.ts";
+import type { TrainerState } from "../trainer_state.ts";
 
 /** Which step implementation trains the model: tfjs kernels, or the fused dense engine. */
 export type TrainEngineName = "tfjs" | "fused";
@@ -41,6 +42,11 @@ export interface TrainContext {
   readonly history: readonly EpochLog[];
   /** Ends training after the current batch; the epoch is then validated and logged as usual. */
   requestStop(reason: string): void;
+  /**
+   * The state a resumed run needs (optimizer, epochs done, callback states), for a checkpoint to save
+   * beside the weights. Only valid in onEpochEnd, from a callback placed after every stateful one.
+   */
+  captureState?(): Promise<TrainerState>;
 }
 
 type HookResult = void | Promise<void>;
@@ -54,6 +60,12 @@ export interface Callback {
   onEpochEnd?(epoch: number, logs: EpochLog, ctx: TrainContext): HookResult;
   /** Runs once after the last epoch, whether training ran all epochs or was asked to stop. */
   onTrainEnd?(ctx: TrainContext): HookResult;
+  /** Names this callback's entry in a saved trainer state; set together with getState and setState. */
+  readonly stateKey?: string;
+  /** What a resumed run must restore (plain data; Float32Array allowed), read after onEpochEnd. */
+  getState?(): unknown;
+  /** Restores getState's value; the trainer calls it after onTrainBegin when it resumes a run. */
+  setState?(state: unknown): void;
 }
 
 export type MonitorMode = "auto" | "min" | "max";

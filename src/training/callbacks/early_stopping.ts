@@ -3,6 +3,8 @@
  * puts the weights of the best epoch back into the model when training ends, so the model that is saved
  * and exported is the best one seen, not the last.
  */
+import { z } from "zod";
+import { MmmlError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { getWeightsSnapshot, setWeightsSnapshot, type WeightsSnapshot } from "../../models/model_io.ts";
 import type { Callback, MonitorMode } from "./callback.ts";
@@ -27,7 +29,20 @@ export interface EarlyStopping extends Callback {
   readonly stoppedEpoch: number;
 }
 
-/** Creates the callback; its state resets at each onTrainBegin, so one instance can serve several fits. */
+/** What a resumed run restores: the best figure and epoch, the epochs waited, the best weights. */
+const SavedState = z.strictObject({
+  best: z.custom<number>((v) => typeof v === "number", "expected a number"),
+  best_epoch: z.number().int().nonnegative(),
+  wait: z.number().int().nonnegative(),
+  stopped_epoch: z.number().int().nonnegative(),
+  snapshot: z.array(z.custom<Float32Array>((v) => v instanceof Float32Array, "expected float32 values"))
+    .nullable(),
+});
+
+/**
+ * Creates the callback; its state resets at each onTrainBegin, so one instance can serve several fits.
+ * Its state (stateKey "early_stopping") goes into resumable checkpoints, best weights included.
+ */
 export function earlyStopping(
   { monitor = "val_loss", mode = "auto", patience = 5, minDelta = 0, restoreBest = true, logger }:
     EarlyStoppingOptions = {},
@@ -47,6 +62,26 @@ export function earlyStopping(
     },
     onTrainBegin() {
       [best, bestEpoch, stoppedEpoch, wait, snapshot] = [NaN, 0, 0, 0, null];
+    },
+    stateKey: "early_stopping",
+    getState: () => ({ best, best_epoch: bestEpoch, wait, stopped_epoch: stoppedEpoch, snapshot }),
+    setState(state) {
+      const parsed = SavedState.safeParse(state);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new MmmlError(
+          "artifact_corrupt",
+          `trainer state callbacks.early_stopping.${issue.path.join(".")}: ${issue.message}`,
+        );
+      }
+      const saved = parsed.data;
+      [best, bestEpoch, wait, stoppedEpoch, snapshot] = [
+        saved.best,
+        saved.best_epoch,
+        saved.wait,
+        saved.stopped_epoch,
+        saved.snapshot,
+      ];
     },
     onEpochEnd(epoch, logs, ctx) {
       const value = monitoredValue(logs, monitor, "training.early_stopping.monitor");

@@ -1,12 +1,17 @@
 /**
  * Saves the model during training: DIR/best when the monitored figure improves and DIR/last after every
- * epoch, each a saveModel folder plus checkpoint.json (epoch and figures). A checkpoint is written to a
- * temporary folder and renamed into place, so a crash mid-write never leaves a half-written one.
+ * epoch, each a saveModel folder plus checkpoint.json (epoch and figures). DIR/last also holds the
+ * trainer state (trainer_state.ts) a resumed run starts from, so place this callback after the other
+ * stateful ones (early stopping). A checkpoint is written to a temporary folder and renamed into place,
+ * so a crash mid-write never leaves a half-written one, and the weights and state always agree.
  */
 import { join } from "node:path";
 import type { Logger } from "../../log.ts";
+import { z } from "zod";
+import { MmmlError } from "../../errors.ts";
 import type { MmmlModel } from "../../models/model.ts";
 import { saveModel } from "../../models/model_io.ts";
+import { type TrainerState, writeTrainerState } from "../trainer_state.ts";
 import type { Callback, EpochLog, MonitorMode } from "./callback.ts";
 import { isImprovement, monitoredValue, resolveMode } from "./callback.ts";
 
@@ -25,7 +30,12 @@ export interface ModelCheckpoint extends Callback {
   readonly bestEpoch: number;
 }
 
-/** Creates the callback; state resets at each onTrainBegin. */
+const SavedState = z.strictObject({
+  best: z.custom<number>((v) => typeof v === "number", "expected a number"),
+  best_epoch: z.number().int().nonnegative(),
+});
+
+/** Creates the callback; state resets at each onTrainBegin, and is saved (stateKey "model_checkpoint"). */
 export function modelCheckpoint(
   { dir, monitor = "val_loss", mode = "auto", saveBest = true, saveLast = true, logger }:
     ModelCheckpointOptions,
@@ -39,6 +49,19 @@ export function modelCheckpoint(
     onTrainBegin() {
       [best, bestEpoch] = [NaN, 0];
     },
+    stateKey: "model_checkpoint",
+    getState: () => ({ best, best_epoch: bestEpoch }),
+    setState(state) {
+      const parsed = SavedState.safeParse(state);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new MmmlError(
+          "artifact_corrupt",
+          `trainer state callbacks.model_checkpoint.${issue.path.join(".")}: ${issue.message}`,
+        );
+      }
+      [best, bestEpoch] = [parsed.data.best, parsed.data.best_epoch];
+    },
     async onEpochEnd(epoch, logs, ctx) {
       const value = monitoredValue(logs, monitor, "training.checkpoint.monitor");
       if (saveBest && (bestEpoch === 0 || isImprovement(value, best, direction))) {
@@ -46,17 +69,25 @@ export function modelCheckpoint(
         await saveCheckpoint(ctx.model, join(dir, "best"), { monitor, logs });
         logger?.debug("saved the best checkpoint", { epoch, [monitor]: value });
       }
-      if (saveLast) await saveCheckpoint(ctx.model, join(dir, "last"), { monitor, logs });
+      if (saveLast) {
+        await saveCheckpoint(ctx.model, join(dir, "last"), { monitor, logs }, await ctx.captureState?.());
+      }
     },
   };
 }
 
-async function saveCheckpoint(model: MmmlModel, target: string, info: { monitor: string; logs: EpochLog }) {
+async function saveCheckpoint(
+  model: MmmlModel,
+  target: string,
+  info: { monitor: string; logs: EpochLog },
+  state?: TrainerState,
+) {
   const suffix = crypto.randomUUID().slice(0, 8);
   const staging = `${target}.tmp-${suffix}`;
   const retired = `${target}.old-${suffix}`;
   try {
     await saveModel(model, staging);
+    if (state) await writeTrainerState(staging, state);
     await Deno.writeTextFile(join(staging, "checkpoint.json"), JSON.stringify(info, null, 1) + "\n");
     // rename() cannot replace a non-empty folder: move the old one aside first.
     const hadOld = await Deno.rename(target, retired).then(() => true, (err) => {
