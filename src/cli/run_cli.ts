@@ -35,6 +35,10 @@ export const COMMANDS = Object.freeze(
     export: { summary: "export a registered model to ONNX", load: () => import("../commands/export.ts") },
     serve: { summary: "serve registered models over HTTP", load: () => import("../commands/serve.ts") },
     data: { summary: "inspect a data set (data info FILE)", load: () => import("../commands/data.ts") },
+    report: {
+      summary: "write a registered version's HTML training report",
+      load: () => import("../commands/report.ts"),
+    },
     config: {
       summary: "print the effective config (config show)",
       load: () => import("../commands/config_show.ts"),

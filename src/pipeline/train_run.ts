@@ -23,6 +23,7 @@ import { classificationMetrics, type ClassificationReport, flattenMetrics } from
 import { createTrainer, type FitResult } from "../training/trainer.ts";
 import type { DataSource } from "../training/data_source.ts";
 import { loadPretrained } from "../models/pretrained.ts";
+import { writeRunReport } from "../report/write_run_report.ts";
 import { prepareImageData } from "./image_data.ts";
 import { predictSource, type PreparedData } from "./prepared_data.ts";
 import { prepareTabularData, tabularPrepared } from "./tabular_data.ts";
@@ -79,16 +80,7 @@ function callbacksFor(config: MmmlConfig, workDir: string, deps: TrainRunDeps): 
     list.push(progressBar({ logger: deps.logger, isTerminal: deps.isTerminal ?? false }));
   }
   list.push(metricsLogger(join(workDir, "history.jsonl")));
-  if (training.checkpoint.enabled) {
-    list.push(modelCheckpoint({
-      dir: join(workDir, "checkpoints"),
-      monitor: training.checkpoint.monitor,
-      mode: training.checkpoint.mode,
-      saveBest: training.checkpoint.save_best,
-      saveLast: training.checkpoint.save_last,
-      logger: deps.logger,
-    }));
-  }
+  // Early stopping updates its state before the checkpoint saves it (resumable runs).
   if (training.early_stopping.enabled) {
     list.push(earlyStopping({
       monitor: training.early_stopping.monitor,
@@ -96,6 +88,16 @@ function callbacksFor(config: MmmlConfig, workDir: string, deps: TrainRunDeps): 
       patience: training.early_stopping.patience,
       minDelta: training.early_stopping.min_delta,
       restoreBest: training.early_stopping.restore_best,
+      logger: deps.logger,
+    }));
+  }
+  if (training.checkpoint.enabled) {
+    list.push(modelCheckpoint({
+      dir: join(workDir, "checkpoints"),
+      monitor: training.checkpoint.monitor,
+      mode: training.checkpoint.mode,
+      saveBest: training.checkpoint.save_best,
+      saveLast: training.checkpoint.save_last,
       logger: deps.logger,
     }));
   }
@@ -168,10 +170,12 @@ async function trainPrepared(
       } s ` +
         `(${Math.round(fit.samplesPerSecond)} samples/s)${fit.stopReason ? `; ${fit.stopReason}` : ""}`,
     );
-    const report = async (part: DataSource | null) =>
-      part ? classificationMetrics(await predictSource(model, part), part.labels(), k, data.classes) : null;
-    const valReport = await report(data.val);
-    const testReport = await report(data.test);
+    const valProbs = data.val ? await predictSource(model, data.val) : null;
+    const testProbs = data.test ? await predictSource(model, data.test) : null;
+    const report = (part: DataSource | null, probs: Float32Array | null) =>
+      part && probs ? classificationMetrics(probs, part.labels(), k, data.classes) : null;
+    const valReport = report(data.val, valProbs);
+    const testReport = report(data.test, testProbs);
     const metrics = { val: scalars(valReport), test: scalars(testReport) };
     const onnx = exportOnnx(model.net, {
       preprocessor: data.onnxPreprocessor,
@@ -187,21 +191,22 @@ async function trainPrepared(
       epochs_run: fit.history.length,
       best_epoch: fit.bestEpoch,
     };
+    const registerMeta = {
+      task: data.task,
+      arch: config.model.arch,
+      backend: backend.name,
+      classes: data.classes,
+      metrics: {
+        ...(valReport ? flattenMetrics(valReport, { prefix: "val." }) : {}),
+        ...(testReport ? flattenMetrics(testReport, { prefix: "test." }) : {}),
+      },
+      timings,
+      data_fingerprint: data.fingerprint,
+      input_shape: data.inputShape,
+    };
     const version = await registry.register(
       name,
-      {
-        task: data.task,
-        arch: config.model.arch,
-        backend: backend.name,
-        classes: data.classes,
-        metrics: {
-          ...(valReport ? flattenMetrics(valReport, { prefix: "val." }) : {}),
-          ...(testReport ? flattenMetrics(testReport, { prefix: "test." }) : {}),
-        },
-        timings,
-        data_fingerprint: data.fingerprint,
-        input_shape: data.inputShape,
-      },
+      registerMeta,
       async (dir) => {
         await saveModel(model, dir);
         const json = (file: string, value: unknown) =>
@@ -209,7 +214,7 @@ async function trainPrepared(
         await json("config.json", config);
         for (const [file, value] of Object.entries(data.artifacts)) await json(file, value);
         await json("classes.json", data.classes);
-        await json("metrics.json", {
+        const metricsJson = {
           val: valReport,
           test: testReport,
           test_source: data.testSource,
@@ -218,6 +223,14 @@ async function trainPrepared(
           engine_reason: fit.engineReason,
           backend,
           timings,
+        };
+        await json("metrics.json", metricsJson);
+        await writeRunReport(dir, {
+          meta: { name, ...registerMeta },
+          metrics: metricsJson,
+          config,
+          data,
+          probs: { val: valProbs, test: testProbs },
         });
         await Deno.writeFile(join(dir, "model.onnx"), onnx);
         await copyIfExists(join(workDir, "history.jsonl"), join(dir, "history.jsonl"));
