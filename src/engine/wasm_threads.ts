@@ -11,6 +11,11 @@
  *   factory's `os` reports enough CPUs for the count asked for; the count itself is the user's choice.
  * The factory runs in a function scope with its own `require`, `global` and `Worker`, so it cannot
  * replace Deno's global Worker the way its Node branch would.
+ *
+ * Threads pay off only for large kernels on idle cores: every XNNPACK call wakes the workers and waits
+ * for them. On a shared 2-core host (load 4-10) two threads gave 18-31 GFLOP/s on a 1024^3 matmul
+ * against 24-31 for one, and made the tabular MLP's model.fit 3-7x slower (batch 64: ~3,000 samples/s
+ * against ~21,000). Hence opt-in (training.threads), never automatic.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -170,7 +175,8 @@ export async function loadThreadedWasm(
     "__dirname",
     "module",
     "exports",
-    `${source.replace(POOL_LINE, `var pthreadPoolSize=${threads - 1};`)}\n` +
+    // At least one worker: with an empty pool Emscripten never reports the pool as loaded.
+    `${source.replace(POOL_LINE, `var pthreadPoolSize=${Math.max(threads - 1, 1)};`)}\n` +
       `return WasmBackendModuleThreadedSimd;\n//# sourceURL=${factoryPath}`,
   );
   const factory = make(scopedRequire, {}, PthreadWorker, factoryPath, dir) as (
