@@ -20,7 +20,8 @@ import {
 import type { CliContext } from "../cli/context.ts";
 import { VERSION } from "../cli/run_cli.ts";
 import { loadConfig } from "../config/load_config.ts";
-import { type BackendProbe, probeBackends } from "../engine/backend.ts";
+import { probeBackends } from "../engine/backend.ts";
+import type { BackendProbe } from "../engine/backend_probe.ts";
 import { availableProviders, ortVersion, type ProviderName, PROVIDERS } from "../inference/onnx_session.ts";
 import { createFileRegistry } from "../registry/file_registry.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "../cli/run_cli.ts";
-import type { BackendProbe } from "../engine/backend.ts";
+import type { BackendProbe } from "../engine/backend_probe.ts";
 import { findTensorflowPackages } from "../engine/tensorflow_backend.ts";
 import { probeWebGpu } from "../engine/webgpu.ts";
 import { type DoctorReport, formatDoctorReport, gatherDoctorReport, registryHealth } from "./doctor.ts";

@@ -13,9 +13,17 @@ import * as tf from "@tensorflow/tfjs";
 import { BackendWasm, getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import {
+  type BackendProbe,
+  firstSentence,
+  type ProbeFindings,
+  probeTensorflow,
+  probeWasm,
+  probeWebGpuBackend,
+} from "./backend_probe.ts";
 import { loadTensorflowBackend, TENSORFLOW_INSTALL_HINT } from "./tensorflow_backend.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
-import { checkThreadCount, loadThreadedWasm, WASM_MAX_THREADS } from "./wasm_threads.ts";
+import { checkThreadCount, loadThreadedWasm } from "./wasm_threads.ts";
 import {
   guardSyncReads,
   loadWebGpuModule,
@@ -120,88 +128,12 @@ async function activateTensorflow(): Promise<Record<string, unknown>> {
   return { ...loaded };
 }
 
-/** What doctor reports for one backend. */
-export interface BackendProbe {
-  name: ConcreteBackend;
-  available: boolean;
-  /** Whether `auto` would take it (a CPU WebGPU adapter is available but not taken). */
-  auto: boolean;
-  /** One sentence: what it runs on, or why it cannot run. */
-  reason: string;
-  /** How to install it; present when it is unavailable. */
-  install?: string;
-  details: Record<string, unknown>;
-}
-
 interface BackendEntry {
   /** Installs or enables the backend where it is missing. */
   install: string;
   activate(threads: number): Promise<Record<string, unknown>>;
   /** Checks the backend can run, without switching to it (tfjs-node is the exception: see probe). */
-  probe(): Promise<Omit<BackendProbe, "name" | "install">>;
-}
-
-async function probeTensorflow(): Promise<Omit<BackendProbe, "name" | "install">> {
-  try {
-    const loaded = await loadTensorflowBackend();
-    const where = loaded.gpu ? "on a CUDA GPU" : "on the CPU (it found no CUDA device)";
-    return {
-      available: true,
-      auto: true,
-      reason: `${loaded.package} loaded, running ${where}`,
-      details: loaded,
-    };
-  } catch (err) {
-    const details = err instanceof MmmlError ? err.details ?? {} : {};
-    return { available: false, auto: false, reason: firstSentence(err), details };
-  }
-}
-
-async function probeWebGpuBackend(): Promise<Omit<BackendProbe, "name" | "install">> {
-  const probe = await probeWebGpu();
-  if (!probe.available) return { available: false, auto: false, reason: probe.reason, details: {} };
-  try {
-    await loadWebGpuModule();
-  } catch (err) {
-    return { available: false, auto: false, reason: firstSentence(err), details: { adapter: probe.adapter } };
-  }
-  return {
-    available: true,
-    auto: probe.adapter?.cpu !== true,
-    reason: probe.reason,
-    details: { adapter: probe.adapter },
-  };
-}
-
-async function probeWasm(): Promise<Omit<BackendProbe, "name" | "install">> {
-  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") === true;
-  const file = simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm";
-  const url = new URL(file, new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm")));
-  try {
-    await WebAssembly.compile(await Deno.readFile(url));
-  } catch (err) {
-    return {
-      available: false,
-      auto: false,
-      reason: `cannot load ${url.pathname}: ${(err as Error).message}`,
-      details: {},
-    };
-  }
-  // Threads are checked by starting them: two threads for real, then stopped.
-  let threads: Record<string, unknown>;
-  try {
-    const module = await loadThreadedWasm(2) as { PThread?: { terminateAllThreads(): void } };
-    module.PThread?.terminateAllThreads();
-    threads = { available: true, max: WASM_MAX_THREADS };
-  } catch (err) {
-    threads = { available: false, reason: (err as Error).message };
-  }
-  return {
-    available: true,
-    auto: true,
-    reason: `${file} (SIMD ${simd ? "on" : "off"})`,
-    details: { simd, threads },
-  };
+  probe(): Promise<ProbeFindings>;
 }
 
 /** Every concrete backend: how to switch to it and how to get it. */
@@ -324,11 +256,4 @@ async function chooseAuto(threads: number, logger?: Logger): Promise<BackendChoi
     return { name, reason: `auto: ${why}${skipped}`, details };
   }
   throw new MmmlError("backend_unavailable", `No backend could start: ${passed.join("; ")}`);
-}
-
-function firstSentence(err: unknown): string {
-  const msg = (err as Error)?.message ?? String(err);
-  return msg.replace(/^The \w+ backend is not available: /, "").replace(/\. To install.*$/s, "").split(
-    "\n",
-  )[0];
 }
