@@ -228,7 +228,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     const extra = threads === undefined
       ? ""
       : threads.available
-      ? `; threads: up to ${threads.max} (--threads)`
+      ? `; threads: up to ${threads.max} (training.threads)`
       : `; threads: unavailable (${threads.reason})`;
     lines.push(`  ${b.name.padEnd(width)}  ${state}: ${b.reason}${extra}`);
     if (b.install) lines.push(`  ${"".padEnd(width)}  to install: ${b.install}`);
