@@ -6,31 +6,11 @@ import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cl
 import type { CliContext } from "../cli/context.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { parseModelRef } from "../registry/model_ref.ts";
-import type { ModelVersion } from "../registry/registry_types.ts";
+import type { ModelVersion, Registry } from "../registry/registry_types.ts";
 import { openRegistry, REGISTRY_FLAG } from "./model_flags.ts";
-import type { Registry } from "../registry/registry_types.ts";
-
-/** One entry of `mmml registry list --json`. */
-export interface RegistryEntry {
-  name: string;
-  version: number;
-  created: string;
-  task: string;
-  metrics: Record<string, number>;
-  stages: string[];
-}
-
-/** The list entry of a version. */
-export function registryEntry({ meta }: ModelVersion): RegistryEntry {
-  return {
-    name: meta.name,
-    version: meta.version,
-    created: meta.created,
-    task: meta.task,
-    metrics: meta.metrics ?? {},
-    stages: meta.stages ?? [],
-  };
-}
+import { registryEntry } from "./registry_entry.ts";
+import { promoteVersion, tagVersion } from "./registry_labels.ts";
+import { formatNumber, formatTable } from "./registry_table.ts";
 
 const base = { registry: REGISTRY_FLAG, json: JSON_FLAG };
 
@@ -122,6 +102,7 @@ async function dispatch(
   ctx: CliContext,
 ): Promise<number> {
   const json = values.json === true;
+  const stdout = ctx.stdout;
   const [first, second] = positionals;
   switch (sub) {
     case "list":
@@ -133,9 +114,9 @@ async function dispatch(
     case "best":
       return printVersion(await best(registry, plainName(first, "best"), values.metric as string), json, ctx);
     case "promote":
-      return promote(registry, first, values.stage as string | undefined, json, ctx);
+      return promoteVersion(registry, first, { stage: values.stage as string | undefined, json, stdout });
     case "tag":
-      return tag(registry, first, second, json, ctx);
+      return tagVersion(registry, first, { text: second, json, stdout });
   }
 }
 
@@ -164,18 +145,13 @@ async function list(registry: Registry, name: string | undefined, json: boolean,
       `${m.name}@${m.version}`,
       m.created.replace(/\.\d+Z$/, "Z"),
       m.task,
-      fixed(m.metrics["val.accuracy"]),
-      fixed(m.metrics["val.macro_f1"]),
+      formatNumber(m.metrics["val.accuracy"]),
+      formatNumber(m.metrics["val.macro_f1"]),
       m.stages.join(",") || "-",
     ]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  ctx.stdout(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n");
+  ctx.stdout(formatTable(rows));
   return 0;
-}
-
-function fixed(x: number | undefined): string {
-  return typeof x !== "number" ? "-" : Number.isInteger(x) ? String(x) : x.toFixed(4);
 }
 
 function show(version: ModelVersion, json: boolean, ctx: CliContext): number {
@@ -184,7 +160,7 @@ function show(version: ModelVersion, json: boolean, ctx: CliContext): number {
     ctx.stdout(JSON.stringify({ ...meta, dir: version.dir }) + "\n");
     return 0;
   }
-  const metrics = Object.entries(meta.metrics ?? {}).map(([k, v]) => `    ${k}: ${fixed(v)}`);
+  const metrics = Object.entries(meta.metrics ?? {}).map(([k, v]) => `    ${k}: ${formatNumber(v)}`);
   ctx.stdout(
     [
       `${meta.name}@${meta.version}`,
@@ -234,60 +210,4 @@ async function best(registry: Registry, name: string, metric: string | undefined
     const [sa, sb] = [sign * a.meta.metrics[metric], sign * b.meta.metrics[metric]];
     return sb > sa || (sb === sa && b.meta.version > a.meta.version) ? b : a;
   });
-}
-
-async function promote(
-  registry: Registry,
-  ref: string,
-  stage: string | undefined,
-  json: boolean,
-  ctx: CliContext,
-): Promise<number> {
-  if (stage === undefined) {
-    throw new MmmlError(
-      "usage",
-      `mmml registry promote ${ref} needs --stage STAGE (e.g. --stage production)`,
-    );
-  }
-  const target = await registry.resolve(ref);
-  const { name, version } = target.meta;
-  // The target gains the stage before the others lose it, so a reader following NAME@STAGE always finds one.
-  const promoted = await registry.setStages(name, version, [...target.meta.stages, stage]);
-  const demoted: number[] = [];
-  for (const other of await registry.list(name)) {
-    if (other.meta.version === version || !other.meta.stages.includes(stage)) continue;
-    await registry.setStages(name, other.meta.version, other.meta.stages.filter((s) => s !== stage));
-    demoted.push(other.meta.version);
-  }
-  if (json) {
-    ctx.stdout(JSON.stringify({ ...registryEntry(promoted), demoted }) + "\n");
-  } else {
-    const from = demoted.length ? ` (taken from ${demoted.map((v) => `${name}@${v}`).join(", ")})` : "";
-    ctx.stdout(`${name}@${version} is now in stage ${stage}${from}\n`);
-  }
-  return 0;
-}
-
-/** A registry that can replace a version's tags (the folder registry gains setTags with issue 5). */
-type TaggingRegistry = Registry & {
-  setTags?: (name: string, version: number, tags: string[]) => Promise<ModelVersion>;
-};
-
-async function tag(registry: TaggingRegistry, ref: string, text: string, json: boolean, ctx: CliContext) {
-  if (typeof registry.setTags !== "function") {
-    throw new MmmlError(
-      "unsupported",
-      `mmml registry tag ${ref} ${text}: this registry cannot store tags yet (no setTags; see issue 5); ` +
-        `stages work: mmml registry promote NAME@V --stage STAGE`,
-    );
-  }
-  const target = await registry.resolve(ref);
-  const { name, version } = target.meta;
-  const tagged = await registry.setTags(name, version, [...(target.meta.tags ?? []), text]);
-  ctx.stdout(
-    json
-      ? JSON.stringify({ ...registryEntry(tagged), tags: tagged.meta.tags }) + "\n"
-      : `${name}@${version} tags: ${tagged.meta.tags.join(", ")}\n`,
-  );
-  return 0;
 }

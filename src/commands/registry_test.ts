@@ -1,27 +1,82 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createFileRegistry } from "../registry/file_registry.ts";
+import { openRegistry } from "../registry/open_registry.ts";
 import { cli } from "./testing_cli.ts";
 
-/** A registry with penguins@1..3 and iris@1, metadata only (the registry commands never load models). */
+/** Hex sha256 of a text, as the registry records each artifact. */
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What differs between the fixture's versions: metrics, timings, data and config. */
+interface FixtureVersion {
+  name: string;
+  metrics: Record<string, number>;
+  timings?: Record<string, number>;
+  data?: string;
+  config?: unknown;
+}
+
+/** The config penguins@1 was trained with; the others change a few keys of it. */
+const BASE_CONFIG = {
+  data: { path: "penguins.csv", label: "species", column_types: { "bill.length": "numeric" } },
+  model: { arch: "mlp", hidden: [32, 16], dropout: 0.1 },
+  training: { epochs: 10, optimizer: { name: "adam", lr: 0.01 } },
+};
+
+const FIXTURE: readonly FixtureVersion[] = [
+  {
+    name: "penguins",
+    metrics: { "val.macro_f1": 0.91, "val.accuracy": 0.93, "val.log_loss": 0.30, "test.accuracy": 0.9 },
+    timings: { train_seconds: 1.5, epochs_run: 10 },
+    config: BASE_CONFIG,
+  },
+  {
+    name: "penguins",
+    metrics: { "val.macro_f1": 0.95, "val.accuracy": 0.94, "val.log_loss": 0.25, "test.macro_f1": 0.92 },
+    timings: { train_seconds: 2.25, epochs_run: 12 },
+    config: {
+      data: { ...BASE_CONFIG.data, column_types: { "bill.length": "categorical" } },
+      model: { arch: "mlp", hidden: [64, 32] },
+      training: { epochs: 10, optimizer: { name: "adam", lr: 0.005 }, early_stopping: { patience: 5 } },
+    },
+  },
+  {
+    name: "penguins",
+    metrics: { "val.macro_f1": 0.93, "val.accuracy": 0.97, "val.log_loss": 0.20 },
+    data: "1".repeat(64),
+    config: BASE_CONFIG,
+  },
+  { name: "iris", metrics: { "val.macro_f1": 0.9 } },
+];
+
+/**
+ * A registry with penguins@1..3 and iris@1, registered directly (no training): classes.json, and a
+ * config.json where the fixture has one. Versions are a minute apart from 2026-01-01T00:01:00Z.
+ */
 async function fixtureRegistry(dir: string): Promise<string> {
   let t = Date.parse("2026-01-01T00:00:00Z");
-  const registry = createFileRegistry(dir, { clock: () => new Date(t += 60_000) });
-  const add = (name: string, metrics: Record<string, number>) =>
-    registry.register(name, {
-      task: "tabular",
-      arch: "mlp",
-      backend: "wasm",
-      classes: ["a", "b"],
-      metrics,
-      timings: {},
-      data_fingerprint: "0".repeat(64),
-      input_shape: [4],
-    }, (d) => Deno.writeTextFile(join(d, "classes.json"), '["a","b"]'));
-  await add("penguins", { "val.macro_f1": 0.91, "val.accuracy": 0.93, "val.log_loss": 0.30 });
-  await add("penguins", { "val.macro_f1": 0.95, "val.accuracy": 0.94, "val.log_loss": 0.25 });
-  await add("penguins", { "val.macro_f1": 0.93, "val.accuracy": 0.97, "val.log_loss": 0.20 });
-  await add("iris", { "val.macro_f1": 0.9 });
+  const registry = await openRegistry(dir, { clock: () => new Date(t += 60_000) });
+  try {
+    for (const v of FIXTURE) {
+      await registry.register(v.name, {
+        task: "tabular",
+        arch: "mlp",
+        backend: "wasm",
+        classes: ["a", "b"],
+        metrics: v.metrics,
+        timings: v.timings ?? {},
+        data_fingerprint: v.data ?? "0".repeat(64),
+        input_shape: [4],
+      }, async (d) => {
+        await Deno.writeTextFile(join(d, "classes.json"), '["a","b"]');
+        if (v.config) await Deno.writeTextFile(join(d, "config.json"), JSON.stringify(v.config, null, 2));
+      });
+    }
+  } finally {
+    await registry.close();
+  }
   return dir;
 }
 
@@ -76,7 +131,8 @@ Deno.test("registry latest, best and show pick the right version", async () => {
     const shown = JSON.parse(await run("show", "penguins@1", "--json"));
     assert.equal(shown.version, 1);
     assert.equal(shown.dir, join(dir, "penguins", "v1"));
-    assert.deepEqual(shown.files, { "classes.json": shown.files["classes.json"] });
+    assert.deepEqual(Object.keys(shown.files).sort(), ["classes.json", "config.json"]);
+    assert.equal(shown.files["classes.json"], await sha256('["a","b"]'));
     assert.match(await run("show", "penguins@best"), /^penguins@2\n {2}folder: /);
 
     const noMetric = await cli([
@@ -117,6 +173,14 @@ Deno.test("registry promote moves a stage to one version, and NAME@STAGE follows
     assert.deepEqual(models.map((m: { stages: string[] }) => m.stages), [["staging"], [], ["production"]]);
     assert.equal(JSON.parse((await run("show", "penguins@production", "--json")).stdout).version, 3);
 
+    // A stage copied onto a second version by a non-exclusive setStages still ends on one version.
+    const registry = await openRegistry(dir);
+    await registry.setStages("penguins", 1, ["staging", "production"]).finally(() => registry.close());
+    const third = await run("promote", "penguins@2", "--stage", "production");
+    assert.equal(third.stdout, "penguins@2 is now in stage production (taken from penguins@1, penguins@3)\n");
+    const after = JSON.parse((await run("list", "penguins", "--json")).stdout).models;
+    assert.deepEqual(after.map((m: { stages: string[] }) => m.stages), [["staging"], ["production"], []]);
+
     const noStage = await run("promote", "penguins@1");
     assert.equal(noStage.code, 2);
     assert.match(noStage.stderr, /needs --stage STAGE/);
@@ -128,19 +192,22 @@ Deno.test("registry promote moves a stage to one version, and NAME@STAGE follows
   }
 });
 
-Deno.test("registry tag adds a tag where the registry stores tags, and says so where it cannot", async () => {
+Deno.test("registry tag adds a tag once, kept across promotions", async () => {
   const dir = await fixtureRegistry(await Deno.makeTempDir({ prefix: "mmml_registry_" }));
   try {
-    const r = await cli(["registry", "tag", "penguins@2", "gold", "--registry", dir]);
-    if ("setTags" in createFileRegistry(dir)) {
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, "penguins@2 tags: gold\n");
-      const shown = await cli(["registry", "show", "penguins@2", "--registry", dir, "--json"]);
-      assert.deepEqual(JSON.parse(shown.stdout).tags, ["gold"]);
-    } else {
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /^mmml: mmml registry tag penguins@2 gold: this registry cannot store tags yet/);
-    }
+    const run = (...args: string[]) => cli(["registry", ...args, "--registry", dir]);
+    const r = await run("tag", "penguins@2", "gold");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "penguins@2 tags: gold\n");
+    assert.equal((await run("tag", "penguins@2", "gold")).stdout, "penguins@2 tags: gold\n", "no duplicate");
+    const json = await run("tag", "penguins@2", "reviewed", "--json");
+    assert.deepEqual(JSON.parse(json.stdout).tags, ["gold", "reviewed"]);
+    await run("promote", "penguins@2", "--stage", "production");
+    const shown = await run("show", "penguins@2", "--json");
+    assert.deepEqual(JSON.parse(shown.stdout).tags, ["gold", "reviewed"]);
+    const bad = await run("tag", "penguins@2", "");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /tag/i);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
