@@ -13,6 +13,7 @@ import { conv2dBackpropFilterKernel } from "./kernels/conv2d_backprop_filter.ts"
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
 import { croppingConvConfig } from "./kernels/conv2d_forward.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
+import { castConfig, identityConfig } from "./kernels/identity_cast.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { reduceBlockConfig } from "./kernels/reduce_block.ts";
 import { tileKernelConfig } from "./kernels/tile.ts";
@@ -45,6 +46,8 @@ function mmmlKernels(): tf.KernelConfig[] {
     reduceBlockConfig(builtIn(tf.Sum)),
     reduceBlockConfig(builtIn(tf.Mean)),
     maxPoolGradConfig(builtIn(tf.MaxPoolGrad)),
+    identityConfig(builtIn(tf.Identity)),
+    castConfig(builtIn(tf.Cast)),
   ];
 }
 

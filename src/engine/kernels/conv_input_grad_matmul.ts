@@ -13,6 +13,9 @@ import * as tf from "@tensorflow/tfjs";
 import { cropToUsedTaps } from "./conv_geometry.ts";
 import type { WasmCalls } from "./wasm_calls.ts";
 
+/** Rough costs a float of XNNPACK repacking a right operand, and of a wasm transpose (measured). */
+const PACK_NS = 13, TRANSPOSE_NS = 4;
+
 /** Caps the cols buffer (floats) by running the batch in slices; 16M floats = 64 MB. */
 const MAX_COLS = 16 * 1024 * 1024;
 
@@ -64,8 +67,11 @@ function scatterAdd(
 
 /**
  * dx for dy [N,OH,OW,Cout] and filter [KH,KW,Cin,Cout]. `matMul` is the built-in BatchMatMul, whose
- * untransposed single product is XNNPACK's; its right operand is the one XNNPACK repacks per call, so
- * the smaller of filter and dy is put there.
+ * untransposed single product is XNNPACK's. XNNPACK repacks its right operand on every call (~13 ns a
+ * float, against ~4 for a transpose), so either
+ * - cols = dy * filter^T, repacking the transposed filter (rows x width x cout work aside), or
+ * - cols = (filter * dy^T)^T, repacking dy^T and transposing dy and the cols back,
+ * whichever moves fewer floats through those steps.
  */
 export function inputGradByMatMul(
   ops: WasmCalls,
@@ -84,14 +90,16 @@ export function inputGradByMatMul(
   const w2d = ops.reshape(taps, [1, width, cout]);
   const perImage = OH * OW;
   const step = Math.max(1, Math.min(N, Math.floor(maxCols / (perImage * width))));
-  const dyBesideFilter = step * perImage < cout; // dy is the smaller operand to repack
+  const rows = step * perImage;
+  const viaFilter = (PACK_NS + TRANSPOSE_NS) * width * cout;
+  const viaDy = rows * ((PACK_NS + TRANSPOSE_NS) * cout + TRANSPOSE_NS * width);
+  const dyBesideFilter = viaDy < viaFilter;
   const w2dT = dyBesideFilter ? undefined : ops.transpose(w2d, [0, 2, 1]);
   const plain = { transposeA: false, transposeB: false };
   for (let n0 = 0; n0 < N; n0 += step) {
     const count = Math.min(step, N - n0);
-    const rows = count * perImage;
     const part = count === N ? dy : ops.slice(dy, [n0, 0, 0, 0], [count, OH, OW, cout]);
-    const dy3d = ops.reshape(part, [1, rows, cout]);
+    const dy3d = ops.reshape(part, [1, count * perImage, cout]);
     const cols = w2dT !== undefined
       ? ops.run(tf.BatchMatMul, { a: dy3d, b: w2dT }, plain, matMul)
       : ops.transpose(ops.run(tf.BatchMatMul, { a: w2d, b: ops.transpose(dy3d, [0, 2, 1]) }, plain, matMul), [
