@@ -13,9 +13,11 @@
  * replace Deno's global Worker the way its Node branch would.
  *
  * Threads pay off only for large kernels on idle cores: every XNNPACK call wakes the workers and waits
- * for them. On a shared 2-core host (load 4-10) two threads gave 18-31 GFLOP/s on a 1024^3 matmul
- * against 24-31 for one, and made the tabular MLP's model.fit 3-7x slower (batch 64: ~3,000 samples/s
- * against ~21,000). Hence opt-in (training.threads), never automatic.
+ * for them. Measured on a shared 2-core host (load 4-10): a 1024^3 matmul and a 3x3 conv on
+ * [32,32,32,64] ran at ~60 GFLOP/s with two threads when the second core happened to be free (one
+ * thread: 25-31), and at one-thread speed or below when it was not; the tabular MLP's model.fit at
+ * batch 64 was 2-7x slower (3,000-5,400 samples/s against 9,300-23,000). Hence opt-in
+ * (training.threads), never automatic.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
