@@ -15,7 +15,8 @@ import {
 import type { CliContext } from "../cli/context.ts";
 import { loadConfig } from "../config/load_config.ts";
 import type { MmmlConfig } from "../config/schema.ts";
-import { runTraining } from "../pipeline/train_run.ts";
+import { parseResumeRequest, resumeTraining } from "../pipeline/resume.ts";
+import { runTraining, type TrainRunResult } from "../pipeline/train_run.ts";
 import { openRegistry } from "./model_flags.ts";
 
 export const TRAIN_SPEC = {
@@ -39,6 +40,18 @@ export const TRAIN_SPEC = {
       "threads",
     ),
     "freeze-backbone": { type: "boolean", description: "sets model.freeze_backbone (train the head only)" },
+    resume: {
+      type: "string",
+      valueName: "NAME@VERSION",
+      description:
+        "continue that version from its last checkpoint as a new version (only --epochs, --name, " +
+        "--registry may change)",
+    },
+    "resume-dir": {
+      type: "string",
+      valueName: "DIR",
+      description: "continue a killed run from the work folder it printed at its start",
+    },
     ...CONFIG_FILE_FLAGS,
     json: JSON_FLAG,
   },
@@ -70,6 +83,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stdout(formatHelp(TRAIN_SPEC));
     return 0;
   }
+  if (values.resume !== undefined || values["resume-dir"] !== undefined) {
+    const result = await resumeTraining(parseResumeRequest(values, ctx.cwd), {
+      logger: ctx.logger,
+      isTerminal: false,
+      openRegistry: (location, artifacts) => openRegistry(location, ctx, artifacts),
+    });
+    return printResult(result, values.json, ctx);
+  }
   const loaded = await loadConfig({
     files: values.config,
     flags: values,
@@ -83,7 +104,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: false }).finally(() =>
     registry.close()
   );
-  if (values.json) {
+  return printResult(result, values.json, ctx);
+}
+
+function printResult(result: TrainRunResult, json: boolean, ctx: CliContext): number {
+  if (json) {
     ctx.stdout(JSON.stringify(result) + "\n");
   } else {
     const fmt = (m: Record<string, number>) =>

@@ -11,7 +11,7 @@ import { exportOnnx } from "../export/onnx_exporter.ts";
 import type { Logger } from "../log.ts";
 import { buildModel } from "../models/architectures.ts";
 import type { MmmlModel } from "../models/model.ts";
-import { saveModel } from "../models/model_io.ts";
+import { loadModel, saveModel } from "../models/model_io.ts";
 import type { Registry, Task } from "../registry/registry_types.ts";
 import type { Callback } from "../training/callbacks/callback.ts";
 import { earlyStopping } from "../training/callbacks/early_stopping.ts";
@@ -27,6 +27,7 @@ import { writeRunReport } from "../report/write_run_report.ts";
 import { prepareImageData } from "./image_data.ts";
 import { predictSource, type PreparedData } from "./prepared_data.ts";
 import { prepareTabularData, tabularPrepared } from "./tabular_data.ts";
+import { closeRunWorkDir, createRunWorkDir, type ResumePoint, writeRunInputs } from "./run_work_dir.ts";
 
 /** The `--json` contract of `mmml train`. */
 export interface TrainRunResult {
@@ -112,26 +113,34 @@ function scalars(report: ClassificationReport | null): Record<string, number> {
   return Object.fromEntries(SCALAR_KEYS.filter((k) => typeof flat[k] === "number").map((k) => [k, flat[k]]));
 }
 
-/** Trains, evaluates, exports and registers a model on prepared data of either task. */
-async function trainPrepared(
+/**
+ * Trains, evaluates, exports and registers a model on prepared data of either task; with `resume`, it
+ * continues from that checkpoint instead of a fresh model (see resume.ts). The run works in a folder
+ * kept in the registry (run_work_dir.ts) so a killed run can be resumed.
+ */
+export async function trainPrepared(
   config: MmmlConfig,
   data: PreparedData,
   deps: TrainRunDeps,
+  resume?: ResumePoint,
 ): Promise<TrainRunResult> {
   const { logger, registry } = deps;
   const name = modelName(config);
   const backend = await useBackend(config.training.backend, { threads: config.training.threads, logger });
   logger.info(`backend: ${backend.name} (${backend.reason})`);
   const k = data.classes.length;
-  const model: MmmlModel = buildModel(config.model, {
+  const model: MmmlModel = resume ? await loadModel(resume.checkpoint) : buildModel(config.model, {
     inputShape: data.inputShape,
     numClasses: k,
     seed: config.training.seed,
   });
-  const workDir = await Deno.makeTempDir({ prefix: "mmml-train-" });
+  const workDir = resume ? await resume.openWorkDir() : await createRunWorkDir(registry, name);
+  let published = false;
   try {
+    logger.info(`work folder: ${workDir} (if this run dies, continue it with --resume-dir ${workDir})`);
+    await writeRunInputs(workDir, { config, data, name, resumedFrom: resume?.resumedFrom ?? null });
     if (config.model.arch !== "mlp") {
-      if (config.model.pretrained) {
+      if (config.model.pretrained && !resume) {
         // The file's first conv is the ImageNet 7x7 (ResNet) on 3 channels: a small stem or gray input
         // changes its shape, so that layer starts from its initialisation.
         const firstConv = config.model.arch.startsWith("resnet") ? "conv1" : "features.0.0";
@@ -163,6 +172,7 @@ async function trainPrepared(
       monitor: data.val ? config.training.early_stopping.monitor : "loss",
       mode: config.training.early_stopping.mode,
       valMetrics: (probs, y, classes) => ({ macro_f1: classificationMetrics(probs, y, classes).macro_f1 }),
+      resume: resume?.state,
     });
     logger.info(
       `trained ${fit.history.length} epoch(s) with the ${fit.engine} engine in ${
@@ -223,6 +233,7 @@ async function trainPrepared(
           engine_reason: fit.engineReason,
           backend,
           timings,
+          ...resume?.provenance,
         };
         await json("metrics.json", metricsJson);
         await writeRunReport(dir, {
@@ -237,6 +248,7 @@ async function trainPrepared(
         await copyTree(join(workDir, "checkpoints"), join(dir, "checkpoints"));
       },
     );
+    published = true;
     logger.info(`registered ${name}@${version.meta.version} in ${registry.location}`);
     return {
       name,
@@ -253,7 +265,7 @@ async function trainPrepared(
     };
   } finally {
     model.net.dispose();
-    await Deno.remove(workDir, { recursive: true }).catch(() => {});
+    await closeRunWorkDir(workDir, { published, logger });
   }
 }
 
