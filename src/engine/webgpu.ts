@@ -144,8 +144,7 @@ let modulePromise: Promise<void> | undefined;
 export function loadWebGpuModule(): Promise<void> {
   // Until deno.json maps "@tensorflow/tfjs-backend-webgpu", the full specifier is the only way to load it;
   // a literal keeps it in the module graph, so `deno compile` embeds it.
-  // deno-lint-ignore no-import-prefix
-  modulePromise ??= import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0").then(
+  modulePromise ??= import("@tensorflow/tfjs-backend-webgpu").then(
     () => {},
     (err) => {
       modulePromise = undefined;
