@@ -1,9 +1,13 @@
 /**
- * Gradient kernels that make CNN training work, and fast, on the tfjs wasm backend (see
- * shared/notes/engines.md): the missing Conv2DBackpropFilter, depthwise-convolution gradients and
- * UnsortedSegmentSum, and faster Conv2DBackpropInput, BatchMatMul and _FusedMatMul. Each is composed
- * from the backend's own XNNPACK kernels or runs straight on its heap; src/engine/backend.ts calls
- * registerWasmKernels() once the wasm backend is up.
+ * Kernels that make CNN training work, and fast, on the tfjs wasm backend (see shared/notes/engines.md).
+ * Each is composed from the backend's own XNNPACK kernels or runs straight on its heap
+ * (kernels/wasm_calls.ts); each file under kernels/ says what it replaces and what it measured.
+ * - missing on wasm: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput/Filter, UnsortedSegmentSum;
+ * - slow on wasm: Conv2DBackpropInput, BatchMatMul/_FusedMatMul with a transposed operand or a batch,
+ *   Conv2D/FusedConv2D on small feature maps, Tile, Sum/Mean over middle axes, MaxPoolGrad, Identity
+ *   and same-dtype Cast (which copied);
+ * - wrong on wasm: _FusedMatMul's bias on batched products, Cast to bool.
+ * src/engine/backend.ts calls registerWasmKernels() once the wasm backend is up.
  */
 import * as tf from "@tensorflow/tfjs";
 // Imported for its side effect: the built-in wasm kernels must be registered before they are wrapped.

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../backend.ts";
-import { matrixSwap, wasmBackend, WasmCalls } from "./wasm_calls.ts";
+import { matrixSwap } from "./heap_copies.ts";
+import { wasmBackend, WasmCalls } from "./wasm_calls.ts";
 
 await useBackend("wasm");
 
