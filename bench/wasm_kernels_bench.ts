@@ -136,6 +136,19 @@ async function kernelComparisons(stock: KernelSet, mmml: KernelSet) {
     console.error(`Tile -> ${shape}: ${builtIn.cpuMs} -> ${ours.cpuMs} cpu ms`);
     x.dispose();
   }
+  // ResNet's stem pool (3x3/2) at 64x64 and 128x128 inputs.
+  for (const shape of [[32, 16, 16, 64], [32, 32, 32, 64]]) {
+    const input = tf.randomNormal(shape) as tf.Tensor4D;
+    const output = tf.maxPool(input, 3, 2, "same");
+    const dy = tf.randomNormal(output.shape);
+    const attrs = { filterSize: 3, strides: 2, pad: "same" };
+    const run = (k: KernelSet) => () => callKernel(k.get(tf.MaxPoolGrad)!, { dy, input, output }, attrs);
+    const builtIn = await timeIt(run(stock), 3);
+    const ours = await timeIt(run(mmml), 3);
+    rows.push({ kernel: "MaxPoolGrad", x: shape, builtIn, mmml: ours });
+    console.error(`MaxPoolGrad ${shape}: ${builtIn.cpuMs} -> ${ours.cpuMs} cpu ms`);
+    tf.dispose([input, output, dy]);
+  }
   return rows;
 }
 
