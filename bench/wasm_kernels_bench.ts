@@ -137,7 +137,7 @@ async function kernelComparisons(stock: KernelSet, mmml: KernelSet) {
     x.dispose();
   }
   // ResNet's stem pool (3x3/2) at 64x64 and 128x128 inputs.
-  for (const shape of [[32, 16, 16, 64], [32, 32, 32, 64]]) {
+  for (const shape of [[32, 16, 16, 64], [32, 32, 32, 64]] as [number, number, number, number][]) {
     const input = tf.randomNormal(shape) as tf.Tensor4D;
     const output = tf.maxPool(input, 3, 2, "same");
     const dy = tf.randomNormal(output.shape);
