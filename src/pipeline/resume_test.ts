@@ -9,7 +9,7 @@ import { openRegistry } from "../registry/open_registry.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { loadTrainerState } from "../training/trainer_state.ts";
 import { parseResumeRequest, type ResumeDeps, resumeTraining } from "./resume.ts";
-import { LAST_CHECKPOINT, WORK_FOLDER } from "./run_work_dir.ts";
+import { createRunWorkDir, LAST_CHECKPOINT, WORK_FOLDER } from "./run_work_dir.ts";
 import { runTraining, type TrainRunResult } from "./train_run.ts";
 
 const CSV = syntheticTabularCsv({ rows: 240, seed: 5, missing: 0.05 });
@@ -264,5 +264,19 @@ Deno.test("mmml train --resume registers the continuation; a flag that would cha
     const bad = await cli(["train", "--resume", "syn@1", "--epochs", "4", "--lr", "0.5", "--registry", reg]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /cannot change --lr/);
+  });
+});
+
+Deno.test("createRunWorkDir uses <registry>/.work/ for a folder registry and the OS temp folder for PostgreSQL", async () => {
+  await withSetup(async (_root, _csv, reg) => {
+    const local = await createRunWorkDir({ location: join(reg, "registry.db") } as Registry, "iris");
+    assert.match(local, new RegExp(`^${reg}/\\.work/iris-\\d{8}T\\d{6}-[0-9a-f]{8}$`));
+    const shared = await createRunWorkDir({ location: "postgres://u@db/mmml" } as Registry, "iris");
+    try {
+      assert.ok(shared.startsWith(Deno.env.get("TMPDIR") ?? "/tmp"), shared);
+      assert.ok(!shared.startsWith(reg));
+    } finally {
+      await Deno.remove(shared, { recursive: true });
+    }
   });
 });
