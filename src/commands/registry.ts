@@ -1,5 +1,6 @@
 /**
- * `mmml registry list | show | latest | best | promote | tag` over the folder registry.
+ * `mmml registry list | show | latest | best | promote | tag | compare | delete | export`: the dispatcher,
+ * and the read-only subcommands (the others have a file each). Registries open through openRegistry.
  */
 import { closestMatch } from "../closest_match.ts";
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
@@ -8,7 +9,10 @@ import { describeValue, MmmlError } from "../errors.ts";
 import { parseModelRef } from "../registry/model_ref.ts";
 import type { ModelVersion, Registry } from "../registry/registry_types.ts";
 import { openRegistry, REGISTRY_FLAG } from "./model_flags.ts";
+import { compareCommand } from "./registry_compare.ts";
+import { deleteCommand } from "./registry_delete.ts";
 import { registryEntry } from "./registry_entry.ts";
+import { exportCommand } from "./registry_export.ts";
 import { promoteVersion, tagVersion } from "./registry_labels.ts";
 import { formatNumber, formatTable } from "./registry_table.ts";
 
@@ -54,9 +58,31 @@ export const REGISTRY_SPECS = {
   },
   tag: {
     name: "registry tag",
-    summary: "Add a free-form tag to a version (where the registry can store tags).",
+    summary: "Add a free-form tag to a version.",
     flags: base,
     positionals: ["NAME@VERSION", "TAG"],
+  },
+  compare: {
+    name: "registry compare",
+    summary: "Compare two versions (of one model or two): metrics with deltas, timings, config diff, data.",
+    flags: base,
+    positionals: ["A", "B"],
+  },
+  delete: {
+    name: "registry delete",
+    summary: "Delete a version for good (needs --yes; a version in a stage also --force).",
+    flags: {
+      ...base,
+      yes: { type: "boolean", description: "confirm the deletion (required)" },
+      force: { type: "boolean", description: "delete even a version that is in a stage" },
+    },
+    positionals: ["NAME@VERSION"],
+  },
+  export: {
+    name: "registry export",
+    summary: "Print every version's full metadata (of NAME, if given) as one JSON object (needs --json).",
+    flags: base,
+    positionals: ["[NAME]"],
   },
 } as const satisfies Record<string, CommandSpec>;
 
@@ -117,6 +143,20 @@ async function dispatch(
       return promoteVersion(registry, first, { stage: values.stage as string | undefined, json, stdout });
     case "tag":
       return tagVersion(registry, first, { text: second, json, stdout });
+    case "compare":
+      return compareCommand(registry, [first, second], { json, stdout });
+    case "delete":
+      return deleteCommand(registry, first, {
+        yes: values.yes === true,
+        force: values.force === true,
+        json,
+        stdout,
+      });
+    case "export":
+      return exportCommand(registry, first === undefined ? undefined : plainName(first, "export"), {
+        json,
+        stdout,
+      });
   }
 }
 
