@@ -9,6 +9,7 @@ import { loadModel } from "../models/model_io.ts";
 import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { exportOnnx } from "./onnx_exporter.ts";
+import { readWeightValues } from "./onnx_layer_call.ts";
 
 /** Reads `version.dir`'s model (and preprocessor for tabular tasks) and returns the ONNX file's bytes. */
 export async function exportVersion(version: ModelVersion, { opset = 17 } = {}): Promise<Uint8Array> {
@@ -24,6 +25,7 @@ export async function exportVersion(version: ModelVersion, { opset = 17 } = {}):
       opset,
       name: meta.name,
       classes: meta.classes,
+      weights: await readWeightValues(model.net),
     });
   } finally {
     model.net.dispose();

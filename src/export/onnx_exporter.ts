@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MmmlError } from "../errors.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
-import type { Converter } from "./onnx_layer_call.ts";
+import type { Converter, WeightValues } from "./onnx_layer_call.ts";
 import { convertLayer } from "./onnx_layers.ts";
 import { attr, type GraphValue, OnnxGraph } from "./onnx_graph.ts";
 
@@ -43,6 +43,11 @@ export interface ExportOptions {
   classes?: string[];
   /** Converters for custom layer classes, by class name (see onnx_layer_call.ts for the helpers). */
   converters?: Readonly<Record<string, Converter>>;
+  /**
+   * Every weight's values from `await readWeightValues(net)`. Needed on a backend that cannot read
+   * tensors synchronously (webgpu under Deno); without it weights are read synchronously.
+   */
+  weights?: WeightValues;
 }
 
 /** Width of the categorical block of the feature vector (one slot per category for one-hot, one for label). */
@@ -53,7 +58,7 @@ export function categoricalWidth(pre: PreprocessorState): number {
 /** Exports `net` as an ONNX model (bytes of a .onnx file). */
 export function exportOnnx(
   net: tf.LayersModel,
-  { preprocessor, inputShape, opset = 17, name = net.name, classes, converters = {} }: ExportOptions,
+  { preprocessor, inputShape, opset = 17, name = net.name, classes, converters = {}, weights }: ExportOptions,
 ): Uint8Array {
   if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) {
     throw new MmmlError(
@@ -81,7 +86,7 @@ export function exportOnnx(
       layout: inputShape.length === 3 ? "NHWC" : "features",
     }]);
   }
-  const [out] = convertModel(g, net, [input], converters);
+  const [out] = convertModel(g, net, [input], converters, weights);
   if (out.shape.length !== 2) {
     throw new MmmlError(
       "unsupported",
@@ -172,6 +177,7 @@ function convertModel(
   net: tf.LayersModel,
   inputs: GraphValue[],
   converters: Readonly<Record<string, Converter>>,
+  weights: WeightValues | undefined,
 ): GraphValue[] {
   const values = new Map<number, GraphValue>();
   net.inputs.forEach((t, i) => values.set(t.id, inputs[i]));
@@ -186,8 +192,8 @@ function convertModel(
     const ins = node.inputTensors.map(valueOf);
     const outputShapes = node.outputTensors.map((o) => o.shape as (number | null)[]);
     const outs = layer instanceof tf.LayersModel
-      ? convertModel(g, layer, ins, converters)
-      : [convertLayer({ g, layer, inputs: ins, outputShapes }, converters)];
+      ? convertModel(g, layer, ins, converters, weights)
+      : [convertLayer({ g, layer, inputs: ins, outputShapes, weights }, converters)];
     node.outputTensors.forEach((o, i) => values.set(o.id, outs[i]));
     return values.get(t.id)!;
   };

@@ -12,12 +12,27 @@ export type Layer = tf.layers.Layer;
 /** A tfjs shape; null where unknown (the batch dimension). */
 export type Shape = (number | null)[];
 
+/**
+ * Every weight's values, read ahead of the export (readWeightValues): a GPU backend (webgpu under Deno)
+ * cannot read a tensor synchronously, and the conversion itself is synchronous.
+ */
+export type WeightValues = ReadonlyMap<tf.LayerVariable, Float32Array>;
+
 /** What a converter gets: the graph, the layer, its input values and the tfjs output shapes. */
 export interface LayerCall {
   g: OnnxGraph;
   layer: Layer;
   inputs: GraphValue[];
   outputShapes: Shape[];
+  /** Pre-read weight values; without them weights are read synchronously (CPU backends only). */
+  weights?: WeightValues;
+}
+
+/** Reads every weight of `net` (nested models included) asynchronously, for exportOnnx's `weights`. */
+export async function readWeightValues(net: tf.LayersModel): Promise<WeightValues> {
+  const variables = net.weights;
+  const values = await Promise.all(variables.map((v) => v.read().data()));
+  return new Map(variables.map((v, i) => [v, Float32Array.from(values[i] as Float32Array)]));
 }
 
 /** Emits the nodes of one layer call and returns its output value. */
@@ -34,11 +49,20 @@ export const unsupported = (layer: Layer, what: string) =>
     `Cannot export layer "${layer.name}" (${layer.getClassName()}) to ONNX: ${what}`,
   );
 
-/** The layer's weight whose name ends in `/suffix`, as float32 values (no tensors are created). */
-export function weight(layer: Layer, suffix: string): { data: Float32Array; shape: number[] } {
+/**
+ * The called layer's weight whose name ends in `/suffix`, as float32 values (no tensors are created):
+ * from `call.weights` when the export was given them, else read synchronously.
+ */
+export function weight(call: LayerCall, suffix: string): { data: Float32Array; shape: number[] } {
+  const { layer } = call;
   const w = layer.weights.find((v) => v.originalName.endsWith(`/${suffix}`) || v.originalName === suffix);
   if (!w) throw unsupported(layer, `it has no "${suffix}" weight (was the model built?)`);
-  return { data: w.read().dataSync() as Float32Array, shape: w.shape as number[] };
+  let data = call.weights?.get(w);
+  if (call.weights && !data) {
+    throw new Error(`weight "${w.name}" of layer "${layer.name}" is missing from the pre-read weight values`);
+  }
+  data ??= w.read().dataSync() as Float32Array;
+  return { data, shape: w.shape as number[] };
 }
 
 /** Applies the layer's fused `activation` config, if any. */

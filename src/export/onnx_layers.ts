@@ -87,12 +87,12 @@ export const LAYER_CONVERTERS = {
   Dense: (call) => {
     const { g, layer } = call;
     const x = g.layout(one(call), false);
-    const k = weight(layer, "kernel");
+    const k = weight(call, "kernel");
     let y = g.node("MatMul", [x.name, g.floats(`${layer.name}_W`, k.data, k.shape)], `${layer.name}_matmul`);
     if (config(layer).useBias) {
       y = g.node(
         "Add",
-        [y, g.floats(`${layer.name}_B`, weight(layer, "bias").data, [k.shape[1]])],
+        [y, g.floats(`${layer.name}_B`, weight(call, "bias").data, [k.shape[1]])],
         layer.name,
       );
     }
@@ -105,9 +105,9 @@ export const LAYER_CONVERTERS = {
     const rank = x.shape.length;
     const tfAxis = c.axis < 0 ? rank + c.axis : c.axis;
     const axis = x.channelsFirst ? [0, 2, 3, 1][tfAxis] : tfAxis;
-    const mean = weight(layer, "moving_mean").data, variance = weight(layer, "moving_variance").data;
-    const gamma = c.scale ? weight(layer, "gamma").data : null,
-      beta = c.center ? weight(layer, "beta").data : null;
+    const mean = weight(call, "moving_mean").data, variance = weight(call, "moving_variance").data;
+    const gamma = c.scale ? weight(call, "gamma").data : null,
+      beta = c.center ? weight(call, "beta").data : null;
     // Inference form folded into one multiply and one add (in float64): y = x * s + (beta - mean * s),
     // s = gamma / sqrt(var + eps).
     const n = mean.length;

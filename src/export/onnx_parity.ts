@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createOnnxSession } from "../inference/onnx_session.ts";
 import { exportOnnx, ONNX_NAMES } from "./onnx_exporter.ts";
+import { readWeightValues } from "./onnx_layer_call.ts";
 
 export interface ParityResult {
   maxAbsDiff: number;
@@ -19,11 +20,18 @@ export async function onnxParity(
   x: tf.Tensor,
   { opset = 17 } = {},
 ): Promise<ParityResult> {
-  const bytes = exportOnnx(net, { inputShape: x.shape.slice(1), opset });
-  const expected = tf.tidy(() => (net.predict(x) as tf.Tensor).dataSync() as Float32Array);
+  // Asynchronous reads throughout, so the parity check runs on the webgpu backend too.
+  const bytes = exportOnnx(net, {
+    inputShape: x.shape.slice(1),
+    opset,
+    weights: await readWeightValues(net),
+  });
+  const probs = tf.tidy(() => net.predict(x) as tf.Tensor);
+  const expected = await probs.data() as Float32Array;
+  probs.dispose();
   const { session } = await createOnnxSession(bytes, { providers: ["cpu"] });
   try {
-    const feed = { type: "float32" as const, data: x.dataSync() as Float32Array, dims: x.shape };
+    const feed = { type: "float32" as const, data: await x.data() as Float32Array, dims: x.shape };
     const out = (await session.run({ [ONNX_NAMES.input]: feed }))[ONNX_NAMES.output];
     const got = out.data as Float32Array;
     return { maxAbsDiff: maxAbsDiff(expected, got), tfjs: expected, onnx: got, shape: out.dims };

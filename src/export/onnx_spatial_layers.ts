@@ -85,7 +85,7 @@ function conv(
   const { g, layer } = call;
   const wName = g.floats(`${layer.name}_W`, w, wShape);
   const inputs = [wName];
-  if (useBias) inputs.push(g.floats(`${layer.name}_B`, weight(layer, "bias").data, [wShape[0]]));
+  if (useBias) inputs.push(g.floats(`${layer.name}_B`, weight(call, "bias").data, [wShape[0]]));
   const dil: number[] = config(layer).dilationRate ?? [1, 1];
   return spatialOp(call, "Conv", inputs, [attr.int("group", group), attr.ints("dilations", dil)]);
 }
@@ -108,7 +108,7 @@ function globalPool(call: LayerCall, op: string): GraphValue {
 /** Spatial layer class name -> converter. */
 export const SPATIAL_CONVERTERS = {
   Conv2D: (call) => {
-    const k = weight(call.layer, "kernel");
+    const k = weight(call, "kernel");
     const y = conv(
       call,
       hwioToOihw(k.data, k.shape),
@@ -120,7 +120,7 @@ export const SPATIAL_CONVERTERS = {
   },
   DepthwiseConv2D: (call) => {
     // [kh, kw, in, mult] -> [in * mult, 1, kh, kw] with group = in: output channel c * mult + m, as in TF.
-    const k = weight(call.layer, "depthwise_kernel");
+    const k = weight(call, "depthwise_kernel");
     const [kh, kw, ci, m] = k.shape;
     const w = hwioToOihw(k.data, [kh, kw, 1, ci * m]);
     const y = conv(call, w, [ci * m, 1, kh, kw], ci, config(call.layer).useBias);

@@ -141,9 +141,13 @@ function parseJson(text: string, path: string): unknown {
 /** In-memory copies of every weight of a model (trainable or not), in `net.weights` order. */
 export type WeightsSnapshot = readonly Float32Array[];
 
-/** Copies all weights out of the model, e.g. to restore the best epoch later. */
-export function getWeightsSnapshot(model: MmmlModel): WeightsSnapshot {
-  return model.net.weights.map((w) => Float32Array.from(w.read().dataSync()));
+/**
+ * Copies all weights out of the model, e.g. to restore the best epoch later. The reads are asynchronous
+ * because a GPU backend (webgpu under Deno) cannot read a tensor synchronously.
+ */
+export async function getWeightsSnapshot(model: MmmlModel): Promise<WeightsSnapshot> {
+  const values = await Promise.all(model.net.weights.map((w) => w.read().data()));
+  return values.map((v) => Float32Array.from(v as Float32Array));
 }
 
 /** Writes a snapshot taken from a model of the same architecture back into it. */

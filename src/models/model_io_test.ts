@@ -29,7 +29,7 @@ Deno.test("saveModel then loadModel gives identical predictions", async () => {
     // Moving statistics differ from their initial values, so a round trip that dropped them would show.
     setWeightsSnapshot(
       model,
-      getWeightsSnapshot(model).map((w) => w.map((v, i) => v + 0.01 * (i % 7) + 0.1)),
+      (await getWeightsSnapshot(model)).map((w) => w.map((v, i) => v + 0.01 * (i % 7) + 0.1)),
     );
     await saveModel(model, dir);
     const saved = JSON.parse(await Deno.readTextFile(join(dir, "model", "model.json")));
@@ -84,15 +84,15 @@ Deno.test("loadModel reports corrupt JSON and a truncated weights file by file n
   });
 });
 
-Deno.test("a weights snapshot restores the weights it copied", () => {
+Deno.test("a weights snapshot restores the weights it copied", async () => {
   const model = buildMlp(config, { inputShape: [4], numClasses: 3, seed: 1 });
   const before = tf.memory().numTensors;
-  const snapshot = getWeightsSnapshot(model);
+  const snapshot = await getWeightsSnapshot(model);
   assert.equal(snapshot.length, model.net.weights.length);
   setWeightsSnapshot(model, snapshot.map((w) => w.map(() => 0.5)));
   assert.ok(model.net.getWeights().every((w) => w.dataSync().every((v) => v === 0.5)));
   setWeightsSnapshot(model, snapshot);
-  assert.deepEqual(getWeightsSnapshot(model), snapshot);
+  assert.deepEqual(await getWeightsSnapshot(model), snapshot);
   assert.equal(tf.memory().numTensors, before);
   model.net.dispose();
 });

@@ -62,7 +62,7 @@ function namedWeights(model: MmmlModel): { name: string; layer: string; variable
 /** Writes every weight of the model (trainable and not) to PATH as an MMMLW1 file. */
 export async function savePretrained(model: MmmlModel, path: string): Promise<void> {
   const weights = namedWeights(model);
-  const values = weights.map((w) => w.variable.read().dataSync() as Float32Array);
+  const values = await Promise.all(weights.map(async (w) => await w.variable.read().data() as Float32Array));
   let offset = 0;
   const entries = weights.map((w, i) => {
     const entry = { name: w.name, shape: w.variable.shape as number[], dtype: "float32" as const, offset };

@@ -27,7 +27,7 @@ export async function runEvaluation(
   const table = await readCsv(path, { delimiter: trained.delimiter });
   validateTable(table, trained.schema, { requireLabel: true });
   const { y } = encodeLabels(table, trained.schema.label, trained.classes);
-  const scored = scoreTable(trained, table, logger);
+  const scored = await scoreTable(trained, table, logger);
   const metrics = classificationMetrics(scored.probs, y, trained.classes.length, trained.classes);
   return { rows: scored.rows, metrics, unknown: scored.unknown };
 }

@@ -46,7 +46,11 @@ const MAX_EXAMPLES = 5;
  * Transforms a table already validated against `trained.schema` and runs it through the model. Logs one
  * warning per column holding categories unseen in training.
  */
-export function scoreTable(trained: TrainedModel, table: RawTable, logger?: Logger): ScoredTable {
+export async function scoreTable(
+  trained: TrainedModel,
+  table: RawTable,
+  logger?: Logger,
+): Promise<ScoredTable> {
   const unknown: Record<string, UnknownCategories> = {};
   const x = transformTable(trained.preprocessor, table, {
     onUnknown: (column, value) => {
@@ -65,7 +69,7 @@ export function scoreTable(trained: TrainedModel, table: RawTable, logger?: Logg
       { column, count },
     );
   }
-  return { probs: predictProbs(trained.model, x, table.rowCount), rows: table.rowCount, unknown };
+  return { probs: await predictProbs(trained.model, x, table.rowCount), rows: table.rowCount, unknown };
 }
 
 /** Turns row-major probabilities into labelled predictions (ties go to the first class, as argmax). */
@@ -97,6 +101,6 @@ export async function runPrediction(
 ): Promise<PredictionResult> {
   const table = await readCsv(path, { delimiter: trained.delimiter });
   validateTable(table, trained.schema, { requireLabel: false });
-  const scored = scoreTable(trained, table, logger);
+  const scored = await scoreTable(trained, table, logger);
   return { predictions: toPredictions(scored.probs, scored.rows, trained.classes), unknown: scored.unknown };
 }

@@ -30,7 +30,10 @@ export interface PreparedData {
   preprocessSeconds: number;
 }
 
-/** Probabilities [source.size, k] row-major for every row of a source, in source order. */
+/**
+ * Probabilities [source.size, k] row-major for every row of a source, in source order. Read with
+ * `await data()` so it runs on backends that cannot read synchronously (webgpu under Deno).
+ */
 export async function predictSource(
   model: MmmlModel,
   source: DataSource,
@@ -40,10 +43,12 @@ export async function predictSource(
   const out = new Float32Array(source.size * k);
   let offset = 0;
   for await (const batch of source.batches({ batchSize, shuffle: false, seed: 0, augment: false })) {
-    const probs = tf.tidy(() =>
-      model.predict(tf.tensor(batch.x, [batch.size, ...model.spec.inputShape])).dataSync() as Float32Array
-    );
-    out.set(probs, offset * k);
+    const probs = tf.tidy(() => model.predict(tf.tensor(batch.x, [batch.size, ...model.spec.inputShape])));
+    try {
+      out.set(await probs.data() as Float32Array, offset * k);
+    } finally {
+      probs.dispose();
+    }
     offset += batch.size;
   }
   return out;

@@ -8,6 +8,7 @@ import type { MmmlConfig } from "../config/schema.ts";
 import { useBackend } from "../engine/backend.ts";
 import { MmmlError } from "../errors.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
+import { readWeightValues } from "../export/onnx_layer_call.ts";
 import type { Logger } from "../log.ts";
 import { buildModel } from "../models/architectures.ts";
 import type { MmmlModel } from "../models/model.ts";
@@ -192,6 +193,7 @@ export async function trainPrepared(
       inputShape: data.inputShape,
       name,
       classes: data.classes,
+      weights: await readWeightValues(model.net),
     });
     const timings = {
       load_seconds: data.loadSeconds,

@@ -88,10 +88,13 @@ export async function createFusedEngine(
       maxBatch,
     });
   let engine = await build(seed);
-  engine.setWeights(stack.dense.map((layer) => {
-    const [kernel, bias] = layer.getWeights();
-    return { kernel: kernel.dataSync() as Float32Array, bias: bias.dataSync() as Float32Array };
-  }));
+  // Read asynchronously, as everywhere in training: a GPU backend cannot read synchronously.
+  engine.setWeights(
+    await Promise.all(stack.dense.map(async (layer) => {
+      const [kernel, bias] = layer.getWeights();
+      return { kernel: await kernel.data() as Float32Array, bias: await bias.data() as Float32Array };
+    })),
+  );
   const random = stack.layers.some((layer) => layer.dropout > 0);
   const classes = model.spec.numClasses;
   return {

@@ -175,7 +175,7 @@ async function fitInto(
       ],
       resume,
     });
-    return { result, weights: getWeightsSnapshot(model), stopping };
+    return { result, weights: await getWeightsSnapshot(model), stopping };
   } finally {
     model.net.dispose();
   }

@@ -83,11 +83,11 @@ export function earlyStopping(
         saved.snapshot,
       ];
     },
-    onEpochEnd(epoch, logs, ctx) {
+    async onEpochEnd(epoch, logs, ctx) {
       const value = monitoredValue(logs, monitor, "training.early_stopping.monitor");
       if (bestEpoch === 0 || isImprovement(value, best, direction, minDelta)) {
         [best, bestEpoch, wait] = [value, epoch, 0];
-        if (restoreBest) snapshot = getWeightsSnapshot(ctx.model);
+        if (restoreBest) snapshot = await getWeightsSnapshot(ctx.model);
         return;
       }
       if (++wait >= patience) {

@@ -22,7 +22,7 @@ async function fitScripted(f1: number[], stopping: EarlyStoppingOptions, engine:
   });
   const perEpoch: WeightsSnapshot[] = [];
   const recorder: Callback = {
-    onEpochEnd: (_e, _l, ctx) => void perEpoch.push(getWeightsSnapshot(ctx.model)),
+    onEpochEnd: async (_e, _l, ctx) => void perEpoch.push(await getWeightsSnapshot(ctx.model)),
   };
   const callback = earlyStopping({ monitor: "val_f1", ...stopping });
   const script = [...f1];
@@ -36,7 +36,7 @@ async function fitScripted(f1: number[], stopping: EarlyStoppingOptions, engine:
       valMetrics: () => ({ f1: script.shift()! }),
       callbacks: [recorder, callback],
     });
-    return { result, callback, perEpoch, final: getWeightsSnapshot(model) };
+    return { result, callback, perEpoch, final: await getWeightsSnapshot(model) };
   } finally {
     model.net.dispose();
   }
