@@ -1,6 +1,7 @@
 /**
  * A registry model loaded for serving on ONNX Runtime: model.onnx plus the tabular preprocessing
- * state, schema and class names from the version's artifacts folder (layout in registry_types.ts).
+ * state and schema, or the image preprocessing, and the class names from the version's artifacts
+ * folder (layout in registry_types.ts).
  */
 import { join } from "node:path";
 import { z } from "zod";
@@ -11,6 +12,13 @@ import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { createOnnxSession, type OnnxRunner, type ProviderName, type TensorData } from "./onnx_session.ts";
 import type { NamedTensor, Prediction, Predictor, TensorMeta } from "./predictor_types.ts";
+import {
+  checkImageSignature,
+  createImageInput,
+  type ImageInput,
+  ImagePreprocessingFile,
+  MAX_IMAGES_PER_RUN,
+} from "./image_input.ts";
 import { parseInferInputs } from "./infer_inputs.ts";
 import { createTabularInput, type TabularInput } from "./tabular_input.ts";
 
@@ -42,10 +50,14 @@ export async function loadPredictor(
   const ref = `${meta.name}@${meta.version}`;
   const classes = await readJson(join(dir, "classes.json"), Classes);
   let tabular: TabularInput | null = null;
+  let image: ImageInput | null = null;
   if (meta.task === "tabular") {
     const pre = await readJson(join(dir, "preprocessor.json"), PreprocessorState);
     const schema = await readJson(join(dir, "schema.json"), DataSchema);
     tabular = createTabularInput(schema, pre, join(dir, "preprocessor.json"));
+  } else {
+    const file = join(dir, "image_preprocessing.json");
+    image = createImageInput(await readJson(file, ImagePreprocessingFile), file);
   }
   const onnxPath = join(dir, "model.onnx");
   let model: string | Uint8Array = onnxPath;
@@ -68,22 +80,24 @@ export async function loadPredictor(
   });
   try {
     checkSignature(session, classes, tabular, onnxPath);
+    if (image) checkImageSignature(session, image, onnxPath);
   } catch (err) {
     await session.close();
     throw err;
   }
   const loadSeconds = (performance.now() - started) / 1000;
   logger?.info("model loaded", { model: ref, provider, load_seconds: Number(loadSeconds.toFixed(3)) });
-  return createPredictor({ version, session, provider, classes, tabular, loadSeconds });
+  return createPredictor({ version, session, provider, classes, tabular, image, loadSeconds });
 }
 
 function createPredictor(
-  { version, session, provider, classes, tabular, loadSeconds }: {
+  { version, session, provider, classes, tabular, image, loadSeconds }: {
     version: ModelVersion;
     session: OnnxRunner;
     provider: ProviderName;
     classes: string[];
     tabular: TabularInput | null;
+    image: ImageInput | null;
     loadSeconds: number;
   },
 ): Predictor {
@@ -163,21 +177,28 @@ function createPredictor(
       }
       return out;
     },
-    predictImages(_images) {
-      try {
-        live();
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      // TODO(issue 4): decode, resize and normalise images, then run the NHWC `input`.
-      return Promise.reject(
-        new MmmlError(
+    async predictImages(images) {
+      live();
+      if (!image) {
+        throw new MmmlError(
           "unsupported",
-          meta.task === "image"
-            ? `Image prediction is not available yet for ${meta.name}@${meta.version} (it lands with the vision issue)`
-            : `Model ${meta.name}@${meta.version} is tabular; send rows, not images`,
-        ),
-      );
+          `Model ${meta.name}@${meta.version} is a tabular model; send rows, not images`,
+        );
+      }
+      if (!Array.isArray(images)) {
+        throw new MmmlError(
+          "validation_failed",
+          `images: expected an array of encoded images, received ${typeof images}`,
+        );
+      }
+      const out: Prediction[] = [];
+      for (let start = 0; start < images.length; start += MAX_IMAGES_PER_RUN) {
+        const batch = await image.encode(images, start, Math.min(MAX_IMAGES_PER_RUN, images.length - start));
+        live();
+        const result = await session.run({ input: { type: "float32", data: batch.data, dims: batch.dims } });
+        out.push(...toPredictions(result.probabilities.data as Float32Array, batch.count));
+      }
+      return out;
     },
     async infer(inputs) {
       live();

@@ -222,7 +222,7 @@ Deno.test("Predictor infer checks tensor names, datatypes and shapes and matches
   await p.close();
 });
 
-Deno.test("Predictor refuses images for now and calls after close", async () => {
+Deno.test("Predictor refuses images for a tabular model, and calls after close", async () => {
   const p = await loadPredictor(await writeVersion(), { providers: ["cpu"] });
   await assert.rejects(
     p.predictImages([new Uint8Array(4)]),
@@ -265,6 +265,8 @@ Deno.test("Predictor reports a corrupt artifact by file and field", async () => 
 Deno.test("Predictor serves an image model's NHWC input through infer", async () => {
   const cnn = buildTestCnn({ size: 9, channels: 3, classes: 3 });
   const version = await writeVersion({ onnx: exportOnnx(cnn, { inputShape: [9, 9, 3] }), task: "image" });
+  const pre = { version: 1, size: 9, channels: 3, mean: [0.5], std: [0.25] };
+  await Deno.writeTextFile(join(version.dir, "image_preprocessing.json"), JSON.stringify(pre));
   const p = await loadPredictor(version, { providers: ["cpu"] });
   assert.deepEqual(p.inputs(), [{ name: "input", datatype: "FP32", shape: [-1, 9, 9, 3] }]);
   const x = randomTensor([2, 9, 9, 3], 5);
