@@ -8,7 +8,7 @@ import { encodeLabels } from "../data/label_encoding.ts";
 import { validateTable } from "../data/schema_validator.ts";
 import type { Logger } from "../log.ts";
 import { classificationMetrics, type ClassificationReport } from "../training/metrics.ts";
-import type { TrainedModel } from "./load_trained.ts";
+import { requireTabular, type TrainedModel } from "./load_trained.ts";
 import { scoreTable, type UnknownCategories } from "./predict_run.ts";
 
 /** The `--json` body of `mmml evaluate`, plus the unseen categories met on the way. */
@@ -24,10 +24,11 @@ export async function runEvaluation(
   path: string,
   { logger }: { logger?: Logger } = {},
 ): Promise<EvaluationResult> {
-  const table = await readCsv(path, { delimiter: trained.delimiter });
-  validateTable(table, trained.schema, { requireLabel: true });
-  const { y } = encodeLabels(table, trained.schema.label, trained.classes);
-  const scored = await scoreTable(trained, table, logger);
-  const metrics = classificationMetrics(scored.probs, y, trained.classes.length, trained.classes);
+  const tabular = requireTabular(trained, "evaluating on a CSV file");
+  const table = await readCsv(path, { delimiter: tabular.delimiter });
+  validateTable(table, tabular.schema, { requireLabel: true });
+  const { y } = encodeLabels(table, tabular.schema.label, tabular.classes);
+  const scored = await scoreTable(tabular, table, logger);
+  const metrics = classificationMetrics(scored.probs, y, tabular.classes.length, tabular.classes);
   return { rows: scored.rows, metrics, unknown: scored.unknown };
 }

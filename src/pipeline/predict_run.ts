@@ -9,7 +9,7 @@ import { validateTable } from "../data/schema_validator.ts";
 import type { RawTable } from "../data/table.ts";
 import type { Logger } from "../log.ts";
 import { transformTable } from "../preprocess/tabular_preprocessor.ts";
-import type { TrainedModel } from "./load_trained.ts";
+import { requireTabular, type TrainedModel } from "./load_trained.ts";
 import { predictProbs } from "./predict_probs.ts";
 
 /** One output line of `mmml predict`; `row` is the 0-based data row of the input file. */
@@ -47,10 +47,11 @@ const MAX_EXAMPLES = 5;
  * warning per column holding categories unseen in training.
  */
 export async function scoreTable(
-  trained: TrainedModel,
+  model: TrainedModel,
   table: RawTable,
   logger?: Logger,
 ): Promise<ScoredTable> {
+  const trained = requireTabular(model, "scoring CSV rows");
   const unknown: Record<string, UnknownCategories> = {};
   const x = transformTable(trained.preprocessor, table, {
     onUnknown: (column, value) => {
@@ -99,8 +100,9 @@ export async function runPrediction(
   path: string,
   { logger }: { logger?: Logger } = {},
 ): Promise<PredictionResult> {
-  const table = await readCsv(path, { delimiter: trained.delimiter });
-  validateTable(table, trained.schema, { requireLabel: false });
-  const scored = await scoreTable(trained, table, logger);
-  return { predictions: toPredictions(scored.probs, scored.rows, trained.classes), unknown: scored.unknown };
+  const tabular = requireTabular(trained, "predicting a CSV file");
+  const table = await readCsv(path, { delimiter: tabular.delimiter });
+  validateTable(table, tabular.schema, { requireLabel: false });
+  const scored = await scoreTable(tabular, table, logger);
+  return { predictions: toPredictions(scored.probs, scored.rows, tabular.classes), unknown: scored.unknown };
 }
