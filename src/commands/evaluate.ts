@@ -1,11 +1,13 @@
 /**
- * `mmml evaluate --model NAME[@VERSION] --data FILE`: scores a registered tabular model on labelled
- * data with the version's own schema, classes and preprocessing. --model here names a registered model,
+ * `mmml evaluate --model NAME[@VERSION] --data FILE|DIR`: scores a registered model on labelled data
+ * with the version's own classes and preprocessing: a CSV file for a tabular model (its schema), a
+ * folder of class subfolders for an image model (classes a subset of the model's). --model here names a registered model,
  * not an architecture, so this command keeps its own flags rather than the config-setting ones.
  */
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
 import type { CliContext } from "../cli/context.ts";
 import { runEvaluation } from "../pipeline/evaluate_run.ts";
+import { runImageEvaluation } from "../pipeline/image_predict_run.ts";
 import { loadTrained } from "../pipeline/load_trained.ts";
 import type { ClassificationReport } from "../training/metrics.ts";
 import {
@@ -20,10 +22,16 @@ import {
 
 export const EVALUATE_SPEC = {
   name: "evaluate",
-  summary: "Score a registered model on a labelled CSV file (accuracy, F1, AUC, log loss, confusion matrix).",
+  summary:
+    "Score a registered model on a labelled CSV file or image folder (accuracy, F1, AUC, log loss, confusion matrix).",
   flags: {
     model: MODEL_REF_FLAG,
-    data: { type: "string", valueName: "FILE", description: "labelled CSV file (required)" },
+    data: {
+      type: "string",
+      valueName: "FILE|DIR",
+      description:
+        "labelled CSV file (tabular model), or folder of class subfolders (image model) (required)",
+    },
     registry: REGISTRY_FLAG,
     backend: BACKEND_FLAG,
     json: JSON_FLAG,
@@ -43,13 +51,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     backend: backendFlag(values.backend),
   }).finally(() => registry.close());
   try {
-    const result = await runEvaluation(trained, cwdPath(values.data!, ctx), { logger: ctx.logger });
+    const data = cwdPath(values.data!, ctx);
+    const result = trained.task === "image"
+      ? await runImageEvaluation(trained, data, { logger: ctx.logger, display: values.data! })
+      : await runEvaluation(trained, data, { logger: ctx.logger });
     const { name, version } = trained.version.meta;
     if (values.json) {
       ctx.stdout(JSON.stringify({ model: name, version, rows: result.rows, metrics: result.metrics }) + "\n");
     } else {
       ctx.stdout(
-        `${name}@${version} on ${values.data}: ${result.rows} rows\n${formatReport(result.metrics)}`,
+        `${name}@${version} on ${values.data}: ${result.rows} ${
+          trained.task === "image" ? "images" : "rows"
+        }\n` +
+          formatReport(result.metrics),
       );
     }
     return 0;

@@ -1,10 +1,15 @@
 /**
- * `mmml predict --model NAME[@VERSION] --input FILE [--output FILE]`: one prediction per input row, in
- * file order, as JSON lines `{"row", "label", "probabilities"}`. A file named by --output is written
- * atomically; with --json and no --output, stdout holds one object with every prediction.
+ * `mmml predict --model NAME[@VERSION] --input FILE|DIR [--output FILE] [--top-k K]`: for a tabular
+ * model, one prediction per row of a CSV file, in file order, as JSON lines `{"row", "label",
+ * "probabilities"}`; for an image model, one per image of a file or a folder (PNG/JPEG at any depth,
+ * sorted by path), as `{"file", "label", "probabilities"}`. `--top-k` adds the K most probable labels
+ * (`top_k`, as the server's image route). A file named by --output is written atomically; with --json
+ * and no --output, stdout holds one object with every prediction.
  */
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cli/args.ts";
 import type { CliContext } from "../cli/context.ts";
+import { MmmlError } from "../errors.ts";
+import { runImagePrediction } from "../pipeline/image_predict_run.ts";
 import { loadTrained } from "../pipeline/load_trained.ts";
 import { runPrediction } from "../pipeline/predict_run.ts";
 import {
@@ -20,10 +25,21 @@ import { writeAtomically } from "./write_atomically.ts";
 
 export const PREDICT_SPEC = {
   name: "predict",
-  summary: "Predict every row of a CSV file with a registered model: label and every class probability.",
+  summary:
+    "Predict every row of a CSV file, or every image of a file or folder, with a registered model: label and every class probability.",
   flags: {
     model: MODEL_REF_FLAG,
-    input: { type: "string", valueName: "FILE", description: "CSV file of rows to predict (required)" },
+    input: {
+      type: "string",
+      valueName: "FILE|DIR",
+      description:
+        "CSV file of rows (tabular model), or an image file or folder of images (image model) (required)",
+    },
+    "top-k": {
+      type: "number",
+      valueName: "K",
+      description: "also list the K most probable labels of each prediction (top_k)",
+    },
     output: {
       type: "string",
       short: "o",
@@ -43,13 +59,24 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   requireFlags(values, "predict", ["model", "input"]);
+  const topK = values["top-k"];
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) {
+    throw new MmmlError("usage", `--top-k expects a positive integer, received ${topK}`);
+  }
   const registry = await openRegistry(values.registry, ctx);
   const trained = await loadTrained(registry, values.model!, {
     logger: ctx.logger,
     backend: backendFlag(values.backend),
   }).finally(() => registry.close());
   try {
-    const { predictions } = await runPrediction(trained, cwdPath(values.input!, ctx), { logger: ctx.logger });
+    const input = cwdPath(values.input!, ctx);
+    const options = { logger: ctx.logger, display: values.input! };
+    const found: { label: string; probabilities: Record<string, number> }[] = trained.task === "image"
+      ? (await runImagePrediction(trained, input, options)).predictions
+      : (await runPrediction(trained, input, options)).predictions;
+    const predictions = topK === undefined
+      ? found
+      : found.map((p) => ({ ...p, top_k: mostProbable(p, topK) }));
     const { name, version } = trained.version.meta;
     if (values.output !== undefined) {
       const path = cwdPath(values.output, ctx);
@@ -67,4 +94,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   } finally {
     trained.dispose();
   }
+}
+
+/** The `k` most probable labels, most probable first (ties in class order). */
+export function mostProbable(
+  p: { probabilities: Record<string, number> },
+  k: number,
+): { label: string; probability: number }[] {
+  return Object.entries(p.probabilities)
+    .map(([label, probability], i) => ({ label, probability, i }))
+    .sort((a, b) => b.probability - a.probability || a.i - b.i)
+    .slice(0, k)
+    .map(({ label, probability }) => ({ label, probability }));
 }
