@@ -6,10 +6,10 @@
  * only.
  *
  *   deno run --allow-read --allow-env --allow-net bench/wasm_kernels_bench.ts [--sizes 28,64]
- *       [--models resnet18,efficientnet_b0] [--batch 32] [--steps 2] [--no-kernels] [--no-steps]
+ *       [--models resnet18,efficientnet_b0] [--batch 32] [--steps 2] [--threads 1] [--no-kernels] [--no-steps]
  *
- * Times are wall-clock ms and process CPU ms (tfjs-wasm runs on one thread, so CPU time is the better
- * figure on a shared machine). Prints one JSON object on stdout; progress goes to stderr.
+ * Times are wall-clock ms and process CPU ms (with one thread, CPU time is the better figure on a shared
+ * machine). Prints one JSON object on stdout; progress goes to stderr.
  */
 import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
@@ -21,6 +21,7 @@ interface BenchOptions {
   models: (keyof typeof MODELS)[];
   batch: number;
   steps: number;
+  threads: number;
   kernels: boolean;
   trainSteps: boolean;
 }
@@ -31,6 +32,7 @@ function parseArgs(args: string[]): BenchOptions {
     models: ["resnet18"],
     batch: 32,
     steps: 2,
+    threads: 1,
     kernels: true,
     trainSteps: true,
   };
@@ -40,6 +42,7 @@ function parseArgs(args: string[]): BenchOptions {
     else if (a === "--models") opts.models = args[++i].split(",") as BenchOptions["models"];
     else if (a === "--batch") opts.batch = Number(args[++i]);
     else if (a === "--steps") opts.steps = Number(args[++i]);
+    else if (a === "--threads") opts.threads = Number(args[++i]);
     else if (a === "--no-kernels") opts.kernels = false;
     else if (a === "--no-steps") opts.trainSteps = false;
     else throw new Error(`unknown argument ${JSON.stringify(a)}`);
@@ -247,12 +250,17 @@ async function main() {
   // The package registered its kernels on import; read them before useBackend/registerWasmKernels
   // replace some.
   const builtIns: KernelSet = new Map(tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k]));
-  await useBackend("wasm");
+  await useBackend("wasm", { threads: opts.threads });
   const names = registerWasmKernels().registered;
   const mmml: KernelSet = new Map(names.map((n) => [n, tf.getKernel(n, "wasm")!]));
   // A kernel stock wasm lacks stays mmml's, or the stock step could not run at all.
   const stock: KernelSet = new Map(names.map((n) => [n, builtIns.get(n) ?? mmml.get(n)!]));
-  const result: Record<string, unknown> = { backend: tf.getBackend(), batch: opts.batch, mmmlKernels: names };
+  const result: Record<string, unknown> = {
+    backend: tf.getBackend(),
+    threads: opts.threads,
+    batch: opts.batch,
+    mmmlKernels: names,
+  };
   if (opts.kernels) result.kernels = await kernelComparisons(stock, mmml);
   if (opts.trainSteps) {
     const steps = [];
