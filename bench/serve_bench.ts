@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { syntheticTabularCsv } from "../src/data/synthetic_tabular.ts";
 import { type BenchCommon, runJson } from "./tabular_bench.ts";
 
-const SYNTH = { numeric: 40, categorical: 5, levels: 6, classes: 7, missing: 0.01, noise: 0.5 };
+const SYNTH = { numeric: 40, categorical: 5, levels: 6, classes: 7, missing: 0.01, noise: 0.5, taskSeed: 7 };
 const DURATION_S = 8;
 
 async function waitFor(url: string, timeoutMs: number): Promise<number> {

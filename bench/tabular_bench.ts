@@ -15,14 +15,14 @@ export interface BenchCommon {
   log: (msg: string) => void;
 }
 
-const SYNTH = { numeric: 40, categorical: 5, levels: 6, classes: 7, missing: 0.01, noise: 0.5 };
+const SYNTH = { numeric: 40, categorical: 5, levels: 6, classes: 7, missing: 0.01, noise: 0.5, taskSeed: 7 };
 
 /** Writes the train/test CSVs once under .bench/ and returns their paths. */
 async function ensureData(rows: number): Promise<{ train: string; test: string }> {
   const dir = ".bench";
   await Deno.mkdir(dir, { recursive: true });
-  const train = join(dir, `synth_${rows}_train.csv`);
-  const test = join(dir, `synth_${rows}_test.csv`);
+  const train = join(dir, `synth_t7_${rows}_train.csv`);
+  const test = join(dir, `synth_t7_${rows}_test.csv`);
   for (const [path, n, seed] of [[train, rows, 1], [test, Math.round(rows / 8), 2]] as const) {
     try {
       await Deno.stat(path);

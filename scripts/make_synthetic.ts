@@ -17,5 +17,6 @@ await Deno.writeTextFile(
     missing: 0.01,
     noise: 0.5,
     seed: Number(seed),
+    taskSeed: 7,
   }),
 );

@@ -16,20 +16,37 @@ export interface SyntheticTabularOptions {
   missing?: number;
   /** Standard deviation of the noise added to class scores. */
   noise?: number;
+  /** Seed for the rows. */
   seed?: number;
+  /**
+   * Seed for the labelling function (class weights and category offsets); defaults to `seed`. Train and
+   * test files of one task must share it while their row seeds differ.
+   */
+  taskSeed?: number;
 }
 
 /** Returns CSV text with a header; the label column is "label" with values "c0".."c{k-1}". */
 export function syntheticTabularCsv(
-  { rows, numeric = 8, categorical = 2, levels = 4, classes = 3, missing = 0, noise = 0.3, seed = 1 }:
-    SyntheticTabularOptions,
+  {
+    rows,
+    numeric = 8,
+    categorical = 2,
+    levels = 4,
+    classes = 3,
+    missing = 0,
+    noise = 0.3,
+    seed = 1,
+    taskSeed,
+  }: SyntheticTabularOptions,
 ): string {
-  const rng = createRng(seed);
-  const weights = Array.from({ length: classes }, () => Array.from({ length: numeric }, () => rng.normal()));
+  const task = createRng(taskSeed ?? seed);
+  const weights = Array.from({ length: classes }, () => Array.from({ length: numeric }, () => task.normal()));
   const offsets = Array.from(
     { length: classes },
-    () => Array.from({ length: categorical }, () => Array.from({ length: levels }, () => rng.normal())),
+    () => Array.from({ length: categorical }, () => Array.from({ length: levels }, () => task.normal())),
   );
+  // The same stream as before when taskSeed is absent, so existing seeded data sets keep their rows.
+  const rng = taskSeed === undefined ? task : createRng(seed);
   const header = [
     ...Array.from({ length: numeric }, (_, i) => `num_${i}`),
     ...Array.from({ length: categorical }, (_, i) => `cat_${i}`),
