@@ -34,8 +34,9 @@ export function createLogger(
       sink(JSON.stringify({ time: clock().toISOString(), level: lvl, msg, ...fields }) + "\n");
     } else {
       const extra = fields && Object.keys(fields).length
-        ? " " + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-          .join(" ")
+        ? " " +
+          Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+            .join(" ")
         : "";
       const tag = lvl === "info" ? "" : `${lvl}: `;
       sink(`${tag}${msg}${extra}\n`);

@@ -34,7 +34,9 @@ export type BooleanParse = { ok: true; value: boolean | null } | { ok: false };
 export function parseBooleanCell(cell: string | number | boolean | null | undefined): BooleanParse {
   if (cell === null || cell === undefined) return { ok: true, value: null };
   if (typeof cell === "boolean") return { ok: true, value: cell };
-  if (typeof cell === "number") return cell === 1 || cell === 0 ? { ok: true, value: cell === 1 } : { ok: false };
+  if (typeof cell === "number") {
+    return cell === 1 || cell === 0 ? { ok: true, value: cell === 1 } : { ok: false };
+  }
   const s = cell.trim().toLowerCase();
   if (s === "") return { ok: true, value: null };
   if ((TRUE_STRINGS as readonly string[]).includes(s)) return { ok: true, value: true };
