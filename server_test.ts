@@ -16,6 +16,15 @@ interface Prediction {
   probabilities: Record<string, number>;
 }
 
+/** The parts of `mmml doctor --json` compared with /health. */
+interface DoctorJson {
+  backends: { name: string; available: boolean; auto: boolean }[];
+  auto: string | null;
+  onnxruntime: { providers?: { provider: string; available: boolean; configured: boolean }[] };
+  registry: { location: string };
+  problems: string[];
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
@@ -140,6 +149,26 @@ Deno.test("server.ts serves a trained model on a real port with the probabilitie
     const v2 = await (await fetch(`${base}/v2`)).json();
     assert.deepEqual(v2.extensions, ["model_repository"]);
     assert.deepEqual(await (await fetch(`${base}/v2/health/ready`)).json(), { ready: true });
+
+    // /health carries the facts `mmml doctor` reports, gathered once in the background after ready.
+    let doctor: { state: string; seconds?: number; report?: DoctorJson } | undefined;
+    while (performance.now() - t0 < 30_000) {
+      doctor = (await (await fetch(`${base}/health`)).json()).doctor;
+      if (doctor?.state !== "gathering" && doctor?.state !== "not_started") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(doctor?.state, "ready", JSON.stringify(doctor));
+    console.log(`doctor report for /health gathered in ${doctor!.seconds} s`);
+    const cliDoctor = await cli(["doctor", "--json", "--registry", registryPath, "--config", configFile]);
+    const expectedDoctor: DoctorJson = JSON.parse(cliDoctor.stdout);
+    const facts = (r: DoctorJson) => ({
+      backends: r.backends.map((b) => [b.name, b.available, b.auto]),
+      auto: r.auto,
+      providers: r.onnxruntime.providers?.map((p) => [p.provider, p.available, p.configured]),
+      registry: r.registry.location,
+      problems: r.problems,
+    });
+    assert.deepEqual(facts(doctor!.report!), facts(expectedDoctor), "/health and `mmml doctor` disagree");
 
     Deno.kill(Deno.pid, "SIGTERM");
     stopped = true;

@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import { accessLog, routeLabel } from "./access_log.ts";
 import { apiKeyAuth } from "./api_key_auth.ts";
 import { RouteError, toErrorResponse } from "./errors.ts";
+import type { HostReport } from "./host_report.ts";
 import type { ModelPool } from "./model_pool.ts";
 import type { ModelRepository } from "./model_repository.ts";
 import { requestTimeout } from "./request_timeout.ts";
@@ -32,6 +33,8 @@ export interface CreateAppOptions {
   info?: ServerInfo;
   /** The registry behind the pool: mounts the OIP v2 repository extension (index, load, unload). */
   repository?: ModelRepository;
+  /** Doctor's host facts for GET /health (see host_report.ts). */
+  hostReport?: HostReport;
 }
 
 /** Routes that run, load or unload models, and so sit behind API-key auth when it is on. */
@@ -59,9 +62,10 @@ export function createApp(
     metrics = createServerMetrics({ pool }),
     info = { name: "mmml", version: "dev" },
     repository,
+    hostReport,
   }: CreateAppOptions,
 ): Hono<ServerEnv> {
-  const deps: AppDeps = { pool, logger, config, clock, metrics, info, repository };
+  const deps: AppDeps = { pool, logger, config, clock, metrics, info, repository, hostReport };
   const app = new Hono<ServerEnv>();
 
   const respondError = (err: unknown, c: Context<ServerEnv>) => {

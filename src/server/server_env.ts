@@ -4,6 +4,7 @@
  */
 import type { ServingConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
+import type { HostReport } from "./host_report.ts";
 import type { ModelPool } from "./model_pool.ts";
 import type { ModelRepository } from "./model_repository.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
@@ -24,6 +25,8 @@ export interface AppDeps {
   info: ServerInfo;
   /** The registry behind the pool; without one the OIP v2 repository extension is not offered. */
   repository?: ModelRepository;
+  /** The host facts of `mmml doctor`, shown by GET /health once gathered; absent: not shown. */
+  hostReport?: HostReport;
 }
 
 /** Hono environment of the app: variables set by middleware and routes for the access log. */

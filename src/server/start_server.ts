@@ -3,11 +3,14 @@
  * /health answers at once and /ready says what is loading), then resolve and load the requested models
  * into the pool concurrently, and follow the registry from then on (a promoted version is loaded and
  * switched to without a restart). The loader is passed in, which keeps ONNX Runtime out of src/server.
+ * So is the doctor report shown by /health: gathered once, in the background, after the models have
+ * loaded, so it never delays readiness (host_report.ts).
  */
 import type { ServingConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { createApp } from "./app.ts";
+import { createHostReport, type HostReport } from "./host_report.ts";
 import { createModelPool, type ModelPool } from "./model_pool.ts";
 import { createModelRepository, type LoadModel, type ModelRepository } from "./model_repository.ts";
 import { createModelWatcher, DEFAULT_WATCH_INTERVAL_MS, type ModelWatcher } from "./model_watcher.ts";
@@ -31,6 +34,8 @@ export interface StartServerOptions {
    * From `serving.watch_interval_ms`.
    */
   watchIntervalMs?: number;
+  /** Gathers `mmml doctor`'s report for GET /health (once, after the models have loaded). */
+  doctor?: () => Promise<unknown>;
 }
 
 export interface StartedServer {
@@ -39,9 +44,12 @@ export interface StartedServer {
   repository: ModelRepository;
   watcher: ModelWatcher;
   metrics: ServerMetrics;
+  /** The doctor report /health shows, when `doctor` was given. */
+  hostReport?: HostReport;
   /** Settles once every model has loaded or failed; lists the failures. */
   loaded: Promise<{ ref: string; message: string }[]>;
-  /** After `server.shutdown()`: stops following the registry and closes every predictor. */
+  /** After `server.shutdown()`: stops following the registry, closes every predictor, and waits for the
+   * doctor report if it is still being gathered. */
   close(): Promise<void>;
 }
 
@@ -63,6 +71,7 @@ export async function startServer(
     info,
     onListen,
     watchIntervalMs = DEFAULT_WATCH_INTERVAL_MS,
+    doctor,
   }: StartServerOptions,
 ): Promise<StartedServer> {
   const wanted = await refsToServe(registry, refs.length ? refs : config.models);
@@ -70,7 +79,8 @@ export async function startServer(
   const pool = createModelPool({ requested: wanted });
   const metrics = createServerMetrics({ pool });
   const repository = createModelRepository({ registry, pool, load, logger, metrics });
-  const app = createApp({ pool, logger, config, info, metrics, repository });
+  const hostReport = doctor ? createHostReport(doctor) : undefined;
+  const app = createApp({ pool, logger, config, info, metrics, repository, hostReport });
   const server = serveApp(app, { host: config.host, port: config.port, onListen });
   const loaded = Promise.all(wanted.map(async (ref) => {
     try {
@@ -83,10 +93,14 @@ export async function startServer(
       return { ref, message };
     }
   })).then((results) => results.filter((r) => r !== null));
+  // After loading, not alongside it: the report opens ONNX Runtime sessions and a WebGPU adapter, CPU
+  // time that readiness should not wait for.
+  const reported = hostReport ? loaded.then(() => hostReport.gather()) : Promise.resolve();
   const watcher = createModelWatcher({ pool, repository, logger, intervalMs: watchIntervalMs });
   const close = async () => {
     await watcher.stop();
     await pool.close();
+    await reported;
   };
-  return { server, pool, repository, watcher, metrics, loaded, close };
+  return { server, pool, repository, watcher, metrics, hostReport, loaded, close };
 }

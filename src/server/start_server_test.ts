@@ -103,3 +103,46 @@ Deno.test("startServer reports a model that cannot be loaded and stays not ready
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("startServer gathers the doctor report once the models have loaded and shows it in /health", async () => {
+  const { root, registry } = await registryWith(["iris"]);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const events: string[] = [];
+  const started = await startServer({
+    config,
+    registry,
+    logger: createMemoryLogger(),
+    refs: ["iris@1"],
+    load: async (v) => {
+      await gate;
+      events.push("loaded");
+      return load(v);
+    },
+    doctor: () => {
+      events.push("doctor");
+      return Promise.resolve({
+        problems: [],
+        onnxruntime: { providers: [{ provider: "cpu", available: true }] },
+      });
+    },
+  });
+  const { server, pool, loaded, close } = started;
+  const health = async () => (await (await fetch(`http://127.0.0.1:${server.addr.port}/health`)).json());
+  try {
+    assert.deepEqual((await health()).doctor, { state: "not_started" }, "readiness comes first");
+    release();
+    await loaded;
+    await started.hostReport!.gather();
+    assert.deepEqual(events, ["loaded", "doctor"]);
+    const body = await health();
+    assert.equal(body.status, "ok");
+    assert.equal(body.doctor.state, "ready");
+    assert.deepEqual(body.doctor.report.onnxruntime.providers, [{ provider: "cpu", available: true }]);
+  } finally {
+    await server.shutdown();
+    await close();
+    await pool.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * Liveness and readiness. /health answers while the process runs (with a few process facts for a
- * person looking at it); /ready answers 200 only once every requested model is loaded, so a load
- * balancer does not send traffic to a server that would answer 503.
+ * person looking at it, and, when the server gathers them, the host facts of `mmml doctor` under
+ * `doctor`); /ready answers 200 only once every requested model is loaded, so a load balancer does not
+ * send traffic to a server that would answer 503.
  */
 import { Hono } from "hono";
 import { MmmlError } from "../../errors.ts";
@@ -10,7 +11,7 @@ import type { AppDeps, ServerEnv } from "../server_env.ts";
 
 /** GET /health and GET /ready. */
 export function healthRoutes(
-  { pool, clock, info }: Pick<AppDeps, "pool" | "clock" | "info">,
+  { pool, clock, info, hostReport }: Pick<AppDeps, "pool" | "clock" | "info" | "hostReport">,
 ): Hono<ServerEnv> {
   const started = clock();
   return new Hono<ServerEnv>()
@@ -27,6 +28,7 @@ export function healthRoutes(
         memory: { rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed },
         models_loaded: pool.list().length,
         ready: pool.readiness().ready,
+        ...(hostReport ? { doctor: hostReport.current() } : {}),
       });
     })
     .get("/ready", (c) => {

@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import { createApp } from "../app.ts";
+import { ServingConfig } from "../../config/schema.ts";
+import { createMemoryLogger } from "../../log.ts";
+import { createHostReport } from "../host_report.ts";
+import { createModelPool } from "../model_pool.ts";
 import { createTestApp } from "../testing_app.ts";
 import { createLinearPredictor } from "../testing_predictor.ts";
 
@@ -14,6 +19,29 @@ Deno.test("GET /health is live with process facts even before models load", asyn
   assert.ok(body.uptime_s >= 0);
   assert.equal(body.models_loaded, 0);
   assert.equal(body.ready, false);
+  assert.ok(!("doctor" in body), "no doctor block when the server gathers none");
+});
+
+Deno.test("GET /health shows the doctor report once gathered, and where gathering stands before", async () => {
+  const facts = { backends: [{ name: "wasm", available: true }], problems: [] };
+  let finish!: () => void;
+  const hostReport = createHostReport(() => new Promise((resolve) => (finish = () => resolve(facts))));
+  const app = createApp({
+    pool: createModelPool({ requested: [] }),
+    logger: createMemoryLogger(),
+    config: ServingConfig.parse({}),
+    hostReport,
+  });
+  const doctor = async () => (await (await app.request("/health")).json()).doctor;
+  assert.deepEqual(await doctor(), { state: "not_started" });
+  const gathered = hostReport.gather();
+  assert.deepEqual(await doctor(), { state: "gathering" });
+  finish();
+  await gathered;
+  const ready = await doctor();
+  assert.equal(ready.state, "ready");
+  assert.deepEqual(ready.report, facts);
+  assert.ok(ready.seconds >= 0);
 });
 
 Deno.test("GET /ready is 503 naming what is missing until the requested models load", async () => {

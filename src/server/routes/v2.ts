@@ -49,6 +49,9 @@ export function v2Routes(
       platform: "onnx",
       inputs: p.inputs(),
       outputs: p.outputs(),
+      // Beyond the protocol's metadata fields (clients skip fields they do not know): the ONNX Runtime
+      // execution provider this version really runs on (cuda, cpu, ...).
+      parameters: { provider: p.provider },
     });
   };
 

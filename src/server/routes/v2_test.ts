@@ -28,11 +28,17 @@ Deno.test("GET /v2 and the v2 health routes answer as the protocol says", async 
   assert.deepEqual(await ready.json(), { ready: true });
 });
 
-Deno.test("GET /v2/models/{name}[/versions/{v}] gives metadata with string versions and tensor metas", async () => {
+Deno.test("GET /v2/models/{name}[/versions/{v}] gives metadata with string versions, tensor metas and the provider", async () => {
   const { app } = createTestApp({
     predictors: [
       model(),
-      createLinearPredictor({ name: "tiny", version: 2, columns: ["x0", "x1"], classes: ["a", "b"] }),
+      createLinearPredictor({
+        name: "tiny",
+        version: 2,
+        columns: ["x0", "x1"],
+        classes: ["a", "b"],
+        provider: "cuda",
+      }),
     ],
   });
   const all = await (await app.request("/v2/models/tiny")).json();
@@ -46,8 +52,11 @@ Deno.test("GET /v2/models/{name}[/versions/{v}] gives metadata with string versi
       datatype: "INT64",
       shape: [-1],
     }],
+    parameters: { provider: "cuda" },
   });
-  assert.deepEqual((await (await app.request("/v2/models/tiny/versions/1")).json()).versions, ["1"]);
+  const first = await (await app.request("/v2/models/tiny/versions/1")).json();
+  assert.deepEqual(first.versions, ["1"]);
+  assert.deepEqual(first.parameters, { provider: "cpu" }, "each version reports its own provider");
   assert.deepEqual(await (await app.request("/v2/models/tiny/versions/2/ready")).json(), {
     name: "tiny",
     ready: true,
