@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { TrainingConfig } from "../config/schema.ts";
+import { useBackend } from "../engine/backend.ts";
+import { FusedAdam, FusedMomentum } from "./fused_optimizer.ts";
+import type { OptimizerConfig } from "./optimizer.ts";
+import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "./trainer_state.ts";
+
+await useBackend("wasm");
+
+// Sizes with and without a tail past the last multiple of 4, a scalar and a conv filter.
+const SHAPES = [[3, 5], [8], [1], [3, 3, 2, 4], [7]];
+const ADAM = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+const MOMENTUM = { learningRate: 0.05, momentum: 0.8 };
+
+/** Seeded weights of SHAPES, each owning its buffer. */
+function weights(seed: number): tf.Variable[] {
+  return SHAPES.map((shape, i) =>
+    tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 1, "float32", seed + i)))
+  );
+}
+
+/** A loss whose gradients differ every step and between weights (so moments grow unevenly). */
+function step(opt: tf.Optimizer, vars: tf.Variable[], k: number): void {
+  tf.tidy(() => {
+    opt.minimize(
+      () => {
+        const terms = vars.map((v, i) => tf.sum(tf.mul(tf.sin(tf.mul(v, k + i + 1)), tf.square(v))));
+        return tf.addN(terms) as tf.Scalar;
+      },
+      false,
+      vars,
+    );
+  });
+}
+
+async function values(tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  return await Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));
+}
+
+async function slotValues(opt: tf.Optimizer): Promise<Float32Array[]> {
+  const [iterations, ...slots] = await opt.getWeights();
+  iterations.tensor.dispose();
+  return await values(slots.map((s) => s.tensor));
+}
+
+const PAIRS = [
+  { label: "Adam", tfjs: () => tf.train.adam(0.01, 0.9, 0.999, 1e-7), fused: () => new FusedAdam(ADAM) },
+  { label: "Momentum", tfjs: () => tf.train.momentum(0.05, 0.8), fused: () => new FusedMomentum(MOMENTUM) },
+];
+
+for (const backend of ["wasm", "cpu"] as const) {
+  for (const pair of PAIRS) {
+    Deno.test(`Fused${pair.label} takes tf.train's float32 steps bit for bit on ${backend}`, async () => {
+      await useBackend(backend);
+      try {
+        const before = tf.memory().numTensors;
+        const reference = weights(1), fused = weights(1);
+        const initial = await values(fused);
+        const tfjsOpt = pair.tfjs(), fusedOpt = pair.fused();
+        for (let k = 0; k < 6; k++) {
+          step(tfjsOpt, reference, k);
+          step(fusedOpt, fused, k);
+        }
+        assert.equal(fusedOpt.lastPath, backend === "wasm" ? "heap" : "ops");
+        assert.deepEqual(await values(fused), await values(reference), "weights");
+        assert.deepEqual(await slotValues(fusedOpt), await slotValues(tfjsOpt), "slots");
+        (await values(fused)).forEach((w, i) => assert.notDeepEqual(w, initial[i], `weight ${i} moved`));
+        tfjsOpt.dispose();
+        (tfjsOpt as unknown as { c?: tf.Tensor }).c?.dispose(); // MomentumOptimizer.dispose() forgets it
+        fusedOpt.dispose();
+        tf.dispose([...reference, ...fused]);
+        assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+      } finally {
+        await useBackend("wasm");
+      }
+    });
+  }
+}
+
+Deno.test("FusedAdam and FusedMomentum report tfjs's class names and configs", () => {
+  const adam = new FusedAdam(ADAM), momentum = new FusedMomentum(MOMENTUM);
+  const tfjs = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
+  assert.equal(adam.getClassName(), "Adam");
+  assert.deepEqual(adam.getConfig(), tfjs.getConfig());
+  tfjs.dispose();
+  assert.equal(momentum.getClassName(), "Momentum");
+  assert.deepEqual(momentum.getConfig(), { learningRate: 0.05, momentum: 0.8, useNesterov: false });
+});
+
+for (const pair of PAIRS) {
+  Deno.test(`Fused${pair.label} getWeights/setWeights round trip continues the same steps`, async () => {
+    const before = tf.memory().numTensors;
+    const straight = weights(5), resumed = weights(5);
+    const a = pair.fused(), b = pair.fused();
+    for (let k = 0; k < 3; k++) [step(a, straight, k), step(b, resumed, k)];
+    // Copy the state out as a checkpoint would, then restore it into a fresh optimizer.
+    const [iterations, ...slots] = await b.getWeights();
+    const saved = await values(slots.map((s) => s.tensor));
+    const names = slots.map((s) => s.name);
+    const restored = [
+      iterations,
+      ...saved.map((v, i) => ({ name: names[i], tensor: tf.tensor(v, slots[i].tensor.shape) })),
+    ];
+    b.dispose();
+    const c = pair.fused();
+    await c.setWeights(restored);
+    tf.dispose(restored.map((r) => r.tensor));
+    assert.deepEqual(await slotValues(c), saved);
+    for (let k = 3; k < 6; k++) [step(a, straight, k), step(c, resumed, k)];
+    assert.deepEqual(await values(resumed), await values(straight));
+    assert.deepEqual(await slotValues(c), await slotValues(a));
+    [a, c].forEach((o) => o.dispose());
+    tf.dispose([...straight, ...resumed]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+}
+
+const ADAM_CONFIG: OptimizerConfig = TrainingConfig.parse({ optimizer: { lr: 0.01 } }).optimizer;
+
+Deno.test("a tf.train.adam checkpoint resumes in FusedAdam (and back) to the last bit", async () => {
+  const before = tf.memory().numTensors;
+  const straight = weights(9), viaFused = weights(9), viaTfjs = weights(9);
+  const make = { tfjs: () => tf.train.adam(0.01, 0.9, 0.999, 1e-7), fused: () => new FusedAdam(ADAM) };
+  const opts: tf.Optimizer[] = [make.tfjs(), make.tfjs(), make.fused()];
+  for (let k = 0; k < 4; k++) opts.forEach((o, i) => step(o, [straight, viaFused, viaTfjs][i], k));
+  // tfjs -> fused, fused -> tfjs
+  const fromTfjs = await readTfjsOptimizerState(opts[1], ADAM_CONFIG);
+  const fromFused = await readTfjsOptimizerState(opts[2], ADAM_CONFIG);
+  assert.deepEqual(fromFused, fromTfjs, "the same state, slot for slot");
+  const next: tf.Optimizer[] = [make.fused(), make.tfjs()];
+  await restoreTfjsOptimizerState(next[0], viaFused, fromTfjs, ADAM_CONFIG);
+  await restoreTfjsOptimizerState(next[1], viaTfjs, fromFused, ADAM_CONFIG);
+  for (let k = 4; k < 9; k++) {
+    step(opts[0], straight, k);
+    step(next[0], viaFused, k);
+    step(next[1], viaTfjs, k);
+  }
+  const expected = await values(straight);
+  assert.deepEqual(await values(viaFused), expected);
+  assert.deepEqual(await values(viaTfjs), expected);
+  [...opts, ...next].forEach((o) => o.dispose());
+  tf.dispose([...straight, ...viaFused, ...viaTfjs]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("the wasm update leaves tensors that share a weight's or a slot's buffer unchanged", async () => {
+  const [w] = weights(3);
+  const snapshot = tf.clone(w); // mmml's Identity shares w's buffer on wasm
+  const expected = Float32Array.from(await snapshot.data());
+  const opt = new FusedMomentum(MOMENTUM);
+  step(opt, [w], 0);
+  // A slot restored from a tensor the caller keeps: the caller's tensor must not change either.
+  const [iterations, slot] = await opt.getWeights();
+  const held = tf.tensor(await slot.tensor.data(), slot.tensor.shape);
+  const heldValues = Float32Array.from(await held.data());
+  const restored = new FusedMomentum(MOMENTUM);
+  await restored.setWeights([iterations, { name: slot.name, tensor: held }]);
+  for (let k = 1; k < 3; k++) step(restored, [w], k);
+  assert.equal(restored.lastPath, "heap");
+  assert.deepEqual(await snapshot.data(), expected, "the clone kept the old weights");
+  assert.deepEqual(await held.data(), heldValues, "the caller's slot tensor kept its values");
+  assert.notDeepEqual(await w.data(), expected, "the weight moved");
+  [opt, restored].forEach((o) => o.dispose());
+  tf.dispose([w, snapshot, held, iterations.tensor]);
+});
+
+for (const mode of ["fresh", "in-place"] as const) {
+  Deno.test(`after a wasm update (weights ${mode}) conv2d and matMul compute with the new weights`, async () => {
+    const x = tf.randomNormal([2, 6, 6, 2], 0, 1, "float32", 11) as tf.Tensor4D;
+    // Made inside tidy so the variables own their buffers (the in-place path only writes into those).
+    const filter = tf.tidy(() =>
+      tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 1, "float32", 12))
+    ) as tf.Variable<
+      tf.Rank.R4
+    >;
+    const a = tf.randomNormal([3, 5], 0, 1, "float32", 13) as tf.Tensor2D;
+    const kernel = tf.tidy(() => tf.variable(tf.randomNormal([5, 2], 0, 1, "float32", 14))) as tf.Variable<
+      tf.Rank.R2
+    >;
+    const forward = () =>
+      tf.tidy(() => tf.add(tf.sum(tf.conv2d(x, filter, 1, "same")), tf.sum(tf.matMul(a, kernel))));
+    // The first pass builds (and caches) XNNPACK operators holding the old filter and kernel.
+    tf.dispose(forward());
+    const opt = new FusedAdam(ADAM, { weights: mode });
+    tf.tidy(() =>
+      void opt.minimize(() => tf.sum(tf.square(forward())) as tf.Scalar, false, [filter, kernel])
+    );
+    assert.equal(opt.lastPath, "heap");
+    const copies = [
+      tf.tensor(await filter.data(), filter.shape),
+      tf.tensor(await kernel.data(), kernel.shape),
+    ];
+    const expected = tf.tidy(() =>
+      tf.add(
+        tf.sum(tf.conv2d(x, copies[0] as tf.Tensor4D, 1, "same")),
+        tf.sum(tf.matMul(a, copies[1] as tf.Tensor2D)),
+      )
+    );
+    const got = forward();
+    assert.deepEqual(await got.data(), await expected.data());
+    opt.dispose();
+    tf.dispose([x, filter, a, kernel, got, expected, ...copies]);
+  });
+}
