@@ -3,10 +3,13 @@
  * against mmml's on the shapes a ResNet-18 training step at batch 32 produces; then a whole ResNet-18
  * training step (standard stem, Adam) with stock kernels against mmml's. Stock wasm cannot train a CNN
  * at all (it has no Conv2DBackpropFilter), so the "stock" step keeps mmml's kernels for the missing ones
- * only.
+ * only. Last, the optimizers: the tfjs engine's step (optimizer.minimize, mmml's kernels) and the
+ * update alone (applyGradients on fixed gradients) with tf.train.adam / momentum against mmml's fused
+ * ones (src/training/fused_optimizer.ts), whose weights go to a fresh buffer or, to measure, in place.
  *
  *   deno run --allow-read --allow-env --allow-net bench/wasm_kernels_bench.ts [--sizes 28,64]
  *       [--models resnet18,efficientnet_b0] [--batch 32] [--steps 2] [--threads 1] [--no-kernels] [--no-steps]
+ *       [--no-optimizers]
  *
  * Times are wall-clock ms and process CPU ms (with one thread, CPU time is the better figure on a shared
  * machine). Prints one JSON object on stdout; progress goes to stderr.
@@ -15,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { useBackend } from "../src/engine/backend.ts";
 import { registerWasmKernels } from "../src/engine/wasm_kernels.ts";
+import { FusedAdam, FusedMomentum } from "../src/training/fused_optimizer.ts";
 
 interface BenchOptions {
   sizes: number[];
@@ -24,6 +28,7 @@ interface BenchOptions {
   threads: number;
   kernels: boolean;
   trainSteps: boolean;
+  optimizers: boolean;
 }
 
 function parseArgs(args: string[]): BenchOptions {
@@ -35,6 +40,7 @@ function parseArgs(args: string[]): BenchOptions {
     threads: 1,
     kernels: true,
     trainSteps: true,
+    optimizers: true,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -45,6 +51,7 @@ function parseArgs(args: string[]): BenchOptions {
     else if (a === "--threads") opts.threads = Number(args[++i]);
     else if (a === "--no-kernels") opts.kernels = false;
     else if (a === "--no-steps") opts.trainSteps = false;
+    else if (a === "--no-optimizers") opts.optimizers = false;
     else throw new Error(`unknown argument ${JSON.stringify(a)}`);
   }
   return opts;
@@ -245,6 +252,54 @@ async function trainingStep(arch: keyof typeof MODELS, size: number, batch: numb
   }
 }
 
+const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+const MOMENTUM = { learningRate: 1e-2, momentum: 0.9 };
+const OPTIMIZERS = {
+  "tf.train.adam": () => tf.train.adam(ADAM.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon),
+  FusedAdam: () => new FusedAdam(ADAM),
+  "FusedAdam, weights in place": () => new FusedAdam(ADAM, { weights: "in-place" }),
+  "tf.train.momentum": () => tf.train.momentum(MOMENTUM.learningRate, MOMENTUM.momentum),
+  FusedMomentum: () => new FusedMomentum(MOMENTUM),
+} as const satisfies Record<string, () => tf.Optimizer>;
+
+/** The tfjs engine's step (minimize over the trainable weights) and the update alone, per optimizer. */
+async function optimizerComparison(arch: keyof typeof MODELS, size: number, batch: number, steps: number) {
+  const model = MODELS[arch](size, 10);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const xs = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1);
+  const ys = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 2), 10);
+  // The tfjs engine's loss: cross-entropy on the softmax output, mean over the batch.
+  const loss = () =>
+    tf.div(
+      tf.neg(
+        tf.sum(tf.mul(ys, tf.log(tf.clipByValue(model.apply(xs, { training: true }) as tf.Tensor, 1e-7, 1)))),
+      ),
+      batch,
+    ) as tf.Scalar;
+  const { value, grads } = tf.variableGrads(loss, variables);
+  const named = variables.map((v) => ({ name: v.name, tensor: grads[v.name] }));
+  const rows = [];
+  try {
+    for (const [name, make] of Object.entries(OPTIMIZERS)) {
+      const opt = make();
+      try {
+        const step = await timeIt(() => tf.tidy(() => void opt.minimize(loss, false, variables)), steps);
+        const update = await timeIt(() => opt.applyGradients(named), Math.max(steps, 3));
+        rows.push({ optimizer: name, step, update });
+        console.error(`${arch} ${size}x${size} ${name}: step ${step.cpuMs}, update ${update.cpuMs} cpu ms`);
+      } finally {
+        opt.dispose();
+        (opt as unknown as { c?: tf.Tensor }).c?.dispose(); // tfjs's MomentumOptimizer.dispose() forgets it
+      }
+    }
+  } finally {
+    tf.dispose([value, ...Object.values(grads), xs, ys]);
+    model.dispose();
+  }
+  const parameters = variables.reduce((n, v) => n + v.size, 0);
+  return { model: arch, size, batch, parameters, optimizers: rows };
+}
+
 async function main() {
   const opts = parseArgs(Deno.args);
   // The package registered its kernels on import; read them before useBackend/registerWasmKernels
@@ -277,6 +332,14 @@ async function main() {
       }
     }
     result.trainingSteps = steps;
+  }
+  if (opts.optimizers) {
+    install(mmml);
+    const rows = [];
+    for (const arch of opts.models) {
+      for (const size of opts.sizes) rows.push(await optimizerComparison(arch, size, opts.batch, opts.steps));
+    }
+    result.optimizers = rows;
   }
   console.log(JSON.stringify(result, null, 2));
 }

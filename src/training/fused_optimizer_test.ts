@@ -45,9 +45,25 @@ async function slotValues(opt: tf.Optimizer): Promise<Float32Array[]> {
 }
 
 const PAIRS = [
-  { label: "Adam", tfjs: () => tf.train.adam(0.01, 0.9, 0.999, 1e-7), fused: () => new FusedAdam(ADAM) },
-  { label: "Momentum", tfjs: () => tf.train.momentum(0.05, 0.8), fused: () => new FusedMomentum(MOMENTUM) },
+  {
+    label: "Adam",
+    suffixes: ["m", "v"],
+    tfjs: () => tf.train.adam(0.01, 0.9, 0.999, 1e-7),
+    fused: () => new FusedAdam(ADAM),
+  },
+  {
+    label: "Momentum",
+    suffixes: ["momentum"],
+    tfjs: () => tf.train.momentum(0.05, 0.8),
+    fused: () => new FusedMomentum(MOMENTUM),
+  },
 ];
+
+async function slotNames(opt: tf.Optimizer): Promise<string[]> {
+  const [iterations, ...slots] = await opt.getWeights();
+  iterations.tensor.dispose();
+  return slots.map((s) => s.name);
+}
 
 for (const backend of ["wasm", "cpu"] as const) {
   for (const pair of PAIRS) {
@@ -65,6 +81,10 @@ for (const backend of ["wasm", "cpu"] as const) {
         assert.equal(fusedOpt.lastPath, backend === "wasm" ? "heap" : "ops");
         assert.deepEqual(await values(fused), await values(reference), "weights");
         assert.deepEqual(await slotValues(fusedOpt), await slotValues(tfjsOpt), "slots");
+        const named = (vars: tf.Variable[]) =>
+          pair.suffixes.flatMap((s) => vars.map((v) => `${v.name}/${s}`));
+        assert.deepEqual(await slotNames(tfjsOpt), named(reference), "tfjs's slot layout");
+        assert.deepEqual(await slotNames(fusedOpt), named(fused), "the same layout");
         (await values(fused)).forEach((w, i) => assert.notDeepEqual(w, initial[i], `weight ${i} moved`));
         tfjsOpt.dispose();
         (tfjsOpt as unknown as { c?: tf.Tensor }).c?.dispose(); // MomentumOptimizer.dispose() forgets it
@@ -93,7 +113,10 @@ for (const pair of PAIRS) {
     const before = tf.memory().numTensors;
     const straight = weights(5), resumed = weights(5);
     const a = pair.fused(), b = pair.fused();
-    for (let k = 0; k < 3; k++) [step(a, straight, k), step(b, resumed, k)];
+    for (let k = 0; k < 3; k++) {
+      step(a, straight, k);
+      step(b, resumed, k);
+    }
     // Copy the state out as a checkpoint would, then restore it into a fresh optimizer.
     const [iterations, ...slots] = await b.getWeights();
     const saved = await values(slots.map((s) => s.tensor));
@@ -107,7 +130,10 @@ for (const pair of PAIRS) {
     await c.setWeights(restored);
     tf.dispose(restored.map((r) => r.tensor));
     assert.deepEqual(await slotValues(c), saved);
-    for (let k = 3; k < 6; k++) [step(a, straight, k), step(c, resumed, k)];
+    for (let k = 3; k < 6; k++) {
+      step(a, straight, k);
+      step(c, resumed, k);
+    }
     assert.deepEqual(await values(resumed), await values(straight));
     assert.deepEqual(await slotValues(c), await slotValues(a));
     [a, c].forEach((o) => o.dispose());
@@ -165,41 +191,37 @@ Deno.test("the wasm update leaves tensors that share a weight's or a slot's buff
   tf.dispose([w, snapshot, held, iterations.tensor]);
 });
 
+/** Seeded float32 variables made inside tidy, so each owns its buffer (in place is only tried on those). */
+function owned(shapes: number[][], seed: number): tf.Variable[] {
+  return shapes.map((shape, i) =>
+    tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 1, "float32", seed + i)))
+  );
+}
+
 for (const mode of ["fresh", "in-place"] as const) {
-  Deno.test(`after a wasm update (weights ${mode}) conv2d and matMul compute with the new weights`, async () => {
+  Deno.test(`after a wasm update (weights ${mode}) conv, depthwise conv and matMul use the new weights`, async () => {
+    const before = tf.memory().numTensors;
     const x = tf.randomNormal([2, 6, 6, 2], 0, 1, "float32", 11) as tf.Tensor4D;
-    // Made inside tidy so the variables own their buffers (the in-place path only writes into those).
-    const filter = tf.tidy(() =>
-      tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 1, "float32", 12))
-    ) as tf.Variable<
-      tf.Rank.R4
-    >;
-    const a = tf.randomNormal([3, 5], 0, 1, "float32", 13) as tf.Tensor2D;
-    const kernel = tf.tidy(() => tf.variable(tf.randomNormal([5, 2], 0, 1, "float32", 14))) as tf.Variable<
-      tf.Rank.R2
-    >;
-    const forward = () =>
-      tf.tidy(() => tf.add(tf.sum(tf.conv2d(x, filter, 1, "same")), tf.sum(tf.matMul(a, kernel))));
-    // The first pass builds (and caches) XNNPACK operators holding the old filter and kernel.
-    tf.dispose(forward());
+    const a = tf.randomNormal([3, 5], 0, 1, "float32", 12) as tf.Tensor2D;
+    const weights = owned([[3, 3, 2, 4], [3, 3, 2, 1], [5, 2]], 13);
+    const forward = ([filter, depthwise, kernel]: tf.Tensor[]) =>
+      tf.tidy(() =>
+        tf.addN([
+          tf.sum(tf.conv2d(x, filter as tf.Tensor4D, 1, "same")),
+          tf.sum(tf.depthwiseConv2d(x, depthwise as tf.Tensor4D, 1, "same")),
+          tf.sum(tf.matMul(a, kernel as tf.Tensor2D)),
+        ])
+      );
+    // The first pass builds (and caches) XNNPACK operators that hold the old weights, packed.
+    tf.dispose(forward(weights));
     const opt = new FusedAdam(ADAM, { weights: mode });
-    tf.tidy(() =>
-      void opt.minimize(() => tf.sum(tf.square(forward())) as tf.Scalar, false, [filter, kernel])
-    );
+    tf.tidy(() => void opt.minimize(() => tf.sum(tf.square(forward(weights))) as tf.Scalar, false, weights));
     assert.equal(opt.lastPath, "heap");
-    const copies = [
-      tf.tensor(await filter.data(), filter.shape),
-      tf.tensor(await kernel.data(), kernel.shape),
-    ];
-    const expected = tf.tidy(() =>
-      tf.add(
-        tf.sum(tf.conv2d(x, copies[0] as tf.Tensor4D, 1, "same")),
-        tf.sum(tf.matMul(a, copies[1] as tf.Tensor2D)),
-      )
-    );
-    const got = forward();
+    const copies = await Promise.all(weights.map(async (w) => tf.tensor(await w.data(), w.shape)));
+    const [got, expected] = [forward(weights), forward(copies)];
     assert.deepEqual(await got.data(), await expected.data());
     opt.dispose();
-    tf.dispose([x, filter, a, kernel, got, expected, ...copies]);
+    tf.dispose([x, a, ...weights, ...copies, got, expected]);
+    assert.equal(tf.memory().numTensors, before);
   });
 }
