@@ -55,9 +55,18 @@ interface VersionRow {
 
 /** Creates the tables (once, importing a folder registry's versions) and claims the artifacts folder. */
 export async function initializeStore(driver: SqlDriver, root: string): Promise<void> {
-  const ready = await driver.all<{ value: string }>(
-    `SELECT value FROM mmml_settings WHERE key = 'schema_version'`,
+  const current = await driver.all<{ key: string; value: string }>(
+    `SELECT key, value FROM mmml_settings`,
   ).catch(() => []);
+  const ready = current.filter((s) => s.key === "schema_version");
+  const knownId = current.find((s) => s.key === "registry_id")?.value;
+  if (ready[0]?.value === SCHEMA_VERSION && knownId !== undefined) {
+    // Already initialised: no write transaction. SQLite's BEGIN IMMEDIATE blocks the whole thread while
+    // it waits, so a second registry opened in the same process while another holds a write
+    // transaction would stall until the busy timeout.
+    await claimArtifactsFolder(root, knownId, driver.location);
+    return;
+  }
   const id = await driver.transaction(async (tx) => {
     if (ready.length === 0) {
       for (const ddl of DDL) await tx.run(ddl);

@@ -1,4 +1,40 @@
 import { defineRegistryContract } from "./registry_contract.ts";
 import { SQLITE_BACKEND } from "./registry_test_support.ts";
+import assert from "node:assert/strict";
+import { openRegistry } from "./open_registry.ts";
 
 defineRegistryContract(SQLITE_BACKEND);
+
+Deno.test("SQLite registries opened at once on one folder in one process do not stall each other", async () => {
+  const dir = await Deno.makeTempDir();
+  const first = await openRegistry(dir);
+  try {
+    await first.register(
+      "m",
+      {
+        task: "tabular",
+        arch: "mlp",
+        backend: "wasm",
+        classes: ["a", "b"],
+        metrics: {},
+        timings: {},
+        data_fingerprint: "x",
+        input_shape: [1],
+      },
+      (d) => Deno.writeTextFile(`${d}/a.txt`, "x"),
+    );
+    const t0 = performance.now();
+    const more = await Promise.all([1, 2, 3, 4].map(() => openRegistry(dir)));
+    const seconds = (performance.now() - t0) / 1000;
+    try {
+      // Before the fix each open ran BEGIN IMMEDIATE, which blocks the thread: 60 s (busy timeout).
+      assert.ok(seconds < 10, `4 opens took ${seconds.toFixed(1)} s`);
+      for (const r of more) assert.equal((await r.list("m")).length, 1);
+    } finally {
+      for (const r of more) await r.close();
+    }
+  } finally {
+    await first.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
