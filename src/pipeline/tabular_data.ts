@@ -42,8 +42,23 @@ export interface TabularData {
   preprocessSeconds: number;
 }
 
-/** Reads, validates, splits and preprocesses the CSV named by `config.data`. */
-export async function prepareTabularData(config: MmmlConfig, logger: Logger): Promise<TabularData> {
+/** What a run saved about its tabular data: schema.json, preprocessor.json and classes.json. */
+export interface SavedTabular {
+  schema: DataSchema;
+  preprocessor: PreprocessorState;
+  classes: string[];
+}
+
+/**
+ * Reads, validates, splits and preprocesses the CSV named by `config.data`. With `saved` (a resumed
+ * run) the schema, classes and fitted preprocessor are the run's own instead of inferred and fitted
+ * again, so every row becomes exactly the features the checkpoint saw.
+ */
+export async function prepareTabularData(
+  config: MmmlConfig,
+  logger: Logger,
+  saved?: SavedTabular,
+): Promise<TabularData> {
   const { data, preprocessing, training } = config;
   if (!data.path) throw new MmmlError("usage", "missing --data FILE.csv (or data.path in a config file)");
   if (!data.label) throw new MmmlError("usage", "missing --label COLUMN (or data.label in a config file)");
@@ -52,9 +67,12 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
     readCsv(data.path, { delimiter: data.delimiter }),
     fingerprintFile(data.path),
   ]);
-  const schema: DataSchema = data.schema
-    ? resolveSchema(await loadSchemaFile(data.schema), table)
-    : inferSchema(table, { label: data.label, overrides: data.column_types, dropColumns: data.drop_columns });
+  const schema: DataSchema = saved?.schema ??
+    (data.schema ? resolveSchema(await loadSchemaFile(data.schema), table) : inferSchema(table, {
+      label: data.label,
+      overrides: data.column_types,
+      dropColumns: data.drop_columns,
+    }));
   if (schema.label !== data.label) {
     throw new MmmlError(
       "invalid_input",
@@ -62,7 +80,11 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
     );
   }
   validateTable(table, schema, { requireLabel: true, enforceNullable: Boolean(data.schema) });
-  const { y, classes } = encodeLabels(table, data.label, data.schema ? schema.classes : undefined);
+  const { y, classes } = encodeLabels(
+    table,
+    data.label,
+    saved?.classes ?? (data.schema ? schema.classes : undefined),
+  );
   const testTable = data.test_path ? await readCsv(data.test_path, { delimiter: data.delimiter }) : null;
   if (testTable) validateTable(testTable, schema, { requireLabel: true });
   const testY = testTable ? encodeLabels(testTable, data.label, classes).y : null;
@@ -76,7 +98,7 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
     stratify: data.split.stratify,
   });
   const trainTable = selectRows(table, split.train);
-  const preprocessor = fitPreprocessor(trainTable, schema, preprocessing);
+  const preprocessor = saved?.preprocessor ?? fitPreprocessor(trainTable, schema, preprocessing);
   const unknown = new Map<string, number>();
   const onUnknown = (column: string) => unknown.set(column, (unknown.get(column) ?? 0) + 1);
   const part = (rows: Int32Array): TabularSplit | null =>
@@ -86,7 +108,7 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
       rows: rows.length,
     };
   const train: TabularSplit = {
-    x: transformTable(preprocessor, trainTable),
+    x: transformTable(preprocessor, trainTable, { onUnknown }),
     y: split.train.reduce((out, r, i) => (out[i] = y[r], out), new Int32Array(split.train.length)),
     rows: split.train.length,
   };
@@ -103,7 +125,9 @@ export async function prepareTabularData(config: MmmlConfig, logger: Logger): Pr
   logger.info(
     `data: ${table.rowCount} rows from ${basename(data.path)}; train ${train.rows}, val ${val?.rows ?? 0}, ` +
       `test ${test?.rows ?? 0}${testTable ? ` (from ${basename(data.test_path!)})` : ""}; ` +
-      `${preprocessor.featureCount} features, ${classes.length} classes`,
+      `${preprocessor.featureCount} features${
+        saved ? " (saved preprocessing)" : ""
+      }, ${classes.length} classes`,
   );
   return {
     schema,

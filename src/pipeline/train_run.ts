@@ -28,7 +28,13 @@ import { writeRunReport } from "../report/write_run_report.ts";
 import { prepareImageData } from "./image_data.ts";
 import { predictSource, type PreparedData } from "./prepared_data.ts";
 import { prepareTabularData, tabularPrepared } from "./tabular_data.ts";
-import { closeRunWorkDir, createRunWorkDir, type ResumePoint, writeRunInputs } from "./run_work_dir.ts";
+import {
+  closeRunWorkDir,
+  copyTree,
+  createRunWorkDir,
+  type ResumePoint,
+  writeRunInputs,
+} from "./run_work_dir.ts";
 
 /** The `--json` contract of `mmml train`. */
 export interface TrainRunResult {
@@ -276,22 +282,6 @@ async function copyIfExists(from: string, to: string): Promise<void> {
     await Deno.copyFile(from, to);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-}
-
-async function copyTree(from: string, to: string): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(from));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  await Deno.mkdir(to, { recursive: true });
-  for (const entry of entries) {
-    const [src, dst] = [join(from, entry.name), join(to, entry.name)];
-    if (entry.isDirectory) await copyTree(src, dst);
-    else if (entry.isFile) await Deno.copyFile(src, dst);
   }
 }
 
