@@ -8,14 +8,12 @@ import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cl
 import type { CliContext } from "../cli/context.ts";
 import { runEvaluation } from "../pipeline/evaluate_run.ts";
 import { runImageEvaluation } from "../pipeline/image_predict_run.ts";
-import { loadTrained } from "../pipeline/load_trained.ts";
 import type { ClassificationReport } from "../training/metrics.ts";
 import {
   BACKEND_FLAG,
-  backendFlag,
   cwdPath,
+  loadTrainedFromFlags,
   MODEL_REF_FLAG,
-  openRegistry,
   REGISTRY_FLAG,
   requireFlags,
 } from "./model_flags.ts";
@@ -45,11 +43,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   requireFlags(values, "evaluate", ["model", "data"]);
-  const registry = await openRegistry(values.registry, ctx);
-  const trained = await loadTrained(registry, values.model!, {
-    logger: ctx.logger,
-    backend: backendFlag(values.backend),
-  }).finally(() => registry.close());
+  const trained = await loadTrainedFromFlags(values, ctx);
   try {
     const data = cwdPath(values.data!, ctx);
     const result = trained.task === "image"

@@ -10,6 +10,7 @@ import type { CliContext } from "../cli/context.ts";
 import { MmmlError } from "../errors.ts";
 import { isPostgresUrl, openRegistry as openRegistryAt } from "../registry/open_registry.ts";
 import type { Registry } from "../registry/registry_types.ts";
+import type { TrainedModel } from "../pipeline/load_trained.ts";
 
 /** `--registry DIR`: the registry folder, relative to the working directory; default models/. */
 export const REGISTRY_FLAG = Object.freeze(
@@ -80,4 +81,18 @@ export function requireFlags(values: Record<string, unknown>, command: string, n
 export function backendFlag(value: string | undefined): "wasm" | "cpu" | undefined {
   if (value === undefined || value === "wasm" || value === "cpu") return value;
   throw new MmmlError("usage", `--backend expects wasm or cpu, received "${value}"`);
+}
+
+/** Loads the model named by --model from --registry (closing the registry) with --backend's engine. */
+export async function loadTrainedFromFlags(
+  values: { model?: string; registry?: string; backend?: string },
+  ctx: CliContext,
+): Promise<TrainedModel> {
+  // Loaded here, not at the top: registry and export commands share this file and need no tfjs.
+  const { loadTrained } = await import("../pipeline/load_trained.ts");
+  const registry = await openRegistry(values.registry, ctx);
+  return await loadTrained(registry, values.model!, {
+    logger: ctx.logger,
+    backend: backendFlag(values.backend),
+  }).finally(() => registry.close());
 }

@@ -10,14 +10,12 @@ import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../cl
 import type { CliContext } from "../cli/context.ts";
 import { MmmlError } from "../errors.ts";
 import { runImagePrediction } from "../pipeline/image_predict_run.ts";
-import { loadTrained } from "../pipeline/load_trained.ts";
 import { runPrediction } from "../pipeline/predict_run.ts";
 import {
   BACKEND_FLAG,
-  backendFlag,
   cwdPath,
+  loadTrainedFromFlags,
   MODEL_REF_FLAG,
-  openRegistry,
   REGISTRY_FLAG,
   requireFlags,
 } from "./model_flags.ts";
@@ -63,11 +61,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) {
     throw new MmmlError("usage", `--top-k expects a positive integer, received ${topK}`);
   }
-  const registry = await openRegistry(values.registry, ctx);
-  const trained = await loadTrained(registry, values.model!, {
-    logger: ctx.logger,
-    backend: backendFlag(values.backend),
-  }).finally(() => registry.close());
+  const trained = await loadTrainedFromFlags(values, ctx);
   try {
     const input = cwdPath(values.input!, ctx);
     const options = { logger: ctx.logger, display: values.input! };
