@@ -16,10 +16,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { EfficientnetConfig, ModelConfig } from "../config/schema.ts";
-import { describeValue, MmmlError } from "../errors.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
 import {
   activation,
+  archEntry,
   batchNorm,
   checkVisionSpec,
   classifierHead,
@@ -64,17 +64,9 @@ export function makeDivisible(value: number, divisor = 8): number {
 
 /** Builds an unfitted EfficientNet of `config.arch` for NHWC images of spec.inputShape. */
 export function buildEfficientnet(config: ModelConfig, spec: ModelSpec): MmmlModel {
-  if (!Object.hasOwn(EFFICIENTNETS, config.arch)) {
-    throw new MmmlError(
-      "config_invalid",
-      `model.arch: buildEfficientnet expected one of ${Object.keys(EFFICIENTNETS).join(", ")}, received ${
-        describeValue(config.arch)
-      }`,
-    );
-  }
+  const { width, depth }: Scaling = archEntry(EFFICIENTNETS, config, "buildEfficientnet");
   const effnet = config as EfficientnetConfig;
   checkVisionSpec(spec, "EfficientNet");
-  const { width, depth }: Scaling = EFFICIENTNETS[effnet.arch];
   const channels = (c: number) => makeDivisible(c * width);
   const seeds = seedSource(spec.seed);
   const input = tf.input({ shape: spec.inputShape, name: "input" });

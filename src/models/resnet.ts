@@ -11,10 +11,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig, ResnetConfig } from "../config/schema.ts";
-import { describeValue, MmmlError } from "../errors.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
 import {
   activation,
+  archEntry,
   batchNorm,
   checkVisionSpec,
   classifierHead,
@@ -43,17 +43,9 @@ const EXPANSION = { basic: 1, bottleneck: 4 } as const;
 
 /** Builds an unfitted ResNet of `config.arch` for NHWC images of spec.inputShape. */
 export function buildResnet(config: ModelConfig, spec: ModelSpec): MmmlModel {
-  if (!Object.hasOwn(RESNETS, config.arch)) {
-    throw new MmmlError(
-      "config_invalid",
-      `model.arch: buildResnet expected one of ${Object.keys(RESNETS).join(", ")}, received ${
-        describeValue(config.arch)
-      }`,
-    );
-  }
+  const shape: ResnetShape = archEntry(RESNETS, config, "buildResnet");
   const resnet = config as ResnetConfig;
   checkVisionSpec(spec, "ResNet");
-  const shape: ResnetShape = RESNETS[resnet.arch];
   const seeds = seedSource(spec.seed);
   const input = tf.input({ shape: spec.inputShape, name: "input" });
   let x = stem(input, resnet.stem, seeds);

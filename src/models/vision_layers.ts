@@ -114,6 +114,19 @@ export function classifierHead(
   }).apply(y) as tf.SymbolicTensor;
 }
 
+/** The table entry for `config.arch`, or a config_invalid error naming the builder and its choices. */
+export function archEntry<T>(table: Readonly<Record<string, T>>, config: ModelConfig, builder: string): T {
+  if (!Object.hasOwn(table, config.arch)) {
+    throw new MmmlError(
+      "config_invalid",
+      `model.arch: ${builder} expected one of ${Object.keys(table).join(", ")}, received ${
+        describeValue(config.arch)
+      }`,
+    );
+  }
+  return table[config.arch];
+}
+
 /** Fails unless the spec is an [H, W, C] image input with at least two classes. */
 export function checkVisionSpec(spec: ModelSpec, family: string): void {
   const shape = spec.inputShape;
