@@ -16,6 +16,7 @@ import { matMulKernelConfig } from "./kernels/batch_mat_mul.ts";
 import { conv2dBackpropFilterKernel } from "./kernels/conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
 import { croppingConvConfig } from "./kernels/conv2d_forward.ts";
+import { directConvConfig } from "./kernels/direct_conv.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
 import { castConfig, identityConfig } from "./kernels/identity_cast.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
@@ -37,16 +38,16 @@ function builtIn(name: string): tf.KernelConfig {
 function mmmlKernels(): tf.KernelConfig[] {
   const matMul = builtIn(tf.BatchMatMul);
   return [
-    conv2dBackpropFilterKernel(matMul),
-    conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput), matMul),
+    directConvConfig(conv2dBackpropFilterKernel(matMul)),
+    directConvConfig(conv2dBackpropInputKernel(builtIn(tf.Conv2DBackpropInput), matMul)),
     DEPTHWISE_BACKPROP_INPUT,
     DEPTHWISE_BACKPROP_FILTER,
     matMulKernelConfig(matMul),
     matMulKernelConfig(builtIn(tf._FusedMatMul)),
     UNSORTED_SEGMENT_SUM,
     tileKernelConfig(builtIn(tf.Tile)),
-    croppingConvConfig(builtIn(tf.Conv2D)),
-    croppingConvConfig(builtIn(tf.FusedConv2D)),
+    directConvConfig(croppingConvConfig(builtIn(tf.Conv2D))),
+    directConvConfig(croppingConvConfig(builtIn(tf.FusedConv2D))),
     reduceBlockConfig(builtIn(tf.Sum)),
     reduceBlockConfig(builtIn(tf.Mean)),
     maxPoolGradConfig(builtIn(tf.MaxPoolGrad)),

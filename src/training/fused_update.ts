@@ -16,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { backendMemory } from "../engine/kernels/wasm_memory.ts";
 import type { FusedRule } from "./fused_update_rules.ts";
 import { type WasmUpdates, wasmUpdates } from "./fused_update_wasm.ts";
 
@@ -47,14 +48,8 @@ function heapOf(backend: tf.KernelBackend): Heap | null {
   heap = null;
   const b = backend as Partial<BackendWasm>;
   if (b.wasm !== undefined && b.dataIdMap !== undefined) {
-    // The single-threaded builds export their memory; the threaded one creates it and keeps it here.
-    const module = b.wasm as unknown as {
-      wasmMemory?: unknown;
-      asm?: { memory?: unknown };
-      HEAPU8: Uint8Array;
-    };
-    const memory = module.wasmMemory ?? module.asm?.memory;
-    if (memory instanceof WebAssembly.Memory && memory.buffer === module.HEAPU8.buffer) {
+    const memory = backendMemory(backend as BackendWasm);
+    if (memory !== null) {
       const updates = wasmUpdates(memory);
       if (updates !== null) heap = { backend: backend as BackendWasm, memory, updates };
     }

@@ -12,6 +12,7 @@
  * The module is assembled here from its opcodes (no build step, no binary blob); each function is
  * written out below as the instruction sequence it is.
  */
+import { isShared } from "../engine/kernels/wasm_memory.ts";
 import type { AdamCoefficients } from "./fused_update_rules.ts";
 
 /** Byte addresses (offsets into the memory) and the element count shared by both updates. */
@@ -175,7 +176,7 @@ const instances = new WeakMap<WebAssembly.Memory, WasmUpdates | null>();
 export function wasmUpdates(memory: WebAssembly.Memory): WasmUpdates | null {
   const cached = instances.get(memory);
   if (cached !== undefined) return cached;
-  const shared = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
+  const shared = isShared(memory);
   const bytes = updateModuleBytes(shared);
   let updates: WasmUpdates | null = null;
   if (WebAssembly.validate(bytes)) {

@@ -80,6 +80,12 @@ const CONV_SHAPES = [
   [3, [1, 1], 3, 4], // maps so small that some taps only ever read padding
   [3, [2, 3], 3, 4],
   [5, [2, 2], 3, 4],
+  // Enough input channels for the direct kernels (direct_conv.ts): 4- and 8-wide column blocks,
+  // leftover columns and rows, maps where most taps read padding.
+  [3, [5, 6], 9, 13],
+  [3, [2, 2], 16, 12],
+  [1, [4, 5], 8, 6],
+  [3, [1, 1], 12, 8],
 ] as const;
 
 /** A grid of small convolution cases: strides, pads, kernel sizes and maps down to 1x1. */
