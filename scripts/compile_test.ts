@@ -20,7 +20,11 @@ Caused by:
 Deno.test("resolveAssets finds every run-time file here, expanding napi-v* to the installed folder", async () => {
   const assets = await resolveAssets(ROOT);
   assert.equal(assets.length, RUNTIME_ASSETS.length);
-  assert.ok(assets.includes("src/engine/dense_kernel.wasm"));
+  for (
+    const kernel of ["dense_kernel", "conv_kernel", "conv_kernel_shared", "bn_kernel", "bn_kernel_shared"]
+  ) {
+    assert.ok(assets.includes(`src/engine/${kernel}.wasm`), kernel);
+  }
   assert.ok(assets.includes("configs/"));
   const ort = assets.find((a) => a.startsWith("node_modules/onnxruntime-node/"))!;
   assert.match(ort, /^node_modules\/onnxruntime-node\/bin\/napi-v\d+\/linux\/x64\/$/);

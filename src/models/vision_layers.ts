@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
+import { batchNormTrain, batchNormTrainApplies } from "../engine/kernels/batch_norm_train.ts";
 import { deriveSeed } from "../training/seed.ts";
 import { HEAD_LAYER, wrapLayersModel } from "./mlp.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
@@ -146,38 +147,75 @@ export function checkVisionSpec(spec: ModelSpec, family: string): void {
 
 type CallFn = tf.layers.Layer["call"];
 
-/**
- * Batch norm layers of a frozen backbone run in inference mode (moving statistics, no updates), as
- * Keras does for trainable=false: otherwise tfjs would keep normalising with batch statistics and
- * overwriting the pretrained moving averages while only the head is meant to learn. The layer keeps its
- * class (BatchNormalization); only this instance's `call` forces training off.
- */
-function setInferenceOnly(layer: tf.layers.Layer, on: boolean): void {
-  const own = layer as unknown as { call: CallFn };
-  if (!on) {
-    delete (own as Partial<typeof own>).call;
-    return;
-  }
-  const inherited = Object.getPrototypeOf(layer).call as CallFn;
-  own.call = (inputs, kwargs) => inherited.call(layer, inputs, { ...kwargs, training: false });
+/** A tfjs-layers LayerVariable (not exported by name). */
+interface LayerVariable {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+
+/** The parts of tfjs-layers' BatchNormalization that its training-mode call reads. */
+interface BatchNormInternals {
+  gamma: LayerVariable | null;
+  beta: LayerVariable | null;
+  movingMean: LayerVariable;
+  movingVariance: LayerVariable;
+  epsilon: number;
+  momentum: number;
+  axis: number;
 }
 
 /**
- * wrapLayersModel plus frozen batch norm: freeze() makes every layer but the head non-trainable and puts
- * the backbone's batch norm layers in inference mode; unfreeze() undoes both.
+ * BatchNormalization.call with two changes, installed on each batch norm layer of a vision model (the
+ * layer keeps its class, so serialisation and the ONNX export see a plain BatchNormalization):
+ * - frozen (a frozen backbone): inference mode (moving statistics, no updates), as Keras does for
+ *   trainable=false; otherwise tfjs would keep normalising with batch statistics and overwrite the
+ *   pretrained moving averages while only the head is meant to learn;
+ * - training on wasm: one fused kernel forward and backward (engine/kernels/batch_norm_train.ts) in place
+ *   of tf.moments + batchNorm, with the same moving-average update as tfjs-layers.
+ * Everything else goes to the inherited call.
+ */
+function installBatchNormCall(layer: tf.layers.Layer, frozen: () => boolean): void {
+  const inherited = Object.getPrototypeOf(layer).call as CallFn;
+  const bn = layer as unknown as BatchNormInternals;
+  (layer as unknown as { call: CallFn }).call = (inputs, kwargs) => {
+    if (frozen()) return inherited.call(layer, inputs, { ...kwargs, training: false });
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const lastAxis = bn.axis === -1 || bn.axis === x.rank - 1;
+    if (!kwargs.training || !lastAxis || !bn.gamma || !bn.beta || !batchNormTrainApplies(x)) {
+      return inherited.call(layer, inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      const [y, mean, variance] = batchNormTrain(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon);
+      for (const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const old = moving.read();
+          moving.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - bn.momentum)));
+        });
+      }
+      return y;
+    });
+  };
+}
+
+/**
+ * wrapLayersModel plus batch norm as installBatchNormCall describes: freeze() makes every layer but the
+ * head non-trainable and puts the backbone's batch norm layers in inference mode; unfreeze() undoes both.
  */
 export function wrapVisionModel(net: tf.LayersModel, config: ModelConfig, spec: ModelSpec): MmmlModel {
   const base = wrapLayersModel(net, config, spec);
-  const batchNorms = net.layers.filter((l) => l.getClassName() === "BatchNormalization");
+  let frozen = false;
+  for (const layer of net.layers) {
+    if (layer.getClassName() === "BatchNormalization") installBatchNormCall(layer, () => frozen);
+  }
   return {
     ...base,
     freeze: () => {
       base.freeze();
-      for (const layer of batchNorms) setInferenceOnly(layer, true);
+      frozen = true;
     },
     unfreeze: () => {
       base.unfreeze();
-      for (const layer of batchNorms) setInferenceOnly(layer, false);
+      frozen = false;
     },
   };
 }

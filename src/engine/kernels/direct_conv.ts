@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { forwardConvInfo } from "./conv_geometry.ts";
 import { wasmBackend } from "./wasm_calls.ts";
-import { backendMemory, isShared } from "./wasm_memory.ts";
+import { heapModule } from "./wasm_memory.ts";
 
 /** Fewer input channels than this go to the previous kernel. */
 export const MIN_CHANNELS = 8;
@@ -48,35 +48,9 @@ interface ConvModule {
   conv_filter_grad(x: number, dy: number, dw: number, rows: number, ...g: Geometry): void;
 }
 
-const modules = new WeakMap<WebAssembly.Memory, ConvModule | null>();
-const bytes: Partial<Record<"plain" | "shared", Uint8Array<ArrayBuffer> | null>> = {};
-
-function moduleBytes(kind: "plain" | "shared"): Uint8Array<ArrayBuffer> | null {
-  if (bytes[kind] === undefined) {
-    const file = kind === "shared" ? "../conv_kernel_shared.wasm" : "../conv_kernel.wasm";
-    try {
-      bytes[kind] = Deno.readFileSync(new URL(file, import.meta.url));
-    } catch {
-      bytes[kind] = null;
-    }
-  }
-  return bytes[kind];
-}
-
 /** The kernels bound to `backend`'s memory, or null where they cannot run (no SIMD, no memory found). */
 export function convModule(backend: BackendWasm): ConvModule | null {
-  const memory = backendMemory(backend);
-  if (memory === null) return null;
-  const cached = modules.get(memory);
-  if (cached !== undefined) return cached;
-  let module: ConvModule | null = null;
-  const code = moduleBytes(isShared(memory) ? "shared" : "plain");
-  if (code !== null && WebAssembly.validate(code)) {
-    module = new WebAssembly.Instance(new WebAssembly.Module(code), { env: { memory } })
-      .exports as unknown as ConvModule;
-  }
-  modules.set(memory, module);
-  return module;
+  return heapModule<ConvModule>(backend, "conv_kernel");
 }
 
 function geometry(info: tf.backend_util.Conv2DInfo): Geometry {

@@ -20,3 +20,38 @@ export function backendMemory(backend: BackendWasm): WebAssembly.Memory | null {
 export function isShared(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
 }
+
+const instances = new WeakMap<WebAssembly.Memory, Map<string, WebAssembly.Exports | null>>();
+const codes = new Map<string, Uint8Array<ArrayBuffer> | null>();
+
+function moduleCode(file: string): Uint8Array<ArrayBuffer> | null {
+  if (!codes.has(file)) {
+    try {
+      codes.set(file, Deno.readFileSync(new URL(`../${file}`, import.meta.url)));
+    } catch {
+      codes.set(file, null);
+    }
+  }
+  return codes.get(file)!;
+}
+
+/**
+ * The exports of src/engine/NAME.wasm (NAME_shared.wasm on a shared memory) instantiated on `backend`'s
+ * memory, once per memory; null where that cannot be done (memory not found, file missing, no wasm SIMD).
+ */
+export function heapModule<T>(backend: BackendWasm, name: string): T | null {
+  const memory = backendMemory(backend);
+  if (memory === null) return null;
+  let byName = instances.get(memory);
+  if (byName === undefined) instances.set(memory, byName = new Map());
+  if (!byName.has(name)) {
+    const code = moduleCode(isShared(memory) ? `${name}_shared.wasm` : `${name}.wasm`);
+    byName.set(
+      name,
+      code !== null && WebAssembly.validate(code)
+        ? new WebAssembly.Instance(new WebAssembly.Module(code), { env: { memory } }).exports
+        : null,
+    );
+  }
+  return byName.get(name) as T | null;
+}
