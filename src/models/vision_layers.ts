@@ -9,8 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import { batchNormTrain, batchNormTrainApplies } from "../engine/kernels/batch_norm_train.ts";
 import { deriveSeed } from "../training/seed.ts";
+import { installBatchNormCall } from "./batch_norm_call.ts";
 import { HEAD_LAYER, wrapLayersModel } from "./mlp.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
 
@@ -143,58 +143,6 @@ export function checkVisionSpec(spec: ModelSpec, family: string): void {
       `model classes: expected at least 2, received ${describeValue(spec.numClasses)}`,
     );
   }
-}
-
-type CallFn = tf.layers.Layer["call"];
-
-/** A tfjs-layers LayerVariable (not exported by name). */
-interface LayerVariable {
-  read(): tf.Tensor;
-  write(value: tf.Tensor): void;
-}
-
-/** The parts of tfjs-layers' BatchNormalization that its training-mode call reads. */
-interface BatchNormInternals {
-  gamma: LayerVariable | null;
-  beta: LayerVariable | null;
-  movingMean: LayerVariable;
-  movingVariance: LayerVariable;
-  epsilon: number;
-  momentum: number;
-  axis: number;
-}
-
-/**
- * BatchNormalization.call with two changes, installed on each batch norm layer of a vision model (the
- * layer keeps its class, so serialisation and the ONNX export see a plain BatchNormalization):
- * - frozen (a frozen backbone): inference mode (moving statistics, no updates), as Keras does for
- *   trainable=false; otherwise tfjs would keep normalising with batch statistics and overwrite the
- *   pretrained moving averages while only the head is meant to learn;
- * - training on wasm: one fused kernel forward and backward (engine/kernels/batch_norm_train.ts) in place
- *   of tf.moments + batchNorm, with the same moving-average update as tfjs-layers.
- * Everything else goes to the inherited call.
- */
-function installBatchNormCall(layer: tf.layers.Layer, frozen: () => boolean): void {
-  const inherited = Object.getPrototypeOf(layer).call as CallFn;
-  const bn = layer as unknown as BatchNormInternals;
-  (layer as unknown as { call: CallFn }).call = (inputs, kwargs) => {
-    if (frozen()) return inherited.call(layer, inputs, { ...kwargs, training: false });
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const lastAxis = bn.axis === -1 || bn.axis === x.rank - 1;
-    if (!kwargs.training || !lastAxis || !bn.gamma || !bn.beta || !batchNormTrainApplies(x)) {
-      return inherited.call(layer, inputs, kwargs);
-    }
-    return tf.tidy(() => {
-      const [y, mean, variance] = batchNormTrain(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon);
-      for (const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
-        tf.tidy(() => {
-          const old = moving.read();
-          moving.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - bn.momentum)));
-        });
-      }
-      return y;
-    });
-  };
 }
 
 /**
