@@ -47,6 +47,8 @@ export const RUNTIME_ASSETS = [
   "src/engine/conv_kernel_shared.wasm",
   "src/engine/bn_kernel.wasm",
   "src/engine/bn_kernel_shared.wasm",
+  "src/engine/pool_kernel.wasm",
+  "src/engine/pool_kernel_shared.wasm",
   "configs/",
   "fixtures/iris.csv",
   "node_modules/onnxruntime-node/bin/napi-v*/linux/x64/",

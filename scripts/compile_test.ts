@@ -21,7 +21,15 @@ Deno.test("resolveAssets finds every run-time file here, expanding napi-v* to th
   const assets = await resolveAssets(ROOT);
   assert.equal(assets.length, RUNTIME_ASSETS.length);
   for (
-    const kernel of ["dense_kernel", "conv_kernel", "conv_kernel_shared", "bn_kernel", "bn_kernel_shared"]
+    const kernel of [
+      "dense_kernel",
+      "conv_kernel",
+      "conv_kernel_shared",
+      "bn_kernel",
+      "bn_kernel_shared",
+      "pool_kernel",
+      "pool_kernel_shared",
+    ]
   ) {
     assert.ok(assets.includes(`src/engine/${kernel}.wasm`), kernel);
   }

@@ -7,6 +7,9 @@ Deno.test("MaxPool's gradient on wasm matches the cpu backend, ties and padding 
     { shape: [2, 8, 8, 5], size: 2, s: 2, pad: "valid" },
     { shape: [2, 6, 7, 4], size: 3, s: 1, pad: "same" },
     { shape: [1, 5, 5, 2], size: 3, s: 2, pad: "valid", ties: true },
+    // Four channels at a time in pool_kernel.c, and the leftover two one by one.
+    { shape: [2, 7, 8, 6], size: 3, s: 2, pad: "same", ties: true },
+    { shape: [2, 9, 9, 16], size: 3, s: 2, pad: "same" },
   ] as const;
   await compareWithCpu(cases, (c, i) => {
     const values = seeded([...c.shape], i + 70);
