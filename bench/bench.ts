@@ -18,6 +18,7 @@ const { positionals, values } = parseArgs({
     "no-reference": { type: "boolean", default: false },
     arch: { type: "string", default: "resnet18" },
     threads: { type: "string", default: "1,2" },
+    seeds: { type: "string", default: "0" },
   },
 });
 const which = positionals[0] ?? "tabular";
@@ -49,6 +50,7 @@ switch (which) {
         epochs: Number(values.epochs),
         arch: values.arch,
         threads: values.threads.split(",").map(Number),
+        seeds: values.seeds.split(",").map(Number),
       }),
       null,
       2,
