@@ -92,25 +92,33 @@ INLINE void nn_block(const int R, const int CV, int K, const float *const *a, co
     for (int v = 0; v < CV; v++) wasm_v128_store(c[r] + j + 4 * v, acc[r][v]);
 }
 
+/* Rows of A taken RC at a time: their K floats stay in cache while every column panel of B passes by. */
+#ifndef RC
+#define RC 16
+#endif
+
 /* C[r][0..N) += A[r][0..K) . B[K x N] for every row r of the lists; B has row stride ldb. */
 static void nn_rows(int M, int N, int K, const float *const *a, const float *b, int ldb, float *const *c) {
-  int j = 0;
-  for (; j + 8 <= N; j += 8) {
-    int i = 0;
-    for (; i + 4 <= M; i += 4) nn_block(4, 2, K, a + i, b + j, ldb, c + i, j);
-    for (; i < M; i++) nn_block(1, 2, K, a + i, b + j, ldb, c + i, j);
-  }
-  for (; j + 4 <= N; j += 4) {
-    int i = 0;
-    for (; i + 4 <= M; i += 4) nn_block(4, 1, K, a + i, b + j, ldb, c + i, j);
-    for (; i < M; i++) nn_block(1, 1, K, a + i, b + j, ldb, c + i, j);
-  }
-  for (; j < N; j++)
-    for (int i = 0; i < M; i++) {
-      float s = c[i][j];
-      for (int k = 0; k < K; k++) s += a[i][k] * b[k * ldb + j];
-      c[i][j] = s;
+  for (int i0 = 0; i0 < M; i0 += RC) {
+    int i1 = i0 + RC < M ? i0 + RC : M;
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+      int i = i0;
+      for (; i + 4 <= i1; i += 4) nn_block(4, 2, K, a + i, b + j, ldb, c + i, j);
+      for (; i < i1; i++) nn_block(1, 2, K, a + i, b + j, ldb, c + i, j);
     }
+    for (; j + 4 <= N; j += 4) {
+      int i = i0;
+      for (; i + 4 <= i1; i += 4) nn_block(4, 1, K, a + i, b + j, ldb, c + i, j);
+      for (; i < i1; i++) nn_block(1, 1, K, a + i, b + j, ldb, c + i, j);
+    }
+    for (; j < N; j++)
+      for (int i = i0; i < i1; i++) {
+        float s = c[i][j];
+        for (int k = 0; k < K; k++) s += a[i][k] * b[k * ldb + j];
+        c[i][j] = s;
+      }
+  }
 }
 
 /* ---------------------------------------------------------------- C += A^T . B over row lists */
