@@ -17,17 +17,9 @@
  * writes nothing in the imported memory but the outputs and the scratch rows it is handed.
  * Build: scripts/build_kernels.sh.
  */
-#include <stdint.h>
-#include <wasm_simd128.h>
+#include "gemm_rows.h"
 
-#define INLINE static inline __attribute__((always_inline))
 #define EXPORT(name) __attribute__((export_name(#name)))
-
-#ifdef DK_RELAXED
-#define MADD(a, b, acc) wasm_f32x4_relaxed_madd((a), (b), (acc))
-#else
-#define MADD(a, b, acc) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
-#endif
 
 typedef struct {
   int n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl;
@@ -70,124 +62,7 @@ INLINE int tap_rows(const Geom *g, int kh, int kw, const float *x, const float *
   return count;
 }
 
-/* ---------------------------------------------------------------- C[rows] += A[rows] . B */
-/* R rows x CV f32x4 columns of C, over all of K; B row k starts at b + k * ldb. */
-INLINE void nn_block(const int R, const int CV, int K, const float *const *a, const float *b, int ldb,
-                     float *const *c, int j) {
-  v128_t acc[4][2];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < CV; v++) acc[r][v] = wasm_v128_load(c[r] + j + 4 * v);
-  const float *ar[4];
-  for (int r = 0; r < R; r++) ar[r] = a[r];
-  for (int k = 0; k < K; k++) {
-    v128_t w[2];
-    for (int v = 0; v < CV; v++) w[v] = wasm_v128_load(b + 4 * v);
-    for (int r = 0; r < R; r++) {
-      v128_t s = wasm_v128_load32_splat(ar[r] + k);
-      for (int v = 0; v < CV; v++) acc[r][v] = MADD(s, w[v], acc[r][v]);
-    }
-    b += ldb;
-  }
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < CV; v++) wasm_v128_store(c[r] + j + 4 * v, acc[r][v]);
-}
-
-/* Rows of A taken RC at a time: their K floats stay in cache while every column panel of B passes by. */
-#ifndef RC
-#define RC 16
-#endif
-
-/* C[r][0..N) += A[r][0..K) . B[K x N] for every row r of the lists; B has row stride ldb. */
-static void nn_rows(int M, int N, int K, const float *const *a, const float *b, int ldb, float *const *c) {
-  for (int i0 = 0; i0 < M; i0 += RC) {
-    int i1 = i0 + RC < M ? i0 + RC : M;
-    int j = 0;
-    for (; j + 8 <= N; j += 8) {
-      int i = i0;
-      for (; i + 4 <= i1; i += 4) nn_block(4, 2, K, a + i, b + j, ldb, c + i, j);
-      for (; i < i1; i++) nn_block(1, 2, K, a + i, b + j, ldb, c + i, j);
-    }
-    for (; j + 4 <= N; j += 4) {
-      int i = i0;
-      for (; i + 4 <= i1; i += 4) nn_block(4, 1, K, a + i, b + j, ldb, c + i, j);
-      for (; i < i1; i++) nn_block(1, 1, K, a + i, b + j, ldb, c + i, j);
-    }
-    for (; j < N; j++)
-      for (int i = i0; i < i1; i++) {
-        float s = c[i][j];
-        for (int k = 0; k < K; k++) s += a[i][k] * b[k * ldb + j];
-        c[i][j] = s;
-      }
-  }
-}
-
-/* ---------------------------------------------------------------- C += A^T . B over row lists */
-/* Rows of the product: 4 consecutive A columns (i..i+3), read as one vector and split by lane. */
-#define SPLAT_LANE(v, l) wasm_i32x4_shuffle((v), (v), (l), (l), (l), (l))
-
-INLINE void tn_block(const int R, const int CV, int K, const float *const *a, const float *const *b, int i,
-                     int j, float *c, int ldc) {
-  v128_t acc[4][2];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < CV; v++) acc[r][v] = wasm_v128_load(c + (i + r) * ldc + j + 4 * v);
-  for (int k = 0; k < K; k++) {
-    v128_t w[2];
-    for (int v = 0; v < CV; v++) w[v] = wasm_v128_load(b[k] + j + 4 * v);
-    if (R == 4) {
-      v128_t x = wasm_v128_load(a[k] + i);
-      v128_t s0 = SPLAT_LANE(x, 0), s1 = SPLAT_LANE(x, 1), s2 = SPLAT_LANE(x, 2), s3 = SPLAT_LANE(x, 3);
-      for (int v = 0; v < CV; v++) {
-        acc[0][v] = MADD(s0, w[v], acc[0][v]);
-        acc[1][v] = MADD(s1, w[v], acc[1][v]);
-        acc[2][v] = MADD(s2, w[v], acc[2][v]);
-        acc[3][v] = MADD(s3, w[v], acc[3][v]);
-      }
-    } else {
-      for (int r = 0; r < R; r++) {
-        v128_t s = wasm_v128_load32_splat(a[k] + i + r);
-        for (int v = 0; v < CV; v++) acc[r][v] = MADD(s, w[v], acc[r][v]);
-      }
-    }
-  }
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < CV; v++) wasm_v128_store(c + (i + r) * ldc + j + 4 * v, acc[r][v]);
-}
-
-/* Rows of the lists taken KC at a time, so the chunk of b rows stays in cache across the i blocks. */
-#define KC 256
-
-/* C[M x N] += sum over k of a[k][0..M)^T b[k][0..N); C has row stride ldc. */
-static void tn_rows(int M, int N, int K, const float *const *a, const float *const *b, float *c, int ldc) {
-  for (int k0 = 0; k0 < K; k0 += KC) {
-    int kc = K - k0 < KC ? K - k0 : KC;
-    const float *const *ak = a + k0, *const *bk = b + k0;
-    int j = 0;
-    for (; j + 8 <= N; j += 8) {
-      int i = 0;
-      for (; i + 4 <= M; i += 4) tn_block(4, 2, kc, ak, bk, i, j, c, ldc);
-      for (; i < M; i++) tn_block(1, 2, kc, ak, bk, i, j, c, ldc);
-    }
-    for (; j + 4 <= N; j += 4) {
-      int i = 0;
-      for (; i + 4 <= M; i += 4) tn_block(4, 1, kc, ak, bk, i, j, c, ldc);
-      for (; i < M; i++) tn_block(1, 1, kc, ak, bk, i, j, c, ldc);
-    }
-    for (; j < N; j++)
-      for (int i = 0; i < M; i++) {
-        float s = c[i * ldc + j];
-        for (int k = 0; k < kc; k++) s += ak[k][i] * bk[k][j];
-        c[i * ldc + j] = s;
-      }
-  }
-}
-
 /* ---------------------------------------------------------------- helpers */
-static void fill(float *p, int count, float value) {
-  v128_t v = wasm_f32x4_splat(value);
-  int i = 0;
-  for (; i + 4 <= count; i += 4) wasm_v128_store(p + i, v);
-  for (; i < count; i++) p[i] = value;
-}
 
 INLINE Geom geom(int n, int h, int w, int cin, int oh, int ow, int cout, int kh, int kw, int sh, int sw,
                  int pt, int pl) {
@@ -284,4 +159,100 @@ void conv_filter_grad(const float *x, const float *dy, float *dw, const float **
       int m = tap_rows(&g, a, b, x, dy, xr, yr);
       if (m > 0) tn_rows(cin, cout, m, xr, yr, dw + (a * kw + b) * cin * cout, cout);
     }
+}
+
+/* ---------------------------------------------------------------- few input channels: im2col */
+/*
+ * With few input channels (an RGB stem) one tap is too little work for a product, so these gather each
+ * output's whole receptive field into a row of `cols` (kh*kw*cin floats, zeros over padding), CHUNK
+ * outputs at a time, and multiply once with the filter viewed as [kh*kw*cin, cout]. Scratch: cols for
+ * CHUNK * kh*kw*cin floats, rows for 2 * CHUNK addresses.
+ */
+#define CHUNK 512
+
+/* add == 0: cols[r] = the receptive field of output p0 + r; add != 0: x[that field] += cols[r]. */
+static void fields(const Geom *g, float *x, float *cols, int p0, int count, int add) {
+  int kk = g->kh * g->kw * g->cin;
+  for (int r = 0; r < count; r++) {
+    int p = p0 + r, ow = p % g->ow, oh = (p / g->ow) % g->oh, n = p / (g->ow * g->oh);
+    for (int a = 0; a < g->kh; a++) {
+      int ih = oh * g->sh + a - g->pt;
+      for (int b = 0; b < g->kw; b++) {
+        int iw = ow * g->sw + b - g->pl;
+        float *col = cols + r * kk + (a * g->kw + b) * g->cin;
+        int inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+        float *px = inside ? x + ((n * g->h + ih) * g->w + iw) * g->cin : 0;
+        for (int c = 0; c < g->cin; c++) {
+          if (add) {
+            if (inside) px[c] += col[c];
+          } else {
+            col[c] = inside ? px[c] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+EXPORT(im2col_forward)
+void im2col_forward(const float *x, const float *filter, const float *bias, float *y, float *cols,
+                    const float **rows, int n, int h, int w, int cin, int oh, int ow, int cout, int kh, int kw,
+                    int sh, int sw, int pt, int pl, int relu) {
+  Geom g = geom(n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl);
+  int outputs = n * oh * ow, kk = kh * kw * cin;
+  const float **a = rows, **c = rows + CHUNK;
+  for (int p0 = 0; p0 < outputs; p0 += CHUNK) {
+    int count = outputs - p0 < CHUNK ? outputs - p0 : CHUNK;
+    fields(&g, (float *)x, cols, p0, count, 0);
+    for (int r = 0; r < count; r++) {
+      a[r] = cols + r * kk;
+      c[r] = y + (p0 + r) * cout;
+      for (int j = 0; j < cout; j++) y[(p0 + r) * cout + j] = bias ? bias[j] : 0.0f;
+    }
+    nn_rows(count, cout, kk, a, filter, cout, (float *const *)c);
+  }
+  if (relu)
+    for (int i = 0; i < outputs * cout; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+EXPORT(im2col_filter_grad)
+void im2col_filter_grad(const float *x, const float *dy, float *dw, float *cols, const float **rows, int n,
+                        int h, int w, int cin, int oh, int ow, int cout, int kh, int kw, int sh, int sw, int pt,
+                        int pl) {
+  Geom g = geom(n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl);
+  int outputs = n * oh * ow, kk = kh * kw * cin;
+  const float **a = rows, **b = rows + CHUNK;
+  fill(dw, kk * cout, 0.0f);
+  for (int p0 = 0; p0 < outputs; p0 += CHUNK) {
+    int count = outputs - p0 < CHUNK ? outputs - p0 : CHUNK;
+    fields(&g, (float *)x, cols, p0, count, 0);
+    for (int r = 0; r < count; r++) {
+      a[r] = cols + r * kk;
+      b[r] = dy + (p0 + r) * cout;
+    }
+    tn_rows(kk, cout, count, a, b, dw, cout);
+  }
+}
+
+/* filter_t: scratch for the filter transposed to [cout, kh*kw*cin]. */
+EXPORT(im2col_input_grad)
+void im2col_input_grad(const float *dy, const float *filter, float *dx, float *cols, float *filter_t,
+                       const float **rows, int n, int h, int w, int cin, int oh, int ow, int cout, int kh, int kw,
+                       int sh, int sw, int pt, int pl) {
+  Geom g = geom(n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl);
+  int outputs = n * oh * ow, kk = kh * kw * cin;
+  const float **a = rows, **c = rows + CHUNK;
+  for (int i = 0; i < kk; i++)
+    for (int o = 0; o < cout; o++) filter_t[o * kk + i] = filter[i * cout + o];
+  fill(dx, n * h * w * cin, 0.0f);
+  for (int p0 = 0; p0 < outputs; p0 += CHUNK) {
+    int count = outputs - p0 < CHUNK ? outputs - p0 : CHUNK;
+    fill(cols, count * kk, 0.0f);
+    for (int r = 0; r < count; r++) {
+      a[r] = dy + (p0 + r) * cout;
+      c[r] = cols + r * kk;
+    }
+    nn_rows(count, kk, cout, a, filter_t, kk, (float *const *)c);
+    fields(&g, dx, cols, p0, count, 1);
+  }
 }
