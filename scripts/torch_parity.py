@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Writes what scripts/torch_parity.ts compares mmml against: torchvision's ResNet-18 (10 classes, seed 0)
+as MMMLW1 initial weights, STEPS fixed batches of 32 Fashion-MNIST training images (NHWC float32, the
+reference's preprocessing), torch's gradients and batch norm running statistics after the first batch, and
+torch's losses over STEPS Adam steps (lr 1e-3) on those batches.
+
+  /usr/bin/python3 scripts/torch_parity.py TRAIN_DIR OUT_DIR [STEPS]
+"""
+import json, struct, sys
+sys.path.insert(0, "../shared/reference")
+import numpy as np, torch, torch.nn as nn
+from train_vision import build_model, make_transform
+from torchvision import datasets
+
+train_dir, out = sys.argv[1], sys.argv[2]
+steps = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+torch.set_num_threads(2)
+torch.manual_seed(0)
+model = build_model("resnet18", 10)
+ds = datasets.ImageFolder(train_dir, transform=make_transform(28))
+order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(1))[: steps * 32].tolist()
+X = torch.stack([ds[i][0] for i in order])
+Y = torch.tensor([ds[i][1] for i in order])
+X.permute(0, 2, 3, 1).contiguous().numpy().astype("<f4").tofile(f"{out}/x.bin")
+Y.numpy().astype("<i4").tofile(f"{out}/y.bin")
+
+
+def mmml_name(key, ndim):
+    module, param = key.rsplit(".", 1)
+    module = "head" if module == "fc" else module
+    if ndim in (2, 4):
+        return f"{module}/kernel"
+    if module == "head":
+        return f"{module}/bias"
+    return f"{module}/" + {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
+                           "running_var": "moving_variance"}[param]
+
+
+def tfjs_layout(t):
+    t = t.detach().float()
+    return t.permute(2, 3, 1, 0) if t.ndim == 4 else t.t() if t.ndim == 2 else t
+
+
+entries, blobs, offset = [], [], 0
+for key, value in model.state_dict().items():
+    if key.endswith("num_batches_tracked"):
+        continue
+    a = tfjs_layout(value).contiguous().numpy().astype("<f4")
+    entries.append({"name": mmml_name(key, value.ndim), "shape": list(a.shape), "dtype": "float32", "offset": offset})
+    blobs.append(a.tobytes())
+    offset += a.nbytes
+header = json.dumps({"format": "MMMLW1", "arch": "resnet18", "numClasses": 10, "weights": entries}).encode()
+header += b" " * ((-(10 + len(header))) % 4)
+with open(f"{out}/init.mmmlw", "wb") as f:
+    f.write(b"MMMLW1" + struct.pack("<I", len(header)) + header + b"".join(blobs))
+
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = nn.CrossEntropyLoss()
+model.train()
+losses, first = [], {}
+for s in range(steps):
+    opt.zero_grad()
+    loss = loss_fn(model(X[s * 32:(s + 1) * 32]), Y[s * 32:(s + 1) * 32])
+    loss.backward()
+    if s == 0:
+        first["loss"] = loss.item()
+        first["grads"] = {mmml_name(k, p.ndim): tfjs_layout(p.grad).contiguous().numpy().ravel().tolist()
+                          for k, p in model.named_parameters()}
+        first["stats"] = {mmml_name(k, 1): v.numpy().ravel().tolist()
+                          for k, v in model.state_dict().items() if "running" in k}
+    opt.step()
+    losses.append(loss.item())
+json.dump({"steps": steps, "first": first, "losses": losses}, open(f"{out}/torch.json", "w"))
+print(f"wrote {out}/init.mmmlw, x.bin, y.bin, torch.json", file=sys.stderr)
