@@ -9,8 +9,9 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 
 EXPORT(max_pool_grad)
-void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int kh,
-                   int kw, int sh, int sw, int pt, int pl) {
+void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow,
+                   int c_out, int kh, int kw, int sh, int sw, int pt, int pl) {
+  (void)c_out; /* a pool keeps its channels; the argument keeps the geometry list of conv_kernel.c */
   int total = n * h * w * c, i = 0;
   for (; i + 4 <= total; i += 4) wasm_v128_store(dx + i, wasm_f32x4_splat(0.0f));
   for (; i < total; i++) dx[i] = 0.0f;

@@ -155,3 +155,25 @@ export function dilateByStride(
   const dilated = ops.reshape(padded, [n, oh * sh, ow * sw, c]);
   return { x: dilated, pads: [pads[0], pads[1] - (sh - 1), pads[2], pads[3] - (sw - 1)] };
 }
+
+/**
+ * A convolution's or pool's geometry as mmml's C kernels take it (conv_kernel.c, pool_kernel.c):
+ * n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pad top, pad left.
+ */
+export function kernelGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}

@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { checkOutput, forwardConvInfo } from "./conv_geometry.ts";
+import { checkOutput, forwardConvInfo, kernelGeometry as geometry } from "./conv_geometry.ts";
 import { wasmBackend } from "./wasm_calls.ts";
 import { heapModule } from "./wasm_memory.ts";
 
@@ -38,24 +38,6 @@ interface ConvModule {
 /** The kernels bound to `backend`'s memory, or null where they cannot run (no SIMD, no memory found). */
 export function convModule(backend: BackendWasm): ConvModule | null {
   return heapModule<ConvModule>(backend, "conv_kernel");
-}
-
-function geometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
 }
 
 /** Whether these kernels take a convolution of this geometry. */

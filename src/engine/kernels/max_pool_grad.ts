@@ -7,6 +7,7 @@
  * the gradient and padding never does.
  */
 import * as tf from "@tensorflow/tfjs";
+import { kernelGeometry } from "./conv_geometry.ts";
 import { type KernelArgs, kernelFunc, wasmBackend } from "./wasm_calls.ts";
 import { heapModule } from "./wasm_memory.ts";
 
@@ -70,24 +71,7 @@ function maxPoolGrad(builtIn: tf.KernelConfig) {
     const module = heapModule<PoolModule>(wasm, "pool_kernel");
     if (module !== null) {
       const at = (t: tf.TensorInfo) => wasm.getMemoryOffset(t.dataId);
-      const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
-      module.max_pool_grad(
-        at(input),
-        at(dy),
-        at(dx),
-        batchSize,
-        inHeight,
-        inWidth,
-        inChannels,
-        outHeight,
-        outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      );
+      module.max_pool_grad(at(input), at(dy), at(dx), ...kernelGeometry(info));
       return dx;
     }
     const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
