@@ -3,6 +3,7 @@
  * training to end calls `ctx.requestStop()` rather than throwing, so the epoch in hand still finishes
  * cleanly (validation, checkpoints, logs) and onTrainEnd still runs.
  */
+import type { z } from "zod";
 import { MmmlError } from "../../errors.ts";
 import type { MmmlModel } from "../../models/model.ts";
 import type { TrainerState } from "../trainer_state.ts";
@@ -97,4 +98,20 @@ export function monitoredValue(logs: EpochLog, monitor: string, setting: string)
     );
   }
   return value;
+}
+
+/**
+ * A callback's saved state (setState's argument) checked against its schema; a mismatch is an
+ * artifact_corrupt error naming the field as `trainer state callbacks.KEY.PATH`.
+ */
+export function parseCallbackState<T extends z.ZodType>(schema: T, key: string, state: unknown): z.infer<T> {
+  const parsed = schema.safeParse(state);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MmmlError(
+      "artifact_corrupt",
+      `trainer state callbacks.${key}.${issue.path.join(".")}: ${issue.message}`,
+    );
+  }
+  return parsed.data;
 }

@@ -4,11 +4,10 @@
  * and exported is the best one seen, not the last.
  */
 import { z } from "zod";
-import { MmmlError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { getWeightsSnapshot, setWeightsSnapshot, type WeightsSnapshot } from "../../models/model_io.ts";
 import type { Callback, MonitorMode } from "./callback.ts";
-import { isImprovement, monitoredValue, resolveMode } from "./callback.ts";
+import { isImprovement, monitoredValue, parseCallbackState, resolveMode } from "./callback.ts";
 
 export interface EarlyStoppingOptions {
   monitor?: string;
@@ -66,15 +65,7 @@ export function earlyStopping(
     stateKey: "early_stopping",
     getState: () => ({ best, best_epoch: bestEpoch, wait, stopped_epoch: stoppedEpoch, snapshot }),
     setState(state) {
-      const parsed = SavedState.safeParse(state);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new MmmlError(
-          "artifact_corrupt",
-          `trainer state callbacks.early_stopping.${issue.path.join(".")}: ${issue.message}`,
-        );
-      }
-      const saved = parsed.data;
+      const saved = parseCallbackState(SavedState, "early_stopping", state);
       [best, bestEpoch, wait, stoppedEpoch, snapshot] = [
         saved.best,
         saved.best_epoch,

@@ -8,12 +8,11 @@
 import { join } from "node:path";
 import type { Logger } from "../../log.ts";
 import { z } from "zod";
-import { MmmlError } from "../../errors.ts";
 import type { MmmlModel } from "../../models/model.ts";
 import { saveModel } from "../../models/model_io.ts";
 import { type TrainerState, writeTrainerState } from "../trainer_state.ts";
 import type { Callback, EpochLog, MonitorMode } from "./callback.ts";
-import { isImprovement, monitoredValue, resolveMode } from "./callback.ts";
+import { isImprovement, monitoredValue, parseCallbackState, resolveMode } from "./callback.ts";
 
 export interface ModelCheckpointOptions {
   /** The checkpoints folder (an artifacts folder's `checkpoints/`). */
@@ -52,15 +51,8 @@ export function modelCheckpoint(
     stateKey: "model_checkpoint",
     getState: () => ({ best, best_epoch: bestEpoch }),
     setState(state) {
-      const parsed = SavedState.safeParse(state);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new MmmlError(
-          "artifact_corrupt",
-          `trainer state callbacks.model_checkpoint.${issue.path.join(".")}: ${issue.message}`,
-        );
-      }
-      [best, bestEpoch] = [parsed.data.best, parsed.data.best_epoch];
+      const saved = parseCallbackState(SavedState, "model_checkpoint", state);
+      [best, bestEpoch] = [saved.best, saved.best_epoch];
     },
     async onEpochEnd(epoch, logs, ctx) {
       const value = monitoredValue(logs, monitor, "training.checkpoint.monitor");
