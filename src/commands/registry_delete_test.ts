@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRegistry } from "../registry/open_registry.ts";
+import { exists } from "../registry/version_folders.ts";
 import { withFixture } from "./registry_fixture.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 Deno.test("registry delete needs --yes, then the version is gone and its reference not found", async () => {
   await withFixture(async (dir, run) => {
