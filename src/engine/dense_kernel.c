@@ -6,7 +6,7 @@
  * this module's own linear memory, laid out once by dk_build().
  *
  * Numerics follow tfjs (layers + cpu backend) so engines can be swapped mid-run:
- *   Dense y = act(x W + b), W [in, out] row-major; softmax; loss -log(clip(p/sum p, 1e-7, 1-1e-7));
+ *   Dense y = act(x W + b), W [in, out] row-major; softmax; loss log-sum-exp(z) - z_y (from the logits);
  *   Adam and Momentum follow tfjs's formulas and op order in float32 (adam_update, momentum_update);
  *   the matmuls use fused multiply-add where the CPU has it (see MADD), so sums differ from tfjs's in
  *   the last bits; the tests hold the two within 1e-5 relative.
@@ -408,23 +408,22 @@ static void softmax_rows(const Layer *o, int n, float *out, int ldo) {
 }
 
 /*
- * Loss and dL/dz for the softmax layer, written into o->dA (padded columns stay zero). tfjs clips
- * the renormalised probability to [1e-7, 1 - 1e-7] and the clip passes no gradient outside that range,
- * so a sample whose true-class probability is clipped contributes loss but no gradient.
+ * Loss and dL/dz for the softmax layer, written into o->dA (padded columns stay zero). The loss is taken
+ * from the logits, log(sum exp(z - max)) - (z_y - max), as torch's CrossEntropyLoss and the tfjs engine
+ * (tfjs_engine.ts) do, so every row passes its gradient w (p - t), however confidently wrong it is.
  */
 static double loss_and_grad(Layer *o, int n, int weighted) {
   double wsum = 0.0, lsum = 0.0;
   for (int i = 0; i < n; i++) {
-    const float *p = o->Y + i * o->op;
-    double ps = 0.0;
-    for (int j = 0; j < o->out; j++) ps += p[j];
-    float q = (float)((double)p[ybuf[i]] / (double)(float)ps);
+    const float *z = o->Z + i * o->op;
+    float mx = z[0];
+    for (int j = 1; j < o->out; j++) mx = z[j] > mx ? z[j] : mx;
+    double s = 0.0;
+    for (int j = 0; j < o->out; j++) s += d_exp((double)(z[j] - mx));
     double w = weighted ? (double)swbuf[i] : 1.0;
-    int clipped = q < 1e-7 || q > 1.0 - 1e-7;
-    double qc = q < 1e-7 ? (double)(float)1e-7 : (q > 1.0 - 1e-7 ? (double)(float)(1.0 - 1e-7) : (double)q);
-    lsum += w * -(double)(float)d_log(qc);
+    lsum += w * (d_log(s) - (double)(z[ybuf[i]] - mx));
     wsum += w;
-    rowcoef[i] = clipped ? 0.0f : (float)w;
+    rowcoef[i] = (float)w;
   }
   if (wsum == 0.0) { /* all-zero weights: no loss, no gradient (tfjs would produce NaN) */
     for (int i = 0; i < n * o->op; i++) o->dA[i] = 0.0f;

@@ -311,3 +311,22 @@ Deno.test("DenseTrainer rejects bad shapes and labels with the field and the val
   assert.throws(() => engine.trainBatch(new Float32Array(25), new Int32Array(5), 5), /received 5/);
   assert.throws(() => engine.setOptimizerState({ step: 0, slots: [] }), /expects 12 slot arrays, received 0/);
 });
+
+Deno.test("DenseTrainer passes the gradient p - t for a row whose true class has p < 1e-7 (loss from the logits)", async () => {
+  // One softmax layer on 2 features with zero kernel: the logits are the bias [40, 0], so the row of
+  // class 1 has p ~ 4e-18. Its loss is 40 (not -log(1e-7) = 16.1) and plain SGD at lr 1 moves the bias
+  // by -(p - t) = [-1, +1].
+  const sgd: DenseOptimizer = { name: "sgd", lr: 1, momentum: 0 };
+  const engine = await createDenseTrainer({
+    layers: [{ inDim: 2, outDim: 2, activation: "linear", dropout: 0 }],
+    optimizer: sgd,
+    seed: 1,
+    maxBatch: 4,
+  });
+  engine.setWeights([{ kernel: new Float32Array(4), bias: Float32Array.from([40, 0]) }]);
+  const loss = engine.trainBatch(new Float32Array([0, 0]), Int32Array.from([1]), 1);
+  assert.ok(Math.abs(loss - 40) < 1e-4, `loss ${loss}`);
+  const [{ bias }] = engine.getWeights();
+  assert.ok(Math.abs(bias[0] - 39) < 1e-5 && Math.abs(bias[1] - 1) < 1e-5, `bias after one step: ${bias}`);
+  engine.dispose();
+});
