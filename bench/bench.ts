@@ -1,5 +1,5 @@
 /**
- * `deno task bench [tabular|serve|vision]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
+ * `deno task bench [tabular|serve|vision|vision-paired]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
  * on this machine, in one go, and prints one JSON object with both figures and their ratios. The machine
  * is shared and noisy, so each side runs `--repeat` times and the best run counts.
  */
@@ -57,7 +57,21 @@ switch (which) {
     ));
     break;
   }
+  case "vision-paired": {
+    const { runVisionPairedBench } = await import("./vision_paired_bench.ts");
+    console.log(JSON.stringify(
+      await runVisionPairedBench({
+        ...common,
+        epochs: Number(values.epochs),
+        threads: Number(values.threads.split(",")[0]),
+        seeds: values.seeds.split(",").map(Number),
+      }),
+      null,
+      2,
+    ));
+    break;
+  }
   default:
-    console.error(`unknown benchmark "${which}"; expected tabular, serve or vision`);
+    console.error(`unknown benchmark "${which}"; expected tabular, serve, vision or vision-paired`);
     Deno.exit(2);
 }

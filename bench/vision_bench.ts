@@ -12,7 +12,8 @@ import { type BenchCommon, runJson } from "./tabular_bench.ts";
 
 const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
 
-async function ensureFolders(): Promise<string> {
+/** The Fashion-MNIST folders (.bench/fashion/{train,test}), built from the Debian package when missing. */
+export async function ensureFolders(): Promise<string> {
   const out = ".bench/fashion";
   try {
     await Deno.stat(join(out, "test"));

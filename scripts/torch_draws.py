@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Writes the random draws that ../shared/reference/train_vision.py makes for a seed, so that mmml can train
+on the same draws (bench/vision_paired.ts): the initial weights of torchvision's ResNet-18 as MMMLW1
+(init.mmmlw) and the order in which its DataLoader visits the training images, per epoch (order.json:
+lists of paths relative to TRAIN_DIR).
+
+It replays the reference's use of torch's global generator: manual_seed(SEED), build_model (the init),
+then per epoch one iteration of a shuffling DataLoader (its base seed, then the RandomSampler's seed).
+Datasets, transforms, the loss and Adam draw nothing, so the draws are the reference's own; check with
+--check, which trains on them with the reference's loop: its losses and test accuracy must equal what
+train_vision.py --seed SEED prints, bit for bit.
+
+  /usr/bin/python3 scripts/torch_draws.py SEED TRAIN_DIR OUT_DIR [--epochs 3] [--check TEST_DIR]
+                                        [--reference ../shared/reference]
+"""
+import argparse, json, os, struct, sys
+
+ap = argparse.ArgumentParser()
+ap.add_argument("seed", type=int)
+ap.add_argument("train_dir")
+ap.add_argument("out_dir")
+ap.add_argument("--epochs", type=int, default=3)
+ap.add_argument("--img", type=int, default=28)
+ap.add_argument("--check", metavar="TEST_DIR")
+ap.add_argument("--reference", default="../shared/reference", help="folder of train_vision.py")
+a = ap.parse_args()
+sys.path.insert(0, a.reference)
+import torch
+import torch.nn as nn
+from torchvision import datasets
+from train_vision import build_model, make_transform
+
+torch.set_num_threads(2)
+torch.manual_seed(a.seed)
+train_ds = datasets.ImageFolder(a.train_dir, transform=make_transform(a.img))
+model = build_model("resnet18", len(train_ds.classes))
+init = {k: v.clone() for k, v in model.state_dict().items()}
+loader = torch.utils.data.DataLoader(range(len(train_ds)), batch_size=32, shuffle=True)
+order = [[i for batch in loader for i in batch.tolist()] for _ in range(a.epochs)]
+
+
+def mmml_name(key, ndim):
+    module, param = key.rsplit(".", 1)
+    module = "head" if module == "fc" else module
+    if ndim in (2, 4):
+        return f"{module}/kernel"
+    if module == "head":
+        return f"{module}/bias"
+    return f"{module}/" + {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
+                           "running_var": "moving_variance"}[param]
+
+
+def tfjs_layout(t):
+    t = t.detach().float()
+    return t.permute(2, 3, 1, 0) if t.ndim == 4 else t.t() if t.ndim == 2 else t
+
+
+os.makedirs(a.out_dir, exist_ok=True)
+entries, blobs, offset = [], [], 0
+for key, value in init.items():
+    if key.endswith("num_batches_tracked"):
+        continue
+    arr = tfjs_layout(value).contiguous().numpy().astype("<f4")
+    entries.append({"name": mmml_name(key, value.ndim), "shape": list(arr.shape), "dtype": "float32",
+                    "offset": offset})
+    blobs.append(arr.tobytes())
+    offset += arr.nbytes
+header = json.dumps({"format": "MMMLW1", "arch": "resnet18", "numClasses": len(train_ds.classes),
+                     "weights": entries}).encode()
+header += b" " * ((-(10 + len(header))) % 4)
+with open(os.path.join(a.out_dir, "init.mmmlw"), "wb") as f:
+    f.write(b"MMMLW1" + struct.pack("<I", len(header)) + header + b"".join(blobs))
+paths = [os.path.relpath(p, a.train_dir) for p, _ in train_ds.samples]
+with open(os.path.join(a.out_dir, "order.json"), "w") as f:
+    json.dump([[paths[i] for i in epoch] for epoch in order], f)
+print(f"wrote {a.out_dir}/init.mmmlw and order.json ({a.epochs} epochs of {len(paths)})", file=sys.stderr)
+
+if a.check:
+    model.load_state_dict(init)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    losses = []
+    for epoch in order:
+        tot = 0.0
+        for xb, yb in torch.utils.data.DataLoader(train_ds, batch_size=32, sampler=epoch):
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            tot += loss.item() * len(yb)
+        losses.append(round(tot / len(epoch), 5))
+    model.eval()
+    test_ds = datasets.ImageFolder(a.check, transform=make_transform(a.img))
+    correct = 0
+    with torch.no_grad():
+        for xb, yb in torch.utils.data.DataLoader(test_ds, batch_size=128):
+            correct += (model(xb).argmax(1) == yb).sum().item()
+    print(json.dumps({"seed": a.seed, "epoch_train_loss": losses,
+                      "test_accuracy": round(correct / len(test_ds), 4)}))
