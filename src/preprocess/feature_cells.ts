@@ -1,0 +1,90 @@
+/**
+ * One CSV or JSON cell read as a feature value: a number (numeric and boolean columns, NaN when
+ * missing) or a category (null when missing), with an error naming the cell when it is neither.
+ * The common spellings take an allocation-free path; the rest go through data/cells.ts's parsers.
+ */
+import { describeValue, MmmlError } from "../errors.ts";
+import { FALSE_STRINGS, TRUE_STRINGS } from "../data/data_schema.ts";
+import { categoryOf, parseBooleanCell, parseNumberCell } from "../data/cells.ts";
+import type { NumericFeature } from "./preprocessor_state.ts";
+
+/** Names a cell in an error message. */
+export type Where = (row: number, column: string) => string;
+
+/** Common spellings of booleans, looked up before the general (allocating) parser. */
+const BOOLEAN_SPELLINGS: ReadonlyMap<string, number> = new Map(
+  [...TRUE_STRINGS.map((s) => [s, 1] as const), ...FALSE_STRINGS.map((s) => [s, 0] as const)]
+    .flatMap(([s, v]) => [[s, v], [s.toUpperCase(), v], [s[0].toUpperCase() + s.slice(1), v]] as const),
+);
+
+/**
+ * A number without allocating, for the common spellings (digits, sign, point, exponent); NaN where
+ * the cell needs the full parser: empty, padded, NA spellings, text, "0x..", non-finite.
+ */
+function fastNumber(s: string): number {
+  const c = s.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45)) return NaN;
+  // Number() reads 0x/0b/0o literals, which parseNumberCell rejects as text.
+  if (c === 48 && s.length > 1) {
+    const d = s.charCodeAt(1) | 32;
+    if (d === 120 || d === 98 || d === 111) return NaN;
+  }
+  const v = +s;
+  return v - v === 0 ? v : NaN;
+}
+
+/** A numeric or boolean cell as a number; NaN when missing. */
+export function readNumeric(
+  cell: unknown,
+  kind: NumericFeature["kind"],
+  row: number,
+  column: string,
+  where: Where,
+): number {
+  if (cell === null || cell === undefined) return NaN;
+  if (typeof cell === "string") {
+    const v = kind === "numeric" ? fastNumber(cell) : BOOLEAN_SPELLINGS.get(cell);
+    if (v !== undefined && v === v) return v;
+  } else if (typeof cell === "number" && kind === "numeric" && cell - cell === 0) {
+    return cell;
+  } else if (typeof cell !== "number" && typeof cell !== "boolean") {
+    throw new MmmlError(
+      "validation_failed",
+      `${where(row, column)}: expected a ${kind === "numeric" ? "number" : "boolean"}, received ${
+        describeValue(cell)
+      }`,
+    );
+  }
+  if (kind === "numeric") {
+    const p = parseNumberCell(cell);
+    if (!p.ok) {
+      const text = p.reason === "text" && typeof cell === "string" ? "text " : "";
+      throw new MmmlError(
+        "validation_failed",
+        `${where(row, column)}: expected a finite number, received ${text}${describeValue(cell)}`,
+        { details: { column, row, value: cell } },
+      );
+    }
+    return p.value ?? NaN;
+  }
+  const p = parseBooleanCell(cell);
+  if (!p.ok) {
+    throw new MmmlError(
+      "validation_failed",
+      `${where(row, column)}: expected a boolean (true/false, yes/no, 1/0), received ${describeValue(cell)}`,
+      { details: { column, row, value: cell } },
+    );
+  }
+  return p.value === null ? NaN : p.value ? 1 : 0;
+}
+
+/** A categorical cell as its category; null when missing. */
+export function readCategory(cell: unknown, row: number, column: string, where: Where): string | null {
+  if (typeof cell === "string") return cell === "" ? null : cell;
+  if (cell === null || cell === undefined) return null;
+  if (typeof cell === "number" || typeof cell === "boolean") return categoryOf(cell);
+  throw new MmmlError(
+    "validation_failed",
+    `${where(row, column)}: expected a category (a string), received ${describeValue(cell)}`,
+  );
+}
