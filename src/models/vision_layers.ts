@@ -11,6 +11,7 @@ import type { ModelConfig } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { deriveSeed } from "../training/seed.ts";
 import { installBatchNormCall } from "./batch_norm_call.ts";
+import { installConvCall } from "./conv_call.ts";
 import { HEAD_LAYER, wrapLayersModel } from "./mlp.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
 
@@ -146,7 +147,8 @@ export function checkVisionSpec(spec: ModelSpec, family: string): void {
 }
 
 /**
- * wrapLayersModel plus batch norm as installBatchNormCall describes: freeze() makes every layer but the
+ * wrapLayersModel plus bias-free convolutions as installConvCall describes and batch norm as
+ * installBatchNormCall describes: freeze() makes every layer but the
  * head non-trainable and puts the backbone's batch norm layers in inference mode; unfreeze() undoes both.
  */
 export function wrapVisionModel(net: tf.LayersModel, config: ModelConfig, spec: ModelSpec): MmmlModel {
@@ -154,6 +156,7 @@ export function wrapVisionModel(net: tf.LayersModel, config: ModelConfig, spec: 
   let frozen = false;
   for (const layer of net.layers) {
     if (layer.getClassName() === "BatchNormalization") installBatchNormCall(layer, () => frozen);
+    else installConvCall(layer);
   }
   return {
     ...base,
