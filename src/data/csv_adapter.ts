@@ -6,6 +6,7 @@
 import { parse } from "csv-parse/sync";
 import type { DataConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
+import { type RecordSink, scanCsvRecords } from "./csv_records.ts";
 import type { RawTable } from "./table.ts";
 
 export type Delimiter = DataConfig["delimiter"];
@@ -20,6 +21,11 @@ const DETECT_SAMPLE_RECORDS = 8;
 
 export interface CsvOptions {
   delimiter?: Delimiter;
+  /**
+   * "auto" reads with the fast reader (csv_records.ts) and falls back to csv-parse for irregular quoting;
+   * "csv-parse" always uses csv-parse (the tests compare the two).
+   */
+  reader?: "auto" | "csv-parse";
 }
 
 /** Reads and parses a CSV file; `path` is also the name used in error messages. */
@@ -44,7 +50,11 @@ export async function readCsv(path: string, { delimiter = "auto" }: CsvOptions =
 }
 
 /** Parses CSV text already in memory; `file` names the source in error messages. */
-export function parseCsvText(text: string, file: string, { delimiter = "auto" }: CsvOptions = {}): RawTable {
+export function parseCsvText(
+  text: string,
+  file: string,
+  { delimiter = "auto", reader = "auto" }: CsvOptions = {},
+): RawTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   // csv-parse counts a CRLF inside a quoted field as two lines, which would skew every later line
   // number; with LF only its line count is exact. Quoted CRLFs become LF, as most readers do.
@@ -57,7 +67,50 @@ export function parseCsvText(text: string, file: string, { delimiter = "auto" }:
   let header: string[] | undefined;
   let headerLine = 1;
   let columns: (string | null)[][] = [];
-  const lines: number[] = [];
+  let lines: number[] = [];
+  const onRecord = (record: string[], start: number) => {
+    if (header === undefined) {
+      header = checkHeader(record, file, start);
+      headerLine = start;
+      columns = header.map(() => []);
+      return;
+    }
+    if (record.length !== header.length) {
+      throw new MmmlError(
+        "invalid_input",
+        `${file} line ${start}: expected ${header.length} fields (as in the header on line ${headerLine}), ` +
+          `received ${record.length}` + delimiterHint(sep, delimiter),
+        { details: { line: start, expected: header.length, received: record.length } },
+      );
+    }
+    for (let c = 0; c < record.length; c++) {
+      const cell = record[c];
+      columns[c].push(cell === "" ? null : cell);
+    }
+    lines.push(start);
+  };
+  if (reader === "csv-parse" || !scanCsvRecords(text, sep, onRecord)) {
+    header = undefined;
+    columns = [];
+    lines = [];
+    parseWithCsvParse(text, file, sep, onRecord);
+  }
+  if (header === undefined) {
+    throw new MmmlError("invalid_input", `${file} is empty; expected a header row and at least one data row`);
+  }
+  if (lines.length === 0) {
+    throw new MmmlError(
+      "invalid_input",
+      `${file} has a header (line ${headerLine}) but no data rows; expected at least one data row`,
+    );
+  }
+  const h: string[] = header;
+  const byName = new Map<string, (string | null)[]>(h.map((name, i) => [name, columns[i]]));
+  return { file, header: h, columns: byName, rowCount: lines.length, lines };
+}
+
+/** Reads the text with csv-parse (relaxed quotes), handing each record and its first line to onRecord. */
+function parseWithCsvParse(text: string, file: string, sep: string, onRecord: RecordSink): void {
   let lastEnd = 0;
   try {
     parse(text, {
@@ -74,25 +127,7 @@ export function parseCsvText(text: string, file: string, { delimiter = "auto" }:
           for (const field of record) start -= countNewlines(field);
         }
         lastEnd = ctx.lines;
-        if (header === undefined) {
-          header = checkHeader(record, file, start);
-          headerLine = start;
-          columns = header.map(() => []);
-          return null;
-        }
-        if (record.length !== header.length) {
-          throw new MmmlError(
-            "invalid_input",
-            `${file} line ${start}: expected ${header.length} fields (as in the header on line ${headerLine}), ` +
-              `received ${record.length}` + delimiterHint(sep, delimiter),
-            { details: { line: start, expected: header.length, received: record.length } },
-          );
-        }
-        for (let c = 0; c < record.length; c++) {
-          const cell = record[c];
-          columns[c].push(cell === "" ? null : cell);
-        }
-        lines.push(start);
+        onRecord(record, start);
         return null;
       },
     });
@@ -103,18 +138,6 @@ export function parseCsvText(text: string, file: string, { delimiter = "auto" }:
       cause: err,
     });
   }
-  if (header === undefined) {
-    throw new MmmlError("invalid_input", `${file} is empty; expected a header row and at least one data row`);
-  }
-  if (lines.length === 0) {
-    throw new MmmlError(
-      "invalid_input",
-      `${file} has a header (line ${headerLine}) but no data rows; expected at least one data row`,
-    );
-  }
-  const h: string[] = header;
-  const byName = new Map<string, (string | null)[]>(h.map((name, i) => [name, columns[i]]));
-  return { file, header: h, columns: byName, rowCount: lines.length, lines };
 }
 
 /**
