@@ -8,7 +8,9 @@ It replays the reference's use of torch's global generator: manual_seed(SEED), b
 then per epoch one iteration of a shuffling DataLoader (its base seed, then the RandomSampler's seed).
 Datasets, transforms, the loss and Adam draw nothing, so the draws are the reference's own; check with
 --check, which trains on them with the reference's loop: its losses and test accuracy must equal what
-train_vision.py --seed SEED prints, bit for bit.
+train_vision.py --seed SEED prints, bit for bit. With --threads 1 the same check is a control: torch
+against itself on the same draws, differing only in the order of float sums, shows how far rounding
+alone moves the result.
 
   /usr/bin/python3 scripts/torch_draws.py SEED TRAIN_DIR OUT_DIR [--epochs 3] [--check TEST_DIR]
                                         [--reference ../shared/reference]
@@ -23,6 +25,7 @@ ap.add_argument("--epochs", type=int, default=3)
 ap.add_argument("--img", type=int, default=28)
 ap.add_argument("--check", metavar="TEST_DIR")
 ap.add_argument("--reference", default="../shared/reference", help="folder of train_vision.py")
+ap.add_argument("--threads", type=int, default=2, help="torch threads for --check (the reference uses 2)")
 a = ap.parse_args()
 sys.path.insert(0, a.reference)
 import torch
@@ -30,7 +33,7 @@ import torch.nn as nn
 from torchvision import datasets
 from train_vision import build_model, make_transform
 
-torch.set_num_threads(2)
+torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 train_ds = datasets.ImageFolder(a.train_dir, transform=make_transform(a.img))
 model = build_model("resnet18", len(train_ds.classes))
