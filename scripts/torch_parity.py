@@ -2,11 +2,14 @@
 """Writes what scripts/torch_parity.ts compares mmml against: torchvision's ResNet-18 (10 classes, seed 0)
 as MMMLW1 initial weights, STEPS fixed batches of 32 Fashion-MNIST training images (NHWC float32, the
 reference's preprocessing), torch's gradients and batch norm running statistics after the first batch, and
-torch's losses over STEPS Adam steps (lr 1e-3) on those batches.
+torch's losses over STEPS Adam steps (lr 1e-3) on those batches. Then the trained state after those steps
+(state.mmmlw: weights and running statistics; adam_m.mmmlw, adam_v.mmmlw: Adam's moments) and one more
+step from it on batch STEPS + 1: its gradients (grads.mmmlw), and the weights and statistics after it
+(after.mmmlw), so that mmml can be checked on a state that is not the initial one.
 
   /usr/bin/python3 scripts/torch_parity.py TRAIN_DIR OUT_DIR [STEPS]
 """
-import json, struct, sys
+import json, os, struct, sys
 sys.path.insert(0, "../shared/reference")
 import numpy as np, torch, torch.nn as nn
 from train_vision import build_model, make_transform
@@ -14,11 +17,12 @@ from torchvision import datasets
 
 train_dir, out = sys.argv[1], sys.argv[2]
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+os.makedirs(out, exist_ok=True)
 torch.set_num_threads(2)
 torch.manual_seed(0)
 model = build_model("resnet18", 10)
 ds = datasets.ImageFolder(train_dir, transform=make_transform(28))
-order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(1))[: steps * 32].tolist()
+order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(1))[: (steps + 1) * 32].tolist()
 X = torch.stack([ds[i][0] for i in order])
 Y = torch.tensor([ds[i][1] for i in order])
 X.permute(0, 2, 3, 1).contiguous().numpy().astype("<f4").tofile(f"{out}/x.bin")
@@ -41,18 +45,26 @@ def tfjs_layout(t):
     return t.permute(2, 3, 1, 0) if t.ndim == 4 else t.t() if t.ndim == 2 else t
 
 
-entries, blobs, offset = [], [], 0
-for key, value in model.state_dict().items():
-    if key.endswith("num_batches_tracked"):
-        continue
-    a = tfjs_layout(value).contiguous().numpy().astype("<f4")
-    entries.append({"name": mmml_name(key, value.ndim), "shape": list(a.shape), "dtype": "float32", "offset": offset})
-    blobs.append(a.tobytes())
-    offset += a.nbytes
-header = json.dumps({"format": "MMMLW1", "arch": "resnet18", "numClasses": 10, "weights": entries}).encode()
-header += b" " * ((-(10 + len(header))) % 4)
-with open(f"{out}/init.mmmlw", "wb") as f:
-    f.write(b"MMMLW1" + struct.pack("<I", len(header)) + header + b"".join(blobs))
+def write_mmmlw(path, tensors):
+    """tensors: (mmml name, torch tensor) pairs, written in tfjs layout as MMMLW1."""
+    entries, blobs, offset = [], [], 0
+    for name, value in tensors:
+        a = tfjs_layout(value).contiguous().numpy().astype("<f4")
+        entries.append({"name": name, "shape": list(a.shape), "dtype": "float32", "offset": offset})
+        blobs.append(a.tobytes())
+        offset += a.nbytes
+    header = json.dumps({"format": "MMMLW1", "arch": "resnet18", "numClasses": 10, "weights": entries}).encode()
+    header += b" " * ((-(10 + len(header))) % 4)
+    with open(path, "wb") as f:
+        f.write(b"MMMLW1" + struct.pack("<I", len(header)) + header + b"".join(blobs))
+
+
+def state_tensors():
+    return [(mmml_name(k, v.ndim), v) for k, v in model.state_dict().items()
+            if not k.endswith("num_batches_tracked")]
+
+
+write_mmmlw(f"{out}/init.mmmlw", state_tensors())
 
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 loss_fn = nn.CrossEntropyLoss()
@@ -70,5 +82,17 @@ for s in range(steps):
                           for k, v in model.state_dict().items() if "running" in k}
     opt.step()
     losses.append(loss.item())
-json.dump({"steps": steps, "first": first, "losses": losses}, open(f"{out}/torch.json", "w"))
+
+write_mmmlw(f"{out}/state.mmmlw", state_tensors())
+for slot in ("exp_avg", "exp_avg_sq"):
+    write_mmmlw(f"{out}/adam_{'m' if slot == 'exp_avg' else 'v'}.mmmlw",
+                [(mmml_name(k, p.ndim), opt.state[p][slot]) for k, p in model.named_parameters()])
+opt.zero_grad()
+loss = loss_fn(model(X[steps * 32:]), Y[steps * 32:])
+loss.backward()
+write_mmmlw(f"{out}/grads.mmmlw", [(mmml_name(k, p.ndim), p.grad) for k, p in model.named_parameters()])
+opt.step()
+write_mmmlw(f"{out}/after.mmmlw", state_tensors())
+later = {"step": steps + 1, "loss": loss.item()}
+json.dump({"steps": steps, "first": first, "losses": losses, "later": later}, open(f"{out}/torch.json", "w"))
 print(f"wrote {out}/init.mmmlw, x.bin, y.bin, torch.json", file=sys.stderr)

@@ -5,7 +5,10 @@
  * gradient and every batch norm's running statistics after the training-mode forward; then it trains the
  * same batches with mmml's tfjs engine (Adam, lr 1e-3, epsilon 1e-8) and prints both loss sequences.
  * Two correct implementations agree closely for a few steps, then drift apart as float rounding is
- * amplified (chaotically) by training.
+ * amplified (chaotically) by training: torch against itself on 1 and 2 threads differs by 2e-6 at the
+ * third step and 5e-3 at the sixth. Last, from torch's trained state after those steps (weights, running
+ * statistics, Adam's moments), one more step on both sides: its loss, gradients, running statistics and
+ * updated weights, which checks what the first step cannot (Adam with history, non-initial statistics).
  *
  *   /usr/bin/python3 scripts/torch_parity.py .bench/fashion/train /tmp/parity 30
  *   deno run -A scripts/torch_parity.ts /tmp/parity
@@ -15,14 +18,15 @@ import { ModelConfig } from "../src/config/schema.ts";
 import { useBackend } from "../src/engine/backend.ts";
 import { buildModel } from "../src/models/architectures.ts";
 import type { MmmlModel } from "../src/models/model.ts";
-import { loadPretrained } from "../src/models/pretrained.ts";
-import { createTfjsEngine } from "../src/training/tfjs_engine.ts";
+import { loadPretrained, parsePretrained } from "../src/models/pretrained.ts";
+import { createTfjsEngine, trainingLogProbs } from "../src/training/tfjs_engine.ts";
 
 const dir = Deno.args[0] ?? "/tmp/parity";
 const ref = JSON.parse(await Deno.readTextFile(`${dir}/torch.json`)) as {
   steps: number;
   first: { loss: number; grads: Record<string, number[]>; stats: Record<string, number[]> };
   losses: number[];
+  later: { step: number; loss: number };
 };
 const x = new Float32Array((await Deno.readFile(`${dir}/x.bin`)).buffer);
 const y = new Int32Array((await Deno.readFile(`${dir}/y.bin`)).buffer);
@@ -38,13 +42,22 @@ function relative(a: ArrayLike<number>, b: number[]): number {
   return err / Math.max(scale, 1e-12);
 }
 
-async function freshModel(): Promise<MmmlModel> {
+/** The float32 arrays of an MMMLW1 file, by weight name. */
+async function readWeights(path: string): Promise<Map<string, Float32Array>> {
+  const { header, data } = parsePretrained(await Deno.readFile(path), path);
+  return new Map(header.weights.map((w) => [
+    w.name,
+    new Float32Array(data.buffer, data.byteOffset + w.offset, tf.util.sizeFromShape(w.shape)),
+  ]));
+}
+
+async function freshModel(file = "init.mmmlw"): Promise<MmmlModel> {
   const model = buildModel(ModelConfig.parse({ arch: "resnet18", dropout: 0 }), {
     inputShape: [28, 28, 3],
     numClasses: 10,
     seed: 1,
   });
-  await loadPretrained(model, `${dir}/init.mmmlw`);
+  await loadPretrained(model, `${dir}/${file}`);
   return model;
 }
 
@@ -88,6 +101,72 @@ for (let s = 0; s < ref.steps; s++) {
   losses.push((await engine.step(batch, null, s)).loss);
 }
 engine.dispose();
+trained.net.dispose();
+
+// One step from torch's trained state: gradients and statistics on one copy, the Adam update on another.
+const s = ref.steps;
+const later = {
+  x: x.slice(s * BATCH * PER, (s + 1) * BATCH * PER),
+  y: y.slice(s * BATCH, (s + 1) * BATCH),
+  size: BATCH,
+};
+const [torchGrads, torchAfter, adamM, adamV] = await Promise.all(
+  ["grads", "after", "adam_m", "adam_v"].map((f) => readWeights(`${dir}/${f}.mmmlw`)),
+);
+const stateModel = await freshModel("state.mmmlw");
+const logProbs = trainingLogProbs(stateModel);
+const laterX = tf.tensor(later.x, [BATCH, 28, 28, 3]);
+const laterT = tf.div(tf.oneHot(tf.tensor1d(later.y, "int32"), 10), BATCH);
+const stateVars = stateModel.net.trainableWeights.map((w) => w.read() as tf.Variable);
+const stateNames = stateModel.net.layers.flatMap((l) => l.trainableWeights.map((w) => weightName(l, w)));
+const laterGrads = tf.variableGrads(
+  () => tf.neg(tf.sum(tf.mul(laterT, logProbs(laterX)))) as tf.Scalar,
+  stateVars,
+);
+const laterGradError = Math.max(
+  ...stateVars.map((v, i) =>
+    relative(laterGrads.grads[v.name].dataSync(), [...torchGrads.get(stateNames[i])!])
+  ),
+);
+const laterStatError = Math.max(
+  ...stateModel.net.layers.flatMap((l) =>
+    l.nonTrainableWeights.map((w) => relative(w.read().dataSync(), [...torchAfter.get(weightName(l, w))!]))
+  ),
+);
+const laterLoss = laterGrads.value.dataSync()[0];
+tf.dispose([laterX, laterT, laterGrads.value, ...Object.values(laterGrads.grads)]);
+stateModel.net.dispose();
+
+const stepModel = await freshModel("state.mmmlw");
+const stepEngine = createTfjsEngine(stepModel, {
+  optimizer: { name: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, momentum: 0.9 },
+});
+const order = stepModel.net.layers.flatMap((l) => l.trainableWeights.map((w) => weightName(l, w)));
+await stepEngine.setOptimizerState({
+  name: "adam",
+  step: s,
+  slots: [...order.map((n) => adamM.get(n)!.slice()), ...order.map((n) => adamV.get(n)!.slice())],
+});
+const before = new Map(
+  stepModel.net.layers.flatMap((l) =>
+    l.trainableWeights.map((w) => [weightName(l, w), w.read().dataSync().slice()])
+  ),
+);
+await stepEngine.step(later, null, s);
+// The update (after - before) on each side, compared relative to the largest torch update of the weight.
+let updateError = 0;
+for (const l of stepModel.net.layers) {
+  for (const w of l.trainableWeights) {
+    const name = weightName(l, w);
+    const [ours, theirs, start] = [w.read().dataSync(), torchAfter.get(name)!, before.get(name)!];
+    updateError = Math.max(
+      updateError,
+      relative(ours.map((v, i) => v - start[i]), Array.from(theirs, (v, i) => v - start[i])),
+    );
+  }
+}
+stepEngine.dispose();
+stepModel.net.dispose();
 console.log(JSON.stringify(
   {
     first_batch: {
@@ -96,6 +175,12 @@ console.log(JSON.stringify(
       worst_running_statistic_relative_error: statError,
     },
     losses: { mmml: losses.map((l) => +l.toFixed(5)), torch: ref.losses.map((l) => +l.toFixed(5)) },
+    [`step_${ref.later.step}_from_torch_state`]: {
+      loss: { mmml: laterLoss, torch: ref.later.loss },
+      worst_gradient_relative_error: laterGradError,
+      worst_running_statistic_relative_error: laterStatError,
+      worst_adam_update_relative_error: updateError,
+    },
   },
   null,
   2,
