@@ -39,6 +39,36 @@ export async function ensureFolders(): Promise<string> {
   return out;
 }
 
+/** One run of the reference's train_vision.py (2 threads, batch 32, 28x28); its JSON line. */
+export function runReferenceVision(
+  opts: BenchCommon,
+  { train, test, arch, epochs, seed }: {
+    train: string;
+    test: string;
+    arch: string;
+    epochs: number;
+    seed: number;
+  },
+): Promise<Record<string, unknown>> {
+  return runJson(opts.python, [
+    join(opts.referenceDir, "train_vision.py"),
+    train,
+    test,
+    "--arch",
+    arch,
+    "--img",
+    "28",
+    "--epochs",
+    String(epochs),
+    "--batch",
+    "32",
+    "--threads",
+    "2",
+    "--seed",
+    String(seed),
+  ]);
+}
+
 /** Runs the vision benchmark. */
 export async function runVisionBench(
   opts: BenchCommon & { epochs: number; arch: string; threads: number[]; seeds: number[] },
@@ -122,23 +152,7 @@ export async function runVisionBench(
     const reference: Record<string, number>[] = [];
     for (const seed of opts.seeds) {
       opts.log(`reference ${opts.arch}, seed ${seed}`);
-      const ref = await runJson(opts.python, [
-        join(opts.referenceDir, "train_vision.py"),
-        train,
-        test,
-        "--arch",
-        opts.arch,
-        "--img",
-        "28",
-        "--epochs",
-        String(opts.epochs),
-        "--batch",
-        "32",
-        "--threads",
-        "2",
-        "--seed",
-        String(seed),
-      ]);
+      const ref = await runReferenceVision(opts, { train, test, arch: opts.arch, epochs: opts.epochs, seed });
       reference.push({
         seed,
         images_per_second: ref.train_images_per_sec as number,

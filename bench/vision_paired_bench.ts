@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import type { BenchCommon } from "./tabular_bench.ts";
 import { runJson } from "./tabular_bench.ts";
-import { ensureFolders } from "./vision_bench.ts";
+import { ensureFolders, runReferenceVision } from "./vision_bench.ts";
 
 /** Runs the paired accuracy comparison. */
 export async function runVisionPairedBench(
@@ -47,23 +47,13 @@ export async function runVisionPairedBench(
       }).output();
       if (!write.success) throw new Error(`scripts/torch_draws.py ${seed} failed`);
       opts.log(`seed ${seed}: reference`);
-      const ref = await runJson(opts.python, [
-        join(opts.referenceDir, "train_vision.py"),
+      const ref = await runReferenceVision(opts, {
         train,
         test,
-        "--arch",
-        "resnet18",
-        "--img",
-        "28",
-        "--epochs",
-        String(opts.epochs),
-        "--batch",
-        "32",
-        "--threads",
-        "2",
-        "--seed",
-        String(seed),
-      ]);
+        arch: "resnet18",
+        epochs: opts.epochs,
+        seed,
+      });
       opts.log(`seed ${seed}: mmml on the same draws`);
       const ours = await runJson(Deno.execPath(), [
         "run",

@@ -15,7 +15,7 @@ alone moves the result.
   /usr/bin/python3 scripts/torch_draws.py SEED TRAIN_DIR OUT_DIR [--epochs 3] [--check TEST_DIR]
                                         [--reference ../shared/reference]
 """
-import argparse, json, os, struct, sys
+import argparse, json, os, sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("seed", type=int)
@@ -32,6 +32,7 @@ import torch
 import torch.nn as nn
 from torchvision import datasets
 from train_vision import build_model, make_transform
+from mmmlw import mmml_name, write_mmmlw
 
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
@@ -42,37 +43,10 @@ loader = torch.utils.data.DataLoader(range(len(train_ds)), batch_size=32, shuffl
 order = [[i for batch in loader for i in batch.tolist()] for _ in range(a.epochs)]
 
 
-def mmml_name(key, ndim):
-    module, param = key.rsplit(".", 1)
-    module = "head" if module == "fc" else module
-    if ndim in (2, 4):
-        return f"{module}/kernel"
-    if module == "head":
-        return f"{module}/bias"
-    return f"{module}/" + {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
-                           "running_var": "moving_variance"}[param]
-
-
-def tfjs_layout(t):
-    t = t.detach().float()
-    return t.permute(2, 3, 1, 0) if t.ndim == 4 else t.t() if t.ndim == 2 else t
-
-
 os.makedirs(a.out_dir, exist_ok=True)
-entries, blobs, offset = [], [], 0
-for key, value in init.items():
-    if key.endswith("num_batches_tracked"):
-        continue
-    arr = tfjs_layout(value).contiguous().numpy().astype("<f4")
-    entries.append({"name": mmml_name(key, value.ndim), "shape": list(arr.shape), "dtype": "float32",
-                    "offset": offset})
-    blobs.append(arr.tobytes())
-    offset += arr.nbytes
-header = json.dumps({"format": "MMMLW1", "arch": "resnet18", "numClasses": len(train_ds.classes),
-                     "weights": entries}).encode()
-header += b" " * ((-(10 + len(header))) % 4)
-with open(os.path.join(a.out_dir, "init.mmmlw"), "wb") as f:
-    f.write(b"MMMLW1" + struct.pack("<I", len(header)) + header + b"".join(blobs))
+write_mmmlw(os.path.join(a.out_dir, "init.mmmlw"), [(mmml_name(k, v.ndim), v) for k, v in init.items()
+                                                     if not k.endswith("num_batches_tracked")],
+            num_classes=len(train_ds.classes))
 paths = [os.path.relpath(p, a.train_dir) for p, _ in train_ds.samples]
 with open(os.path.join(a.out_dir, "order.json"), "w") as f:
     json.dump([[paths[i] for i in epoch] for epoch in order], f)

@@ -9,11 +9,12 @@ step from it on batch STEPS + 1: its gradients (grads.mmmlw), and the weights an
 
   /usr/bin/python3 scripts/torch_parity.py TRAIN_DIR OUT_DIR [STEPS]
 """
-import json, os, struct, sys
+import json, os, sys
 sys.path.insert(0, "../shared/reference")
 import numpy as np, torch, torch.nn as nn
 from train_vision import build_model, make_transform
 from torchvision import datasets
+from mmmlw import mmml_name, state_tensors, tfjs_layout, write_mmmlw
 
 train_dir, out = sys.argv[1], sys.argv[2]
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 30
@@ -29,42 +30,7 @@ X.permute(0, 2, 3, 1).contiguous().numpy().astype("<f4").tofile(f"{out}/x.bin")
 Y.numpy().astype("<i4").tofile(f"{out}/y.bin")
 
 
-def mmml_name(key, ndim):
-    module, param = key.rsplit(".", 1)
-    module = "head" if module == "fc" else module
-    if ndim in (2, 4):
-        return f"{module}/kernel"
-    if module == "head":
-        return f"{module}/bias"
-    return f"{module}/" + {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
-                           "running_var": "moving_variance"}[param]
-
-
-def tfjs_layout(t):
-    t = t.detach().float()
-    return t.permute(2, 3, 1, 0) if t.ndim == 4 else t.t() if t.ndim == 2 else t
-
-
-def write_mmmlw(path, tensors):
-    """tensors: (mmml name, torch tensor) pairs, written in tfjs layout as MMMLW1."""
-    entries, blobs, offset = [], [], 0
-    for name, value in tensors:
-        a = tfjs_layout(value).contiguous().numpy().astype("<f4")
-        entries.append({"name": name, "shape": list(a.shape), "dtype": "float32", "offset": offset})
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    header = json.dumps({"format": "MMMLW1", "arch": "resnet18", "numClasses": 10, "weights": entries}).encode()
-    header += b" " * ((-(10 + len(header))) % 4)
-    with open(path, "wb") as f:
-        f.write(b"MMMLW1" + struct.pack("<I", len(header)) + header + b"".join(blobs))
-
-
-def state_tensors():
-    return [(mmml_name(k, v.ndim), v) for k, v in model.state_dict().items()
-            if not k.endswith("num_batches_tracked")]
-
-
-write_mmmlw(f"{out}/init.mmmlw", state_tensors())
+write_mmmlw(f"{out}/init.mmmlw", state_tensors(model))
 
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 loss_fn = nn.CrossEntropyLoss()
@@ -83,7 +49,7 @@ for s in range(steps):
     opt.step()
     losses.append(loss.item())
 
-write_mmmlw(f"{out}/state.mmmlw", state_tensors())
+write_mmmlw(f"{out}/state.mmmlw", state_tensors(model))
 for slot in ("exp_avg", "exp_avg_sq"):
     write_mmmlw(f"{out}/adam_{'m' if slot == 'exp_avg' else 'v'}.mmmlw",
                 [(mmml_name(k, p.ndim), opt.state[p][slot]) for k, p in model.named_parameters()])
@@ -92,7 +58,7 @@ loss = loss_fn(model(X[steps * 32:]), Y[steps * 32:])
 loss.backward()
 write_mmmlw(f"{out}/grads.mmmlw", [(mmml_name(k, p.ndim), p.grad) for k, p in model.named_parameters()])
 opt.step()
-write_mmmlw(f"{out}/after.mmmlw", state_tensors())
+write_mmmlw(f"{out}/after.mmmlw", state_tensors(model))
 later = {"step": steps + 1, "loss": loss.item()}
 json.dump({"steps": steps, "first": first, "losses": losses, "later": later}, open(f"{out}/torch.json", "w"))
 print(f"wrote {out}/init.mmmlw, x.bin, y.bin, torch.json", file=sys.stderr)
