@@ -10,6 +10,24 @@ export const NUMERIC_NA = new Set(["NaN", "nan", "NA", "N/A", "null", "NULL", "N
 export type NumberParse = { ok: true; value: number | null } | { ok: false; reason: string };
 
 /**
+ * A number without allocating, for the common spellings (digits, sign, point, exponent); NaN where
+ * the cell needs the full parser (parseNumberCell): empty, padded, NA spellings, text, "0x..", non-finite.
+ * Where it gives a number, parseNumberCell gives the same one; the hot loops over whole columns
+ * (type inference, schema, validation, preprocessing) try it first.
+ */
+export function fastNumber(s: string): number {
+  const c = s.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45)) return NaN;
+  // Number() reads 0x/0b/0o literals, which parseNumberCell rejects as text.
+  if (c === 48 && s.length > 1) {
+    const d = s.charCodeAt(1) | 32;
+    if (d === 120 || d === 98 || d === 111) return NaN;
+  }
+  const v = +s;
+  return v - v === 0 ? v : NaN;
+}
+
+/**
  * A numeric cell: null/empty/NaN spellings are missing (value null); Infinity and text are errors.
  */
 export function parseNumberCell(cell: string | number | boolean | null | undefined): NumberParse {

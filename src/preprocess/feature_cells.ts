@@ -5,7 +5,7 @@
  */
 import { describeValue, MmmlError } from "../errors.ts";
 import { FALSE_STRINGS, TRUE_STRINGS } from "../data/data_schema.ts";
-import { categoryOf, parseBooleanCell, parseNumberCell } from "../data/cells.ts";
+import { categoryOf, fastNumber, parseBooleanCell, parseNumberCell } from "../data/cells.ts";
 import type { NumericFeature } from "./preprocessor_state.ts";
 
 /** Names a cell in an error message. */
@@ -16,22 +16,6 @@ const BOOLEAN_SPELLINGS: ReadonlyMap<string, number> = new Map(
   [...TRUE_STRINGS.map((s) => [s, 1] as const), ...FALSE_STRINGS.map((s) => [s, 0] as const)]
     .flatMap(([s, v]) => [[s, v], [s.toUpperCase(), v], [s[0].toUpperCase() + s.slice(1), v]] as const),
 );
-
-/**
- * A number without allocating, for the common spellings (digits, sign, point, exponent); NaN where
- * the cell needs the full parser: empty, padded, NA spellings, text, "0x..", non-finite.
- */
-function fastNumber(s: string): number {
-  const c = s.charCodeAt(0);
-  if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45)) return NaN;
-  // Number() reads 0x/0b/0o literals, which parseNumberCell rejects as text.
-  if (c === 48 && s.length > 1) {
-    const d = s.charCodeAt(1) | 32;
-    if (d === 120 || d === 98 || d === 111) return NaN;
-  }
-  const v = +s;
-  return v - v === 0 ? v : NaN;
-}
 
 /** A numeric or boolean cell as a number; NaN when missing. */
 export function readNumeric(
