@@ -11,14 +11,14 @@ export type NumberParse = { ok: true; value: number | null } | { ok: false; reas
 
 /**
  * A number without allocating, for the common spellings (digits, sign, point, exponent); NaN where
- * the cell needs the full parser (parseNumberCell): empty, padded, NA spellings, text, "0x..", non-finite.
- * Where it gives a number, parseNumberCell gives the same one; the hot loops over whole columns
- * (type inference, schema, validation, preprocessing) try it first.
+ * the cell needs the full rules (parseNumberText): empty, padded, NA spellings, text, "0x..", non-finite.
+ * Where it gives a number, parseNumberText gives the same one. parseNumberCell tries it first, and the
+ * preprocessor's per-cell loop calls it directly to skip even the result object.
  */
 export function fastNumber(s: string): number {
   const c = s.charCodeAt(0);
   if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45)) return NaN;
-  // Number() reads 0x/0b/0o literals, which parseNumberCell rejects as text.
+  // Number() reads 0x/0b/0o literals, which parseNumberText rejects as text.
   if (c === 48 && s.length > 1) {
     const d = s.charCodeAt(1) | 32;
     if (d === 120 || d === 98 || d === 111) return NaN;
@@ -37,6 +37,13 @@ export function parseNumberCell(cell: string | number | boolean | null | undefin
     if (Number.isNaN(cell)) return { ok: true, value: null };
     return Number.isFinite(cell) ? { ok: true, value: cell } : { ok: false, reason: "a non-finite number" };
   }
+  // Plain numbers (most cells of a numeric column) skip the trim and the regular expressions.
+  const quick = fastNumber(cell);
+  return quick === quick ? { ok: true, value: quick } : parseNumberText(cell);
+}
+
+/** A numeric text cell by the full rules (parseNumberCell without the fastNumber shortcut). */
+export function parseNumberText(cell: string): NumberParse {
   const s = cell.trim();
   if (s === "" || NUMERIC_NA.has(s)) return { ok: true, value: null };
   if (/^[+-]?(infinity|inf)$/i.test(s)) return { ok: false, reason: "a non-finite number" };

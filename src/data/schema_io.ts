@@ -6,7 +6,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import type { ColumnType } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import { categoryOf, fastNumber, parseBooleanCell, parseNumberCell } from "./cells.ts";
+import { categoryOf, parseBooleanCell, parseNumberCell } from "./cells.ts";
 import { ColumnSchema, DataSchema } from "./data_schema.ts";
 import { encodeLabels } from "./label_encoding.ts";
 import type { RawTable } from "./table.ts";
@@ -164,7 +164,6 @@ function describeColumn(table: RawTable, name: string, type: ColumnType): Column
   let nullable = false;
   if (type === "numeric") {
     for (const cell of cells) {
-      if (cell !== null && !Number.isNaN(fastNumber(cell))) continue; // a plain number: present
       const parsed = parseNumberCell(cell);
       if (parsed.ok && parsed.value === null) {
         nullable = true;

@@ -4,7 +4,7 @@
  * preprocessor's `unknown` setting decides what they mean.
  */
 import { describeValue, MmmlError } from "../errors.ts";
-import { fastNumber, parseBooleanCell, parseNumberCell } from "./cells.ts";
+import { parseBooleanCell, parseNumberCell } from "./cells.ts";
 import type { ColumnSchema, DataSchema } from "./data_schema.ts";
 import { cellRef, type RawTable } from "./table.ts";
 
@@ -99,7 +99,6 @@ function firstBadCell(
 function cellProblem(cell: string | null, column: ColumnSchema, checkNull: boolean): string | undefined {
   let missing: boolean;
   if (column.type === "numeric") {
-    if (cell !== null && !Number.isNaN(fastNumber(cell))) return undefined; // a plain number
     const parsed = parseNumberCell(cell);
     if (!parsed.ok) return parsed.reason === "text" ? "expected a number" : "expected a finite number";
     missing = parsed.value === null;

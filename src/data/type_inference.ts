@@ -5,7 +5,7 @@
  */
 import type { ColumnType } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import { fastNumber, parseBooleanCell, parseNumberCell } from "./cells.ts";
+import { parseBooleanCell, parseNumberCell } from "./cells.ts";
 import { cellRef, type RawTable } from "./table.ts";
 
 /**
@@ -90,11 +90,6 @@ export function inspectColumn(table: RawTable, name: string, declared?: ColumnTy
     // Once one cell is not a boolean spelling the column cannot be boolean; stop lower-casing cells.
     const maybeBoolean = declared === undefined && booleans === present - 1;
     if (maybeBoolean && INFERRED_BOOLEAN_SPELLINGS.has(cell.trim().toLowerCase())) booleans++;
-    // Plain numbers (most cells of a numeric column) need no allocating parse.
-    if (!Number.isNaN(fastNumber(cell))) {
-      numbers++;
-      continue;
-    }
     const parsed = parseNumberCell(cell);
     if (parsed.ok) {
       if (parsed.value !== null) numbers++;
