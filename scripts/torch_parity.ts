@@ -33,7 +33,7 @@ const y = new Int32Array((await Deno.readFile(`${dir}/y.bin`)).buffer);
 const PER = 28 * 28 * 3, BATCH = 32;
 
 /** Largest |a - b| over the largest |b|. */
-function relative(a: ArrayLike<number>, b: number[]): number {
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let err = 0, scale = 0;
   for (let i = 0; i < b.length; i++) {
     err = Math.max(err, Math.abs(a[i] - b[i]));
@@ -64,83 +64,75 @@ async function freshModel(file = "init.mmmlw"): Promise<MmmlModel> {
 const weightName = (layer: tf.layers.Layer, w: tf.LayerVariable) =>
   `${layer.name}/${w.originalName.split("/").at(-1)}`;
 
+/** Batch s of the fixed batches. */
+const batchAt = (s: number) => ({
+  x: x.slice(s * BATCH * PER, (s + 1) * BATCH * PER),
+  y: y.slice(s * BATCH, (s + 1) * BATCH),
+  size: BATCH,
+});
+
+const adamEngine = (model: MmmlModel) =>
+  createTfjsEngine(model, {
+    optimizer: { name: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, momentum: 0.9 },
+  });
+
+/**
+ * One training-mode forward and backward of the tfjs engine's loss on batch s: the loss, the worst
+ * gradient against torch's and the worst running statistic (updated by the forward) against torch's.
+ */
+function checkStep(
+  model: MmmlModel,
+  s: number,
+  torchGrad: (name: string) => ArrayLike<number>,
+  torchStat: (name: string) => ArrayLike<number>,
+) {
+  const batch = batchAt(s);
+  const logProbs = trainingLogProbs(model);
+  const xs = tf.tensor(batch.x, [BATCH, 28, 28, 3]);
+  const target = tf.div(tf.oneHot(tf.tensor1d(batch.y, "int32"), 10), BATCH);
+  const named = model.net.layers.flatMap((l) =>
+    l.trainableWeights.map((w) => [w.read() as tf.Variable, weightName(l, w)] as const)
+  );
+  const { value, grads } = tf.variableGrads(
+    () => tf.neg(tf.sum(tf.mul(target, logProbs(xs)))) as tf.Scalar,
+    named.map(([v]) => v),
+  );
+  const gradError = Math.max(
+    ...named.map(([v, name]) => relative(grads[v.name].dataSync(), torchGrad(name))),
+  );
+  const statError = Math.max(
+    ...model.net.layers.flatMap((l) =>
+      l.nonTrainableWeights.map((w) => relative(w.read().dataSync(), torchStat(weightName(l, w))))
+    ),
+  );
+  const loss = value.dataSync()[0];
+  tf.dispose([xs, target, value, ...Object.values(grads)]);
+  return { loss, gradError, statError };
+}
+
 await useBackend("wasm");
-const model = await freshModel();
-const xs = tf.tensor(x.slice(0, BATCH * PER), [BATCH, 28, 28, 3]);
-const target = tf.div(tf.oneHot(tf.tensor1d(y.slice(0, BATCH), "int32"), 10), BATCH);
-const vars = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
-const names = model.net.layers.flatMap((l) => l.trainableWeights.map((w) => weightName(l, w)));
-const { value, grads } = tf.variableGrads(() => {
-  const p = model.net.apply(xs, { training: true }) as tf.Tensor;
-  return tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(p, 1e-7, 1 - 1e-7))))) as tf.Scalar;
-}, vars);
-const gradError = Math.max(
-  ...vars.map((v, i) => relative(grads[v.name].dataSync(), ref.first.grads[names[i]])),
-);
-const statNames = model.net.layers.flatMap((l) =>
-  l.nonTrainableWeights.map((w) => [l, w, weightName(l, w)] as const)
-);
-const statError = Math.max(
-  ...statNames.map(([, w, name]) => relative(w.read().dataSync(), ref.first.stats[name])),
-);
-const loss = value.dataSync()[0];
-tf.dispose([xs, target, value, ...Object.values(grads)]);
-model.net.dispose();
+const initial = await freshModel();
+const first = checkStep(initial, 0, (n) => ref.first.grads[n], (n) => ref.first.stats[n]);
+initial.net.dispose();
 
 const trained = await freshModel();
-const engine = createTfjsEngine(trained, {
-  optimizer: { name: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, momentum: 0.9 },
-});
+const engine = adamEngine(trained);
 const losses: number[] = [];
-for (let s = 0; s < ref.steps; s++) {
-  const batch = {
-    x: x.slice(s * BATCH * PER, (s + 1) * BATCH * PER),
-    y: y.slice(s * BATCH, (s + 1) * BATCH),
-    size: BATCH,
-  };
-  losses.push((await engine.step(batch, null, s)).loss);
-}
+for (let s = 0; s < ref.steps; s++) losses.push((await engine.step(batchAt(s), null, s)).loss);
 engine.dispose();
 trained.net.dispose();
 
 // One step from torch's trained state: gradients and statistics on one copy, the Adam update on another.
 const s = ref.steps;
-const later = {
-  x: x.slice(s * BATCH * PER, (s + 1) * BATCH * PER),
-  y: y.slice(s * BATCH, (s + 1) * BATCH),
-  size: BATCH,
-};
 const [torchGrads, torchAfter, adamM, adamV] = await Promise.all(
   ["grads", "after", "adam_m", "adam_v"].map((f) => readWeights(`${dir}/${f}.mmmlw`)),
 );
 const stateModel = await freshModel("state.mmmlw");
-const logProbs = trainingLogProbs(stateModel);
-const laterX = tf.tensor(later.x, [BATCH, 28, 28, 3]);
-const laterT = tf.div(tf.oneHot(tf.tensor1d(later.y, "int32"), 10), BATCH);
-const stateVars = stateModel.net.trainableWeights.map((w) => w.read() as tf.Variable);
-const stateNames = stateModel.net.layers.flatMap((l) => l.trainableWeights.map((w) => weightName(l, w)));
-const laterGrads = tf.variableGrads(
-  () => tf.neg(tf.sum(tf.mul(laterT, logProbs(laterX)))) as tf.Scalar,
-  stateVars,
-);
-const laterGradError = Math.max(
-  ...stateVars.map((v, i) =>
-    relative(laterGrads.grads[v.name].dataSync(), [...torchGrads.get(stateNames[i])!])
-  ),
-);
-const laterStatError = Math.max(
-  ...stateModel.net.layers.flatMap((l) =>
-    l.nonTrainableWeights.map((w) => relative(w.read().dataSync(), [...torchAfter.get(weightName(l, w))!]))
-  ),
-);
-const laterLoss = laterGrads.value.dataSync()[0];
-tf.dispose([laterX, laterT, laterGrads.value, ...Object.values(laterGrads.grads)]);
+const later = checkStep(stateModel, s, (n) => torchGrads.get(n)!, (n) => torchAfter.get(n)!);
 stateModel.net.dispose();
 
 const stepModel = await freshModel("state.mmmlw");
-const stepEngine = createTfjsEngine(stepModel, {
-  optimizer: { name: "adam", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, momentum: 0.9 },
-});
+const stepEngine = adamEngine(stepModel);
 const order = stepModel.net.layers.flatMap((l) => l.trainableWeights.map((w) => weightName(l, w)));
 await stepEngine.setOptimizerState({
   name: "adam",
@@ -152,7 +144,7 @@ const before = new Map(
     l.trainableWeights.map((w) => [weightName(l, w), w.read().dataSync().slice()])
   ),
 );
-await stepEngine.step(later, null, s);
+await stepEngine.step(batchAt(s), null, s);
 // The update (after - before) on each side, compared relative to the largest torch update of the weight.
 let updateError = 0;
 for (const l of stepModel.net.layers) {
@@ -161,7 +153,7 @@ for (const l of stepModel.net.layers) {
     const [ours, theirs, start] = [w.read().dataSync(), torchAfter.get(name)!, before.get(name)!];
     updateError = Math.max(
       updateError,
-      relative(ours.map((v, i) => v - start[i]), Array.from(theirs, (v, i) => v - start[i])),
+      relative(ours.map((v, i) => v - start[i]), theirs.map((v, i) => v - start[i])),
     );
   }
 }
@@ -170,15 +162,15 @@ stepModel.net.dispose();
 console.log(JSON.stringify(
   {
     first_batch: {
-      loss: { mmml: loss, torch: ref.first.loss },
-      worst_gradient_relative_error: gradError,
-      worst_running_statistic_relative_error: statError,
+      loss: { mmml: first.loss, torch: ref.first.loss },
+      worst_gradient_relative_error: first.gradError,
+      worst_running_statistic_relative_error: first.statError,
     },
     losses: { mmml: losses.map((l) => +l.toFixed(5)), torch: ref.losses.map((l) => +l.toFixed(5)) },
     [`step_${ref.later.step}_from_torch_state`]: {
-      loss: { mmml: laterLoss, torch: ref.later.loss },
-      worst_gradient_relative_error: laterGradError,
-      worst_running_statistic_relative_error: laterStatError,
+      loss: { mmml: later.loss, torch: ref.later.loss },
+      worst_gradient_relative_error: later.gradError,
+      worst_running_statistic_relative_error: later.statError,
       worst_adam_update_relative_error: updateError,
     },
   },
