@@ -32,28 +32,24 @@ import torch
 import torch.nn as nn
 from torchvision import datasets
 from train_vision import build_model, make_transform
-from mmmlw import mmml_name, write_mmmlw
+from mmmlw import state_tensors, write_mmmlw
 
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 train_ds = datasets.ImageFolder(a.train_dir, transform=make_transform(a.img))
 model = build_model("resnet18", len(train_ds.classes))
-init = {k: v.clone() for k, v in model.state_dict().items()}
 loader = torch.utils.data.DataLoader(range(len(train_ds)), batch_size=32, shuffle=True)
 order = [[i for batch in loader for i in batch.tolist()] for _ in range(a.epochs)]
 
-
+# The model is untouched until --check trains it, so its state is still the initial one.
 os.makedirs(a.out_dir, exist_ok=True)
-write_mmmlw(os.path.join(a.out_dir, "init.mmmlw"), [(mmml_name(k, v.ndim), v) for k, v in init.items()
-                                                     if not k.endswith("num_batches_tracked")],
-            num_classes=len(train_ds.classes))
+write_mmmlw(os.path.join(a.out_dir, "init.mmmlw"), state_tensors(model), num_classes=len(train_ds.classes))
 paths = [os.path.relpath(p, a.train_dir) for p, _ in train_ds.samples]
 with open(os.path.join(a.out_dir, "order.json"), "w") as f:
     json.dump([[paths[i] for i in epoch] for epoch in order], f)
 print(f"wrote {a.out_dir}/init.mmmlw and order.json ({a.epochs} epochs of {len(paths)})", file=sys.stderr)
 
 if a.check:
-    model.load_state_dict(init)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
