@@ -19,6 +19,8 @@ const { positionals, values } = parseArgs({
     arch: { type: "string", default: "resnet18" },
     threads: { type: "string", default: "1,2" },
     seeds: { type: "string", default: "0" },
+    // Extra `--set key=value` for the mmml side of the vision bench (e.g. training.lr_schedule.name=cosine).
+    set: { type: "string", multiple: true, default: [] },
   },
 });
 const which = positionals[0] ?? "tabular";
@@ -51,6 +53,7 @@ switch (which) {
         arch: values.arch,
         threads: values.threads.split(",").map(Number),
         seeds: values.seeds.split(",").map(Number),
+        overrides: values.set,
       }),
       null,
       2,

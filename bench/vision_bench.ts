@@ -71,7 +71,14 @@ export function runReferenceVision(
 
 /** Runs the vision benchmark. */
 export async function runVisionBench(
-  opts: BenchCommon & { epochs: number; arch: string; threads: number[]; seeds: number[] },
+  opts: BenchCommon & {
+    epochs: number;
+    arch: string;
+    threads: number[];
+    seeds: number[];
+    /** Extra `--set key=value` for mmml, after the reference's settings (the reference runs unchanged). */
+    overrides?: string[];
+  },
 ): Promise<Record<string, unknown>> {
   const root = await ensureFolders();
   const [train, test] = [join(root, "train"), join(root, "test")];
@@ -82,6 +89,7 @@ export async function runVisionBench(
     arch: opts.arch,
     epochs: opts.epochs,
     batch_size: 32,
+    mmml_overrides: opts.overrides ?? [],
   };
   try {
     const mmml: Record<string, unknown>[] = [];
@@ -133,6 +141,10 @@ export async function runVisionBench(
         "model.dropout=0",
         "--set",
         "training.optimizer.epsilon=1e-8",
+        // The reference's constant rate (mmml's image default anneals it); --set may override it.
+        "--set",
+        "training.lr_schedule.name=constant",
+        ...(opts.overrides ?? []).flatMap((kv) => ["--set", kv]),
       ]);
       const metrics = JSON.parse(await Deno.readTextFile(join(res.artifact as string, "metrics.json")));
       const wall = (metrics.history as { seconds: number }[]).reduce((a, h) => a + h.seconds, 0);

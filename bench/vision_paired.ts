@@ -42,6 +42,8 @@ const config = MmmlConfig.parse({
     threads: Number(threads),
     progress: false,
     optimizer: { epsilon: 1e-8 },
+    // The reference's recipe: Adam at a constant rate (mmml's image default would anneal it).
+    lr_schedule: { name: "constant" },
     early_stopping: { enabled: false },
     checkpoint: { enabled: false },
   },

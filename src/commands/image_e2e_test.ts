@@ -100,6 +100,10 @@ Deno.test("an image model predicts the same through tfjs, mmml predict, POST /pr
     ]);
     assert.equal(trainedRun.code, 0, trainedRun.stderr);
     assert.equal(JSON.parse(trainedRun.stdout).task, "image");
+    const saved = JSON.parse(
+      await Deno.readTextFile(join(JSON.parse(trainedRun.stdout).artifact, "config.json")),
+    );
+    assert.equal(saved.training.lr_schedule.name, "cosine", "auto resolves to cosine for images");
 
     const bytes = await Promise.all(GOOD.map((f) => Deno.readFile(join(FLAT, f))));
     const registry = await openRegistry(registryDir);

@@ -32,6 +32,7 @@ export const TRAIN_SPEC = {
       "epochs",
       "batch-size",
       "lr",
+      "lr-schedule",
       "seed",
       "registry",
       "backend",

@@ -64,6 +64,8 @@ Deno.test("train --json prints one JSON object with the contract's fields and re
     assert.equal(meta.metrics["test.accuracy"], out.metrics.test.accuracy);
     assert.deepEqual(JSON.parse(await Deno.readTextFile(join(out.artifact, "classes.json"))), meta.classes);
     assert.equal(JSON.parse(await Deno.readTextFile(join(out.artifact, "schema.json"))).label, "species");
+    const saved = JSON.parse(await Deno.readTextFile(join(out.artifact, "config.json")));
+    assert.equal(saved.training.lr_schedule.name, "constant", "auto resolves to constant for a CSV");
     assert.deepEqual(
       (await listTree(registry)).filter((f) => f.includes(".staging")),
       [],

@@ -23,6 +23,7 @@ export const CONFIG_FLAGS = Object.freeze(
     epochs: "training.epochs",
     "batch-size": "training.batch_size",
     lr: "training.optimizer.lr",
+    "lr-schedule": "training.lr_schedule.name",
     seed: "training.seed",
     model: "model.arch",
     data: "data.path",

@@ -124,6 +124,36 @@ export const TrainingConfig = z.strictObject({
     beta2: z.number().min(0).max(1).default(0.999),
     epsilon: z.number().positive().default(1e-7),
   }).prefault({}),
+  /**
+   * How the learning rate moves over the run, per step (src/training/lr_schedule.ts). "auto" is cosine
+   * for image models and constant for tabular ones; the saved config holds the resolved name.
+   */
+  lr_schedule: z.strictObject({
+    name: z.enum(["auto", "constant", "cosine", "linear", "step", "exponential", "one_cycle"]).default(
+      "auto",
+    ),
+    /** Linear warm-up from lr / warmup_div over this many epochs (fractions allowed); not for one_cycle. */
+    warmup_epochs: z.number().min(0).default(0),
+    warmup_div: z.number().min(1).default(25),
+    /** Where cosine and linear end. */
+    min_lr: z.number().min(0).default(0),
+    /** step: multiply by gamma every step_size epochs; exponential: by gamma every epoch. */
+    step_size: positiveInt.default(10),
+    gamma: z.number().positive().max(1).default(0.1),
+    /** one_cycle: the share of the steps spent rising to lr. */
+    pct_start: z.number().gt(0).lt(1).default(0.25),
+  }).prefault({}),
+  /** Keras' ReduceLROnPlateau: multiply the rate by `factor` after `patience` epochs without improvement. */
+  reduce_on_plateau: z.strictObject({
+    enabled: z.boolean().default(false),
+    monitor: z.string().default("val_loss"),
+    mode: z.enum(["auto", "min", "max"]).default("auto"),
+    factor: z.number().gt(0).lt(1).default(0.1),
+    patience: z.number().int().nonnegative().default(3),
+    min_delta: z.number().min(0).default(1e-4),
+    cooldown: z.number().int().nonnegative().default(0),
+    min_lr: z.number().min(0).default(0),
+  }).prefault({}),
   /** "balanced" weighs each class by n / (k * count); a map gives weights by class name. */
   class_weights: z.union([z.enum(["none", "balanced"]), z.record(z.string(), z.number().positive())])
     .default("none"),

@@ -212,7 +212,7 @@ async function readSavedRun(dir: string, label: string, info: RunInfo): Promise<
         `their first epoch`,
     );
   }
-  const config = await readJson(join(dir, "config.json"), label, MmmlConfig);
+  const config = await readJson(join(dir, "config.json"), label, SavedConfig);
   const classes = await readJson(join(dir, "classes.json"), label, z.array(z.string()).min(2));
   const tabular = info.task === "tabular"
     ? {
@@ -222,6 +222,15 @@ async function readSavedRun(dir: string, label: string, info: RunInfo): Promise<
     : null;
   return { label, info, config, classes, tabular, checkpoint };
 }
+
+/** A run saved before learning-rate schedules existed ran at a constant rate, and resumes at one. */
+export const SavedConfig = z.preprocess((raw) => {
+  const training = (raw as { training?: unknown } | null)?.training;
+  if (training && typeof training === "object" && !("lr_schedule" in training)) {
+    return { ...(raw as object), training: { ...training, lr_schedule: { name: "constant" } } };
+  }
+  return raw;
+}, MmmlConfig);
 
 async function readJson<T>(path: string, label: string, schema: z.ZodType<T>): Promise<T> {
   let raw: unknown;

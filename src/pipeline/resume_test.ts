@@ -8,7 +8,7 @@ import { createMemoryLogger } from "../log.ts";
 import { openRegistry } from "../registry/open_registry.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { loadTrainerState } from "../training/trainer_state.ts";
-import { parseResumeRequest, type ResumeDeps, resumeTraining } from "./resume.ts";
+import { parseResumeRequest, type ResumeDeps, resumeTraining, SavedConfig } from "./resume.ts";
 import { createRunWorkDir, LAST_CHECKPOINT, WORK_FOLDER } from "./run_work_dir.ts";
 import { runTraining, type TrainRunResult } from "./train_run.ts";
 
@@ -279,4 +279,21 @@ Deno.test("createRunWorkDir uses <registry>/.work/ for a folder registry and the
       await Deno.remove(shared, { recursive: true });
     }
   });
+});
+
+Deno.test("a saved config from before learning-rate schedules resumes at a constant rate, a new one as saved", () => {
+  const saved = MmmlConfig.parse({ model: { arch: "resnet18" } });
+  const { lr_schedule: _, ...before } = saved.training;
+  const old = SavedConfig.parse({ ...saved, training: before });
+  assert.equal(old.training.lr_schedule.name, "constant");
+  assert.deepEqual(
+    old.training.lr_schedule,
+    MmmlConfig.parse({ training: { lr_schedule: { name: "constant" } } })
+      .training.lr_schedule,
+  );
+  const cosine = {
+    ...saved,
+    training: { ...saved.training, lr_schedule: { ...saved.training.lr_schedule, name: "cosine" } },
+  };
+  assert.equal(SavedConfig.parse(cosine).training.lr_schedule.name, "cosine");
 });

@@ -19,6 +19,8 @@ import { earlyStopping } from "../training/callbacks/early_stopping.ts";
 import { metricsLogger } from "../training/callbacks/metrics_logger.ts";
 import { modelCheckpoint } from "../training/callbacks/model_checkpoint.ts";
 import { progressBar } from "../training/callbacks/progress.ts";
+import { reduceLrOnPlateau } from "../training/callbacks/reduce_lr_on_plateau.ts";
+import { resolveLrSchedule } from "../training/lr_schedule.ts";
 import { classWeights } from "../training/class_weights.ts";
 import { classificationMetrics, type ClassificationReport, flattenMetrics } from "../training/metrics.ts";
 import { createTrainer, type FitResult } from "../training/trainer.ts";
@@ -99,6 +101,20 @@ function callbacksFor(config: MmmlConfig, workDir: string, deps: TrainRunDeps): 
       logger: deps.logger,
     }));
   }
+  // Before the checkpoint too: its rate factor goes into the saved trainer state.
+  const plateau = training.reduce_on_plateau;
+  if (plateau.enabled) {
+    list.push(reduceLrOnPlateau({
+      monitor: plateau.monitor,
+      mode: plateau.mode,
+      factor: plateau.factor,
+      patience: plateau.patience,
+      minDelta: plateau.min_delta,
+      cooldown: plateau.cooldown,
+      minLr: plateau.min_lr,
+      logger: deps.logger,
+    }));
+  }
   if (training.checkpoint.enabled) {
     list.push(modelCheckpoint({
       dir: join(workDir, "checkpoints"),
@@ -132,6 +148,11 @@ export async function trainPrepared(
   resume?: ResumePoint,
 ): Promise<TrainRunResult> {
   const { logger, registry } = deps;
+  // Resolved before anything is saved, so the run's config.json says which schedule ran.
+  config = {
+    ...config,
+    training: { ...config.training, lr_schedule: resolveLrSchedule(config.training.lr_schedule, data.task) },
+  };
   const name = modelName(config);
   const backend = await useBackend(config.training.backend, { threads: config.training.threads, logger });
   logger.info(`backend: ${backend.name} (${backend.reason})`);
@@ -170,6 +191,7 @@ export async function trainPrepared(
       epochs: config.training.epochs,
       batchSize: config.training.batch_size,
       optimizer: config.training.optimizer,
+      lrSchedule: config.training.lr_schedule,
       classWeights: weights,
       seed: config.training.seed,
       shuffle: config.training.shuffle,

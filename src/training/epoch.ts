@@ -10,17 +10,24 @@ import { deriveSeed } from "./seed.ts";
 import type { StepEngine } from "./step_engine.ts";
 import type { FitOptions, ValMetrics } from "./trainer.ts";
 
-/** One pass over the training source; `ms` is the time in steps (and the weight sync), not in loading. */
+/**
+ * One pass over the training source; `ms` is the time in steps (and the weight sync), not in loading.
+ * Each step runs at `learningRate(epoch, step)`; `lr` is the rate of the epoch's last step.
+ */
 export async function trainEpoch(
   engine: StepEngine,
   train: DataSource,
   epoch: number,
   options: FitOptions,
   ctx: TrainContext,
-  { clock, stopped }: { clock: () => number; stopped: () => boolean },
-): Promise<{ lossSum: number; correct: number; rows: number; ms: number }> {
+  { clock, stopped, learningRate }: {
+    clock: () => number;
+    stopped: () => boolean;
+    learningRate: (epoch: number, step: number) => number;
+  },
+): Promise<{ lossSum: number; correct: number; rows: number; ms: number; lr: number }> {
   const { batchSize, seed, classWeights, callbacks = [] } = options;
-  let lossSum = 0, correct = 0, rows = 0, ms = 0, step = 0;
+  let lossSum = 0, correct = 0, rows = 0, ms = 0, step = 0, lr = learningRate(epoch, 0);
   const batches = train.batches({
     batchSize,
     shuffle: options.shuffle ?? true,
@@ -29,6 +36,8 @@ export async function trainEpoch(
   });
   for await (const batch of batches) {
     checkLabels(batch.y, batch.size, ctx.model.spec.numClasses, epoch, step);
+    lr = learningRate(epoch, step);
+    engine.setLearningRate(lr);
     const t0 = clock();
     const weights = classWeights ? sampleWeights(batch.y, batch.size, classWeights) : null;
     const result = await engine.step(batch, weights, deriveSeed(seed, epoch, step));
@@ -44,7 +53,7 @@ export async function trainEpoch(
   const t0 = clock();
   engine.sync();
   ms += clock() - t0;
-  return { lossSum, correct, rows, ms };
+  return { lossSum, correct, rows, ms, lr };
 }
 
 /** Probabilities for the whole validation source, then val_loss, val_accuracy and the extra metrics. */

@@ -88,6 +88,8 @@ export async function createFusedEngine(
       maxBatch,
     });
   let engine = await build(seed);
+  // The rate of the coming steps; a kernel rebuilt for a new epoch takes it over.
+  let lr = optimizer.lr;
   // Read asynchronously, as everywhere in training: a GPU backend cannot read synchronously.
   engine.setWeights(
     await Promise.all(stack.dense.map(async (layer) => {
@@ -108,6 +110,10 @@ export async function createFusedEngine(
       const loss = engine.trainBatch(batch.x, batch.y, batch.size, sampleWeight ?? undefined);
       return Promise.resolve({ loss, correct });
     },
+    setLearningRate(next) {
+      lr = next;
+      engine.setLearningRate(lr);
+    },
     predict(x, n) {
       return Promise.resolve(engine.predict(x, n));
     },
@@ -116,6 +122,7 @@ export async function createFusedEngine(
       const next = await build(epochSeed);
       next.setWeights(engine.getWeights());
       next.setOptimizerState(engine.getOptimizerState());
+      next.setLearningRate(lr);
       engine.dispose();
       engine = next;
     },

@@ -59,6 +59,8 @@ abstract class FusedOptimizer<C> extends tf.Optimizer {
   protected abstract stepped(): void;
   /** Called when setWeights has set the iteration count. */
   protected abstract restored(iterations: number): void;
+  /** The rate of the coming steps (learning-rate schedules); the saved config keeps the base rate. */
+  abstract setLearningRate(learningRate: number): void;
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const entries: [string, tf.Tensor | undefined][] = Array.isArray(variableGradients)
@@ -137,10 +139,21 @@ export class FusedAdam extends FusedOptimizer<AdamCoefficients> {
     this.config = { ...config };
     this.#accBeta1 = Math.fround(config.beta1);
     this.#accBeta2 = Math.fround(config.beta2);
+    this.#learningRate = config.learningRate;
   }
 
+  #learningRate: number;
+
   protected coefficients(): AdamCoefficients {
-    return adamCoefficients(this.config, this.#accBeta1, this.#accBeta2);
+    return adamCoefficients(
+      { ...this.config, learningRate: this.#learningRate },
+      this.#accBeta1,
+      this.#accBeta2,
+    );
+  }
+
+  setLearningRate(learningRate: number): void {
+    this.#learningRate = learningRate;
   }
 
   protected stepped(): void {
@@ -172,13 +185,20 @@ export class FusedMomentum extends FusedOptimizer<MomentumCoefficients> {
   static className = "Momentum";
   readonly config: FusedMomentumConfig;
 
+  #learningRate: number;
+
   constructor(config: FusedMomentumConfig, options: FusedOptimizerOptions = {}) {
     super(MOMENTUM_RULE, ["momentum"], options.weights ?? "fresh");
     this.config = { ...config };
+    this.#learningRate = config.learningRate;
   }
 
   protected coefficients(): MomentumCoefficients {
-    return { momentum: Math.fround(this.config.momentum), negLr: Math.fround(-this.config.learningRate) };
+    return { momentum: Math.fround(this.config.momentum), negLr: Math.fround(-this.#learningRate) };
+  }
+
+  setLearningRate(learningRate: number): void {
+    this.#learningRate = learningRate;
   }
 
   protected stepped(): void {}

@@ -28,3 +28,14 @@ export function denseOptimizer(config: OptimizerConfig): DenseOptimizer {
     ? { name: "adam", lr: config.lr, beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon }
     : { name: "sgd", lr: config.lr, momentum: config.momentum };
 }
+
+/** Sets the rate of a tfjs optimizer made by createOptimizer for the coming steps. */
+export function setOptimizerLearningRate(opt: tf.Optimizer, lr: number): void {
+  if (opt instanceof FusedAdam || opt instanceof FusedMomentum || opt instanceof tf.SGDOptimizer) {
+    opt.setLearningRate(lr);
+    return;
+  }
+  throw new Error(
+    `setOptimizerLearningRate: ${opt.getClassName()} is not an optimizer createOptimizer makes`,
+  );
+}

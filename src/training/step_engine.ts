@@ -21,6 +21,8 @@ export interface StepEngine {
    * this step's random draws (dropout masks).
    */
   step(batch: Batch, sampleWeight: Float32Array | null, seed: number): Promise<StepResult>;
+  /** The learning rate of the coming steps (schedules, reduce-on-plateau); saved configs keep the base rate. */
+  setLearningRate(lr: number): void;
   /** Probabilities [n, classes] row-major, without dropout. */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   /**

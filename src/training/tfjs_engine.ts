@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { MmmlModel } from "../models/model.ts";
 import { predictedClasses } from "./metrics.ts";
 import type { OptimizerConfig } from "./optimizer.ts";
-import { createOptimizer } from "./optimizer.ts";
+import { createOptimizer, setOptimizerLearningRate } from "./optimizer.ts";
 import { reseedLayers, seededLayers } from "./seed.ts";
 import type { StepEngine } from "./step_engine.ts";
 import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "./trainer_state.ts";
@@ -98,6 +98,9 @@ export function createTfjsEngine(
       } finally {
         tf.dispose([loss, logP]);
       }
+    },
+    setLearningRate(lr) {
+      setOptimizerLearningRate(opt, lr);
     },
     async predict(x, n) {
       const probs = tf.tidy(() => model.predict(tensorOf(x, n)));

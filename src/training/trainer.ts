@@ -12,6 +12,7 @@ import { isImprovement, monitoredValue, resolveMode } from "./callbacks/callback
 import type { DataSource } from "./data_source.ts";
 import { trainEpoch, validate } from "./epoch.ts";
 import { createFusedEngine, fusedEngineVerdict } from "./fused_engine.ts";
+import { checkLrSchedule, type LrScheduleConfig, scheduledLr } from "./lr_schedule.ts";
 import type { OptimizerConfig } from "./optimizer.ts";
 import { deriveSeed } from "./seed.ts";
 import type { StepEngine } from "./step_engine.ts";
@@ -25,6 +26,8 @@ export interface FitOptions {
   epochs: number;
   batchSize: number;
   optimizer: OptimizerConfig;
+  /** How the rate moves from `optimizer.lr` step by step; constant when absent. */
+  lrSchedule?: LrScheduleConfig;
   /** Loss weight per class index (see class_weights.ts), or null for an unweighted loss. */
   classWeights?: Float32Array | null;
   seed: number;
@@ -105,12 +108,33 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
       }
       // Which callback's onEpochEnd is running: captureState is only consistent there (see below).
       let inEpochEnd = -1;
+      const stepsPerEpoch = Math.ceil(train.size / batchSize);
+      const baseLr = options.optimizer.lr;
+      let lrFactor = 1;
+      const learningRate = (epoch: number, step: number) =>
+        lrFactor * (options.lrSchedule
+          ? scheduledLr(options.lrSchedule, baseLr, {
+            step: (epoch - 1) * stepsPerEpoch + step,
+            stepsPerEpoch,
+            totalSteps: epochs * stepsPerEpoch,
+          })
+          : baseLr);
       const ctx: TrainContext = {
         model,
         epochs,
-        stepsPerEpoch: Math.ceil(train.size / batchSize),
+        stepsPerEpoch,
         engine: engine.name,
         history,
+        baseLr,
+        get lrFactor() {
+          return lrFactor;
+        },
+        setLrFactor(factor) {
+          if (!(factor > 0 && factor <= 1)) {
+            throw new Error(`setLrFactor: expected (0, 1], received ${factor}`);
+          }
+          lrFactor = factor;
+        },
         requestStop: (why) => void (stopReason ??= why),
         captureState: async () => {
           if (inEpochEnd < 0) throw new Error("TrainContext.captureState is only valid in onEpochEnd");
@@ -149,6 +173,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
           const totals = await trainEpoch(engine, train, epoch, options, ctx, {
             clock,
             stopped: () => stopReason !== null,
+            learningRate,
           });
           trainMs += totals.ms;
           samples += totals.rows;
@@ -159,7 +184,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
             accuracy: totals.correct / totals.rows,
             ...valLogs,
             seconds: (clock() - epochStart) / 1000,
-            lr: options.optimizer.lr,
+            lr: totals.lr,
           };
           history.push(logs);
           const value = monitoredValue(logs, monitor, "training monitor");
@@ -268,6 +293,7 @@ function checkInputs(model: MmmlModel, train: DataSource, val: DataSource | null
   };
   expectInt("epochs", options.epochs);
   expectInt("batch_size", options.batchSize);
+  if (options.lrSchedule) checkLrSchedule(options.lrSchedule, options.epochs);
   if (train.size < 1) {
     throw new MmmlError("invalid_input", "training data: expected at least one row, received 0");
   }

@@ -41,6 +41,12 @@ export interface TrainContext {
   readonly engine: TrainEngineName;
   /** Logs of the epochs finished so far. */
   readonly history: readonly EpochLog[];
+  /** training.optimizer.lr: the rate schedules start from. */
+  readonly baseLr: number;
+  /** The factor on the scheduled rate (reduce-on-plateau lowers it); 1 at the start. */
+  readonly lrFactor: number;
+  /** Sets that factor, in (0, 1], for the coming steps. */
+  setLrFactor(factor: number): void;
   /** Ends training after the current batch; the epoch is then validated and logged as usual. */
   requestStop(reason: string): void;
   /**
