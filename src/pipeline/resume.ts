@@ -59,6 +59,7 @@ const FIXED_FLAGS = [
   "model",
   "batch-size",
   "lr",
+  "lr-schedule",
   "seed",
   "backend",
   "image-size",

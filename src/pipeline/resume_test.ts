@@ -196,6 +196,7 @@ Deno.test("parseResumeRequest takes --epochs, --name, --registry and their --set
     );
   refused({ lr: "0.1", seed: "4" }, /cannot change --lr, --seed; only --epochs, --name and --registry/);
   refused({ set: ["model.hidden=[8]"] }, /cannot change --set model\.hidden/);
+  refused({ "lr-schedule": "cosine" }, /cannot change --lr-schedule/);
   refused({ "freeze-backbone": true }, /--freeze-backbone/);
   refused({ "resume-dir": "x" }, /either --resume NAME@VERSION or --resume-dir DIR, not both/);
   refused({ epochs: "ten" }, /--epochs: expected a positive integer, received "ten"/);

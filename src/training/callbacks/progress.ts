@@ -57,12 +57,14 @@ export function progressBar(
   };
 }
 
-/** `epoch 3/20 - 1.2s - loss 0.4321 - accuracy 0.8812 - val_loss 0.4012 - ...` */
+/** `epoch 3/20 - 1.2s - loss 0.4321 - accuracy 0.8812 - val_loss 0.4012 - ... - lr 1.00e-3` */
 export function epochLine(epoch: number, epochs: number, logs: EpochLog): string {
   const figures = Object.entries(logs)
     .filter(([key]) => !["epoch", "seconds", "lr"].includes(key))
     .map(([key, value]) => `${key} ${fmt(value)}`);
-  return [`epoch ${epoch}/${epochs}`, duration(logs.seconds), ...figures].join(" - ");
+  // The rate of the epoch's last step, as Keras 3 shows learning_rate: schedules move it.
+  return [`epoch ${epoch}/${epochs}`, duration(logs.seconds), ...figures, `lr ${logs.lr.toExponential(2)}`]
+    .join(" - ");
 }
 
 const fmt = (v: number) => Number.isFinite(v) ? v.toFixed(4) : String(v);

@@ -30,7 +30,7 @@ function runEpoch(isTerminal: boolean, stepMs: number) {
 
 Deno.test("Progress writes one line per epoch when stderr is not a terminal", () => {
   assert.deepEqual(runEpoch(false, 500), [
-    "epoch 1/2 - 2.0s - loss 0.8500 - accuracy 0.5000 - val_loss 0.7000\n",
+    "epoch 1/2 - 2.0s - loss 0.8500 - accuracy 0.5000 - val_loss 0.7000 - lr 1.00e-3\n",
   ]);
 });
 
@@ -45,7 +45,10 @@ Deno.test("Progress redraws one line on a terminal with running loss and time le
     text[1],
     "\r\x1b[Kepoch 1/2 [=========>..........] 2/4 - loss 0.9500 - accuracy 0.5000 - ETA 1.0s",
   );
-  assert.equal(text[4], "\r\x1b[Kepoch 1/2 - 2.0s - loss 0.8500 - accuracy 0.5000 - val_loss 0.7000\n");
+  assert.equal(
+    text[4],
+    "\r\x1b[Kepoch 1/2 - 2.0s - loss 0.8500 - accuracy 0.5000 - val_loss 0.7000 - lr 1.00e-3\n",
+  );
 });
 
 Deno.test("Progress redraws at most once per redraw interval", () => {
@@ -57,6 +60,6 @@ Deno.test("Progress redraws at most once per redraw interval", () => {
 Deno.test("epochLine shows long epochs in minutes", () => {
   assert.equal(
     epochLine(3, 10, { ...epochLog, seconds: 125 }),
-    "epoch 3/10 - 2m5s - loss 0.8500 - accuracy 0.5000 - val_loss 0.7000",
+    "epoch 3/10 - 2m5s - loss 0.8500 - accuracy 0.5000 - val_loss 0.7000 - lr 1.00e-3",
   );
 });
