@@ -94,3 +94,40 @@ export function checkLrSchedule(schedule: LrScheduleConfig, epochs: number): voi
     );
   }
 }
+
+/** The rate of each step of one fit: the schedule's, times a factor that reduce-on-plateau lowers. */
+export interface StepRates {
+  /** The rate of step `step` (from 0) of epoch `epoch` (from 1). */
+  at(epoch: number, step: number): number;
+  readonly factor: number;
+  /** Sets the factor, in (0, 1], for the coming steps. */
+  setFactor(factor: number): void;
+}
+
+/** StepRates for a fit of `epochs` epochs; constant at `baseLr` when there is no schedule. */
+export function stepRates(
+  schedule: LrScheduleConfig | undefined,
+  baseLr: number,
+  { epochs, stepsPerEpoch }: { epochs: number; stepsPerEpoch: number },
+): StepRates {
+  let factor = 1;
+  const totalSteps = epochs * stepsPerEpoch;
+  return {
+    at: (epoch, step) =>
+      factor *
+      (schedule
+        ? scheduledLr(schedule, baseLr, {
+          step: (epoch - 1) * stepsPerEpoch + step,
+          stepsPerEpoch,
+          totalSteps,
+        })
+        : baseLr),
+    get factor() {
+      return factor;
+    },
+    setFactor(next) {
+      if (!(next > 0 && next <= 1)) throw new RangeError(`setFactor: expected (0, 1], received ${next}`);
+      factor = next;
+    },
+  };
+}

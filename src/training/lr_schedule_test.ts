@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { TrainingConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
-import { checkLrSchedule, type LrScheduleConfig, resolveLrSchedule, scheduledLr } from "./lr_schedule.ts";
+import {
+  checkLrSchedule,
+  type LrScheduleConfig,
+  resolveLrSchedule,
+  scheduledLr,
+  stepRates,
+} from "./lr_schedule.ts";
 
 const schedule = (over: Partial<LrScheduleConfig>): LrScheduleConfig =>
   TrainingConfig.parse({ lr_schedule: over }).lr_schedule;
@@ -124,4 +130,18 @@ Deno.test("checkLrSchedule refuses a warm-up as long as the run, naming both set
   );
   checkLrSchedule(schedule({ name: "cosine", warmup_epochs: 2.5 }), 3);
   checkLrSchedule(schedule({ name: "one_cycle", warmup_epochs: 5 }), 3);
+});
+
+Deno.test("stepRates counts steps across epochs and multiplies by the plateau factor", () => {
+  const cosine = schedule({ name: "cosine" });
+  const rates = stepRates(cosine, 1e-3, { epochs: 4, stepsPerEpoch: 5 });
+  assert.equal(rates.at(3, 2), scheduledLr(cosine, 1e-3, { step: 12, stepsPerEpoch: 5, totalSteps: 20 }));
+  rates.setFactor(0.1);
+  assert.equal(rates.factor, 0.1);
+  assert.equal(
+    rates.at(3, 2),
+    0.1 * scheduledLr(cosine, 1e-3, { step: 12, stepsPerEpoch: 5, totalSteps: 20 }),
+  );
+  assert.throws(() => rates.setFactor(0), RangeError);
+  assert.equal(stepRates(undefined, 0.01, { epochs: 2, stepsPerEpoch: 3 }).at(2, 1), 0.01);
 });

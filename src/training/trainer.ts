@@ -12,7 +12,7 @@ import { isImprovement, monitoredValue, resolveMode } from "./callbacks/callback
 import type { DataSource } from "./data_source.ts";
 import { trainEpoch, validate } from "./epoch.ts";
 import { createFusedEngine, fusedEngineVerdict } from "./fused_engine.ts";
-import { checkLrSchedule, type LrScheduleConfig, scheduledLr } from "./lr_schedule.ts";
+import { checkLrSchedule, type LrScheduleConfig, stepRates } from "./lr_schedule.ts";
 import type { OptimizerConfig } from "./optimizer.ts";
 import { deriveSeed } from "./seed.ts";
 import type { StepEngine } from "./step_engine.ts";
@@ -110,15 +110,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
       let inEpochEnd = -1;
       const stepsPerEpoch = Math.ceil(train.size / batchSize);
       const baseLr = options.optimizer.lr;
-      let lrFactor = 1;
-      const learningRate = (epoch: number, step: number) =>
-        lrFactor * (options.lrSchedule
-          ? scheduledLr(options.lrSchedule, baseLr, {
-            step: (epoch - 1) * stepsPerEpoch + step,
-            stepsPerEpoch,
-            totalSteps: epochs * stepsPerEpoch,
-          })
-          : baseLr);
+      const rates = stepRates(options.lrSchedule, baseLr, { epochs, stepsPerEpoch });
       const ctx: TrainContext = {
         model,
         epochs,
@@ -127,14 +119,9 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
         history,
         baseLr,
         get lrFactor() {
-          return lrFactor;
+          return rates.factor;
         },
-        setLrFactor(factor) {
-          if (!(factor > 0 && factor <= 1)) {
-            throw new Error(`setLrFactor: expected (0, 1], received ${factor}`);
-          }
-          lrFactor = factor;
-        },
+        setLrFactor: (factor) => rates.setFactor(factor),
         requestStop: (why) => void (stopReason ??= why),
         captureState: async () => {
           if (inEpochEnd < 0) throw new Error("TrainContext.captureState is only valid in onEpochEnd");
@@ -173,7 +160,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
           const totals = await trainEpoch(engine, train, epoch, options, ctx, {
             clock,
             stopped: () => stopReason !== null,
-            learningRate,
+            learningRate: rates.at,
           });
           trainMs += totals.ms;
           samples += totals.rows;
