@@ -7,7 +7,7 @@ import { MmmlError } from "../errors.ts";
 import { createMemoryLogger } from "../log.ts";
 import { buildMlp } from "../models/mlp.ts";
 import { getWeightsSnapshot, loadModel, type WeightsSnapshot } from "../models/model_io.ts";
-import type { Callback, EpochLog, TrainEngineName } from "./callbacks/callback.ts";
+import type { Callback, EpochLog, TrainContext, TrainEngineName } from "./callbacks/callback.ts";
 import { modelCheckpoint } from "./callbacks/model_checkpoint.ts";
 import { reduceLrOnPlateau } from "./callbacks/reduce_lr_on_plateau.ts";
 import { type LrScheduleConfig, scheduledLr } from "./lr_schedule.ts";
@@ -156,31 +156,21 @@ Deno.test("ReduceLROnPlateau lowers the rate after patience epochs, waits out it
 });
 
 Deno.test("ReduceLROnPlateau keeps its reductions across a resumed run and names a bad saved field", async () => {
-  const plateau = reduceLrOnPlateau({ monitor: "val_f1", factor: 0.5, patience: 1 });
-  const ctx = {
-    baseLr: 0.1,
-    lrFactor: 1,
-    setLrFactor(f: number) {
-      this.lrFactor = f;
-    },
+  // Only the rate factor and base rate of the context matter to this callback.
+  const fakeContext = () => {
+    const ctx = { baseLr: 0.1, lrFactor: 1, setLrFactor: (f: number) => void (ctx.lrFactor = f) };
+    return ctx as typeof ctx & TrainContext;
   };
-  // deno-lint-ignore no-explicit-any
-  const c = ctx as any;
-  plateau.onTrainBegin!(c);
-  await plateau.onEpochEnd!(1, { epoch: 1, loss: 1, accuracy: 0, seconds: 0, lr: 0.1, val_f1: 0.5 }, c);
-  await plateau.onEpochEnd!(2, { epoch: 2, loss: 1, accuracy: 0, seconds: 0, lr: 0.1, val_f1: 0.4 }, c);
+  const plateau = reduceLrOnPlateau({ monitor: "val_f1", factor: 0.5, patience: 1 });
+  const ctx = fakeContext();
+  plateau.onTrainBegin!(ctx);
+  await plateau.onEpochEnd!(1, { epoch: 1, loss: 1, accuracy: 0, seconds: 0, lr: 0.1, val_f1: 0.5 }, ctx);
+  await plateau.onEpochEnd!(2, { epoch: 2, loss: 1, accuracy: 0, seconds: 0, lr: 0.1, val_f1: 0.4 }, ctx);
   assert.equal(ctx.lrFactor, 0.5);
   const saved = plateau.getState!();
   const fresh = reduceLrOnPlateau({ monitor: "val_f1", factor: 0.5, patience: 1 });
-  const ctx2 = {
-    baseLr: 0.1,
-    lrFactor: 1,
-    setLrFactor(f: number) {
-      this.lrFactor = f;
-    },
-  };
-  // deno-lint-ignore no-explicit-any
-  fresh.onTrainBegin!(ctx2 as any);
+  const ctx2 = fakeContext();
+  fresh.onTrainBegin!(ctx2);
   fresh.setState!(structuredClone(saved));
   assert.equal(ctx2.lrFactor, 0.5);
   assert.deepEqual(fresh.reductions, [2]);
