@@ -45,8 +45,12 @@ abstract class FusedOptimizer<C> extends tf.Optimizer {
   /** One list per slot kind (Adam: m, then v), each indexed like the gradients passed in. */
   #slots: Slot[][];
 
-  constructor(rule: FusedRule<C>, suffixes: readonly string[], weights: WeightWrite) {
+  /** The learning rate of the coming steps; starts at the config's. */
+  protected rate: number;
+
+  constructor(rule: FusedRule<C>, suffixes: readonly string[], weights: WeightWrite, learningRate: number) {
     super();
+    this.rate = learningRate;
     this.#rule = rule;
     this.#suffixes = suffixes;
     this.#weights = weights;
@@ -59,8 +63,11 @@ abstract class FusedOptimizer<C> extends tf.Optimizer {
   protected abstract stepped(): void;
   /** Called when setWeights has set the iteration count. */
   protected abstract restored(iterations: number): void;
+
   /** The rate of the coming steps (learning-rate schedules); the saved config keeps the base rate. */
-  abstract setLearningRate(learningRate: number): void;
+  setLearningRate(learningRate: number): void {
+    this.rate = learningRate;
+  }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const entries: [string, tf.Tensor | undefined][] = Array.isArray(variableGradients)
@@ -135,25 +142,14 @@ export class FusedAdam extends FusedOptimizer<AdamCoefficients> {
   #accBeta2: number;
 
   constructor(config: FusedAdamConfig, options: FusedOptimizerOptions = {}) {
-    super(ADAM_RULE, ["m", "v"], options.weights ?? "fresh");
+    super(ADAM_RULE, ["m", "v"], options.weights ?? "fresh", config.learningRate);
     this.config = { ...config };
     this.#accBeta1 = Math.fround(config.beta1);
     this.#accBeta2 = Math.fround(config.beta2);
-    this.#learningRate = config.learningRate;
   }
-
-  #learningRate: number;
 
   protected coefficients(): AdamCoefficients {
-    return adamCoefficients(
-      { ...this.config, learningRate: this.#learningRate },
-      this.#accBeta1,
-      this.#accBeta2,
-    );
-  }
-
-  setLearningRate(learningRate: number): void {
-    this.#learningRate = learningRate;
+    return adamCoefficients({ ...this.config, learningRate: this.rate }, this.#accBeta1, this.#accBeta2);
   }
 
   protected stepped(): void {
@@ -185,20 +181,13 @@ export class FusedMomentum extends FusedOptimizer<MomentumCoefficients> {
   static className = "Momentum";
   readonly config: FusedMomentumConfig;
 
-  #learningRate: number;
-
   constructor(config: FusedMomentumConfig, options: FusedOptimizerOptions = {}) {
-    super(MOMENTUM_RULE, ["momentum"], options.weights ?? "fresh");
+    super(MOMENTUM_RULE, ["momentum"], options.weights ?? "fresh", config.learningRate);
     this.config = { ...config };
-    this.#learningRate = config.learningRate;
   }
 
   protected coefficients(): MomentumCoefficients {
-    return { momentum: Math.fround(this.config.momentum), negLr: Math.fround(-this.#learningRate) };
-  }
-
-  setLearningRate(learningRate: number): void {
-    this.#learningRate = learningRate;
+    return { momentum: Math.fround(this.config.momentum), negLr: Math.fround(-this.rate) };
   }
 
   protected stepped(): void {}

@@ -98,6 +98,37 @@ for (const backend of ["wasm", "cpu"] as const) {
   }
 }
 
+for (const pair of PAIRS) {
+  Deno.test(`Fused${pair.label}.setLearningRate changes the coming steps, and getConfig keeps the base rate`, async () => {
+    // Three steps at the base rate, then three at a tenth of it, beside an optimizer that keeps the base rate.
+    const changed = weights(3), constant = weights(3);
+    const changedOpt = pair.fused(), constantOpt = pair.fused();
+    for (let k = 0; k < 3; k++) {
+      step(changedOpt, changed, k);
+      step(constantOpt, constant, k);
+    }
+    assert.deepEqual(await values(changed), await values(constant), "the same rate takes the same steps");
+    const before = await values(changed);
+    const base = changedOpt.getConfig().learningRate as number;
+    changedOpt.setLearningRate(base / 10);
+    for (let k = 3; k < 6; k++) {
+      step(changedOpt, changed, k);
+      step(constantOpt, constant, k);
+    }
+    const moved = (after: Float32Array[]) =>
+      after.reduce((s, w, i) => s + w.reduce((t, v, j) => t + Math.abs(v - before[i][j]), 0), 0);
+    const small = moved(await values(changed)), full = moved(await values(constant));
+    assert.ok(
+      small < full / 5 && small > 0,
+      `moved ${small} at a tenth of the rate, ${full} at the base rate`,
+    );
+    assert.equal(changedOpt.getConfig().learningRate, base, "the saved config keeps the base rate");
+    changedOpt.dispose();
+    constantOpt.dispose();
+    tf.dispose([...changed, ...constant]);
+  });
+}
+
 Deno.test("FusedAdam and FusedMomentum report tfjs's class names and configs", () => {
   const adam = new FusedAdam(ADAM), momentum = new FusedMomentum(MOMENTUM);
   const tfjs = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
