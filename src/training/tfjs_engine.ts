@@ -51,6 +51,7 @@ export function createTfjsEngine(
   { optimizer }: { optimizer: OptimizerConfig },
 ): StepEngine {
   const opt = createOptimizer(optimizer);
+  let rate = optimizer.lr;
   // Read once: the trainable set is fixed for the whole fit (freeze/unfreeze happen between fits).
   const variables = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
   const random = seededLayers(model.net);
@@ -100,7 +101,10 @@ export function createTfjsEngine(
       }
     },
     setLearningRate(lr) {
+      // Called before every step; tf.train.sgd allocates a scalar per change, so only a new rate is set.
+      if (lr === rate) return;
       setOptimizerLearningRate(opt, lr);
+      rate = lr;
     },
     async predict(x, n) {
       const probs = tf.tidy(() => model.predict(tensorOf(x, n)));
