@@ -1,10 +1,10 @@
 /**
  * Image training on real Fashion-MNIST (Debian's dataset-fashion-mnist): 500 training images a class,
  * 100 test images a class, 28x28, ResNet-18 (ImageNet stem, as torchvision), 3 epochs, batch 32, Adam
- * 1e-3 (epsilon 1e-8), no head dropout, no augmentation, grayscale to 3 channels normalised with 0.5/0.5 (the
- * reference's settings; the reference's constant rate too, unless `--set training.lr_schedule.name=cosine`
- * asks for mmml's default image schedule), trained by mmml and by the PyTorch reference side by side, once per `--seeds` seed on each side (accuracy
- * over a few seeds, not one run, says which side is ahead). Images/s on the mmml side counts the wall
+ * 1e-3 (epsilon 1e-8), no head dropout, no augmentation, grayscale to 3 channels normalised with 0.5/0.5, a
+ * constant rate (the reference's settings; `--set training.lr_schedule.name=cosine` asks for mmml's default
+ * image schedule instead), trained by mmml and by the PyTorch reference side by side, once per `--seeds` seed
+ * on each side (accuracy over a few seeds, not one run, says which side is ahead). Images/s on the mmml side counts the wall
  * time of the training epochs including decoding, as the reference's DataLoader loop does.
  */
 import { join } from "node:path";
