@@ -16,7 +16,7 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { CONFIG_FILE_FLAGS, formatHelp, parseCommandArgs } from "./src/cli/args.ts";
-import type { gatherDoctorReport as GatherDoctor } from "./src/commands/doctor.ts";
+import type { gatherDoctorReport as GatherDoctor } from "./src/cli/commands/doctor.ts";
 import { loadConfig } from "./src/config/load_config.ts";
 import { flagsToConfig } from "./src/config/overrides.ts";
 import { exitCodeFor } from "./src/errors.ts";
@@ -57,7 +57,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "sile
  * tfjs and every backend probe (measured: start-up from 0.15 to 0.32 s). A compiled binary still holds
  * the module, since cli.ts (its entry) imports it.
  */
-const DOCTOR_MODULE = new URL("./src/commands/doctor.ts", import.meta.url).href;
+const DOCTOR_MODULE = new URL("./src/cli/commands/doctor.ts", import.meta.url).href;
 
 /** Runs the server until a signal drains it; resolves with the process exit status. */
 export async function main(args: readonly string[], env: Record<string, string>): Promise<number> {

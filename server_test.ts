@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli } from "./src/commands/testing_cli.ts";
+import { cli } from "./testing/cli.ts";
 import { PreprocessorState } from "./src/preprocess/preprocessor_state.ts";
 import { main } from "./server.ts";
-import { COLORS, trainToyModels } from "./src/server/testing_trained.ts";
+import { COLORS, trainToyModels } from "./testing/trained_models.ts";
 
 const TOLERANCE = 1e-4;
 

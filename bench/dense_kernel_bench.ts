@@ -12,9 +12,9 @@
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../src/engine/backend.ts";
-import { createDenseTrainer } from "../src/engine/dense_trainer.ts";
-import type { DenseLayerSpec } from "../src/engine/dense_trainer_types.ts";
+import { useBackend } from "../src/backend/choose.ts";
+import { createDenseTrainer } from "../src/backend/wasm/dense_trainer.ts";
+import type { DenseLayerSpec } from "../src/backend/wasm/dense_trainer_types.ts";
 import { createRng, shuffleInPlace } from "../src/random.ts";
 
 const IN = 73, HIDDEN = [128, 64], CLASSES = 7, BATCH = 64, DROPOUT = 0.1, LR = 1e-3;

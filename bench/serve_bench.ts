@@ -5,7 +5,7 @@
  * time. Also measures mmml's process start to /ready with one model.
  */
 import { join, resolve } from "node:path";
-import { syntheticTabularCsv } from "../src/data/synthetic_tabular.ts";
+import { syntheticTabularCsv } from "../testing/synthetic_tabular.ts";
 import { type BenchCommon, runJson } from "./tabular_bench.ts";
 
 const SYNTH = { numeric: 40, categorical: 5, levels: 6, classes: 7, missing: 0.01, noise: 0.5, taskSeed: 7 };

@@ -5,7 +5,7 @@
  * samples/s counts training rows x epochs over the training loop only, on both sides.
  */
 import { join } from "node:path";
-import { syntheticTabularCsv } from "../src/data/synthetic_tabular.ts";
+import { syntheticTabularCsv } from "../testing/synthetic_tabular.ts";
 
 export interface BenchCommon {
   referenceDir: string;

@@ -14,12 +14,12 @@
 import { join } from "node:path";
 import { MmmlConfig } from "../src/config/schema.ts";
 import { scanImageFolder } from "../src/data/image_folder_adapter.ts";
-import { createImageSource } from "../src/data/image_loader.ts";
+import { createImageSource } from "../src/preprocess/image_loader.ts";
 import { createLogger } from "../src/log.ts";
-import { imagePreprocessing, prepareImageData } from "../src/pipeline/image_data.ts";
-import { trainPrepared } from "../src/pipeline/train_run.ts";
+import { imagePreprocessing, prepareImageData } from "../src/tasks/image_data.ts";
+import { trainPrepared } from "../src/runs/train.ts";
 import { openRegistry } from "../src/registry/open_registry.ts";
-import type { BatchOptions, DataSource } from "../src/training/data_source.ts";
+import type { BatchOptions, DataSource } from "../src/data/data_source.ts";
 
 const [trainDir, testDir, drawsDir, seed, threads, registryDir] = Deno.args;
 if (!registryDir) {

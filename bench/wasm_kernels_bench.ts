@@ -1,11 +1,11 @@
 /**
- * What mmml's wasm kernels (src/engine/wasm_kernels.ts) buy: per kernel, the built-in wasm kernel
+ * What mmml's wasm kernels (src/backend/wasm/register_kernels.ts) buy: per kernel, the built-in wasm kernel
  * against mmml's on the shapes a ResNet-18 training step at batch 32 produces; then a whole ResNet-18
  * training step (standard stem, Adam) with stock kernels against mmml's. Stock wasm cannot train a CNN
  * at all (it has no Conv2DBackpropFilter), so the "stock" step keeps mmml's kernels for the missing ones
  * only. Last, the optimizers: the tfjs engine's step (optimizer.minimize, mmml's kernels) and the
  * update alone (applyGradients on fixed gradients) with tf.train.adam / momentum against mmml's fused
- * ones (src/training/fused_optimizer.ts), whose weights go to a fresh buffer or, to measure, in place.
+ * ones (src/training/optimizers/fused_optimizer.ts), whose weights go to a fresh buffer or, to measure, in place.
  *
  *   deno run --allow-read --allow-env --allow-net bench/wasm_kernels_bench.ts [--sizes 28,64]
  *       [--models resnet18,efficientnet_b0] [--batch 32] [--steps 2] [--threads 1] [--no-kernels] [--no-steps]
@@ -16,9 +16,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
-import { useBackend } from "../src/engine/backend.ts";
-import { registerWasmKernels } from "../src/engine/wasm_kernels.ts";
-import { FusedAdam, FusedMomentum } from "../src/training/fused_optimizer.ts";
+import { useBackend } from "../src/backend/choose.ts";
+import { registerWasmKernels } from "../src/backend/wasm/register_kernels.ts";
+import { FusedAdam, FusedMomentum } from "../src/training/optimizers/fused_optimizer.ts";
 
 interface BenchOptions {
   sizes: number[];

@@ -36,19 +36,19 @@ simd=(-msimd128 -mrelaxed-simd -DDK_RELAXED)
 "$CC" --target=wasm32 -O3 "${simd[@]}" -mbulk-memory -nostdlib -ffreestanding \
   -Wall -Wextra -Werror \
   -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=65536 \
-  -o src/engine/dense_kernel.wasm src/engine/dense_kernel.c
+  -o src/backend/wasm/dense_kernel.wasm src/backend/wasm/dense_kernel.c
 # The convolution, batch norm and pooling kernels import the tfjs wasm backend's memory (shared in its threaded
 # build), so they must own no data and no stack there: the build fails if the compiler gave them either.
 heap=(--target=wasm32 -O3 "${simd[@]}" -mbulk-memory -nostdlib -ffreestanding -Wall -Wextra -Werror)
 link=(-Wl,--no-entry -Wl,--strip-all -Wl,--import-memory -Wl,-z,stack-size=0)
 for kernel in conv_kernel bn_kernel pool_kernel; do
-  src="src/engine/$kernel.c"
+  src="src/backend/wasm/$kernel.c"
   if "$CC" "${heap[@]}" -S -o - "$src" | grep -Eq '__stack_pointer|^\s*\.section\s+\.(data|rodata|bss)'; then
     echo "build_kernels: $src uses the stack or static data; it must not (it runs in tfjs's memory)" >&2
     exit 1
   fi
-  "$CC" "${heap[@]}" "${link[@]}" -o "src/engine/$kernel.wasm" "$src"
+  "$CC" "${heap[@]}" "${link[@]}" -o "src/backend/wasm/$kernel.wasm" "$src"
   "$CC" "${heap[@]}" -matomics "${link[@]}" -Wl,--shared-memory -Wl,--max-memory=4294967296 \
-    -o "src/engine/${kernel}_shared.wasm" "$src"
+    -o "src/backend/wasm/${kernel}_shared.wasm" "$src"
 done
-echo "built src/engine/dense_kernel.wasm with $CC ${simd[*]} ($(wc -c < src/engine/dense_kernel.wasm) bytes) and the conv, batch norm and pool kernels" >&2
+echo "built src/backend/wasm/dense_kernel.wasm with $CC ${simd[*]} ($(wc -c < src/backend/wasm/dense_kernel.wasm) bytes) and the conv, batch norm and pool kernels" >&2

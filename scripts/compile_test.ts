@@ -31,7 +31,7 @@ Deno.test("resolveAssets finds every run-time file here, expanding napi-v* to th
       "pool_kernel_shared",
     ]
   ) {
-    assert.ok(assets.includes(`src/engine/${kernel}.wasm`), kernel);
+    assert.ok(assets.includes(`src/backend/wasm/${kernel}.wasm`), kernel);
   }
   assert.ok(assets.includes("configs/"));
   const ort = assets.find((a) => a.startsWith("node_modules/onnxruntime-node/"))!;
@@ -45,7 +45,11 @@ Deno.test("resolveAssets finds every run-time file here, expanding napi-v* to th
 
 Deno.test("resolveAssets names every pattern that matches nothing", async () => {
   await assert.rejects(
-    resolveAssets(ROOT, ["src/engine/dense_kernel.wasm", "nowhere/*.wasm", "node_modules/nope/bin/napi-v*/"]),
+    resolveAssets(ROOT, [
+      "src/backend/wasm/dense_kernel.wasm",
+      "nowhere/*.wasm",
+      "node_modules/nope/bin/napi-v*/",
+    ]),
     /run-time files missing under .*: nowhere\/\*\.wasm, node_modules\/nope\/bin\/napi-v\*\/$/,
   );
 });

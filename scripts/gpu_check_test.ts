@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../src/engine/backend.ts";
+import { useBackend } from "../src/backend/choose.ts";
 import { benchResnet, buildSummary } from "./gpu_check.ts";
 
 const GPU_DOCTOR = {

@@ -1,5 +1,5 @@
 /** Writes a synthetic CSV: deno run --allow-write scripts/make_synthetic.ts OUT.csv ROWS [SEED] */
-import { syntheticTabularCsv } from "../src/data/synthetic_tabular.ts";
+import { syntheticTabularCsv } from "../testing/synthetic_tabular.ts";
 
 const [out, rows = "160000", seed = "1"] = Deno.args;
 if (!out) {

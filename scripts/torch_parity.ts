@@ -15,11 +15,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ModelConfig } from "../src/config/schema.ts";
-import { useBackend } from "../src/engine/backend.ts";
+import { useBackend } from "../src/backend/choose.ts";
 import { buildModel } from "../src/models/architectures.ts";
 import type { MmmlModel } from "../src/models/model.ts";
 import { loadPretrained, parsePretrained } from "../src/models/pretrained.ts";
-import { createTfjsEngine, trainingLogProbs } from "../src/training/tfjs_engine.ts";
+import { createTfjsEngine, trainingLogProbs } from "../src/training/engines/tfjs_engine.ts";
 
 const dir = Deno.args[0] ?? "/tmp/parity";
 const ref = JSON.parse(await Deno.readTextFile(`${dir}/torch.json`)) as {

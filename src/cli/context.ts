@@ -18,7 +18,7 @@ export interface CliContext {
   cwd: string;
 }
 
-/** A command module: `src/commands/<name>.ts` exports `run`, which returns the process exit status. */
+/** A command module: `src/cli/commands/<name>.ts` exports `run`, which returns the process exit status. */
 export interface CommandModule {
   run(args: string[], ctx: CliContext): Promise<number>;
 }

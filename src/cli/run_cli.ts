@@ -22,34 +22,34 @@ export const COMMANDS = Object.freeze(
   {
     train: {
       summary: "train a model on a CSV file or an image folder and register it",
-      load: () => import("../commands/train.ts"),
+      load: () => import("./commands/train.ts"),
     },
     evaluate: {
       summary: "score a registered model on labelled data",
-      load: () => import("../commands/evaluate.ts"),
+      load: () => import("./commands/evaluate.ts"),
     },
     predict: {
       summary: "predict with a registered model, one row or image per prediction",
-      load: () => import("../commands/predict.ts"),
+      load: () => import("./commands/predict.ts"),
     },
-    export: { summary: "export a registered model to ONNX", load: () => import("../commands/export.ts") },
-    serve: { summary: "serve registered models over HTTP", load: () => import("../commands/serve.ts") },
-    data: { summary: "inspect a data set (data info FILE)", load: () => import("../commands/data.ts") },
+    export: { summary: "export a registered model to ONNX", load: () => import("./commands/export.ts") },
+    serve: { summary: "serve registered models over HTTP", load: () => import("./commands/serve.ts") },
+    data: { summary: "inspect a data set (data info FILE)", load: () => import("./commands/data.ts") },
     report: {
       summary: "write a registered version's HTML training report",
-      load: () => import("../commands/report.ts"),
+      load: () => import("./commands/report.ts"),
     },
     config: {
       summary: "print the effective config (config show)",
-      load: () => import("../commands/config_show.ts"),
+      load: () => import("./commands/config_show.ts"),
     },
     registry: {
       summary: "list and inspect registered models",
-      load: () => import("../commands/registry.ts"),
+      load: () => import("./commands/registry.ts"),
     },
     doctor: {
       summary: "check backends, providers and permissions",
-      load: () => import("../commands/doctor.ts"),
+      load: () => import("./commands/doctor.ts"),
     },
   } as const satisfies Record<string, CommandEntry>,
 );

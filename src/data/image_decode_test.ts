@@ -7,7 +7,7 @@ import {
   encodeImage,
   type Encoding,
   paletteColor,
-} from "../../scripts/make_image_fixtures.ts";
+} from "../../testing/image_fixtures.ts";
 import { decodeImage, readImageHeader, sniffImageFormat } from "./image_decode.ts";
 
 async function assertInvalidInput(fn: () => Promise<unknown>, fragments: string[]): Promise<void> {

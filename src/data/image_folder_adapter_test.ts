@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { MmmlError } from "../errors.ts";
 import { createMemoryLogger } from "../log.ts";
 import { createRng } from "../random.ts";
-import { drawPattern, encodeImage } from "../../scripts/make_image_fixtures.ts";
+import { drawPattern, encodeImage } from "../../testing/image_fixtures.ts";
 import { imageFolderFingerprint, scanImageFolder, splitImageFolder } from "./image_folder_adapter.ts";
 
 const FIXTURES = new URL("../../fixtures/images/", import.meta.url).pathname;

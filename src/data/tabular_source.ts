@@ -3,7 +3,7 @@
  * indices. Each epoch's shuffle is a seeded permutation, so runs repeat exactly.
  */
 import { createRng, permutation } from "../random.ts";
-import type { Batch, BatchOptions, DataSource } from "../training/data_source.ts";
+import type { Batch, BatchOptions, DataSource } from "./data_source.ts";
 
 /**
  * Wraps `x` ([y.length, featureCount], row-major) and `y` without copying them. Shuffled batches gather

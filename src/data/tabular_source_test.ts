@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Batch } from "../training/data_source.ts";
+import type { Batch } from "./data_source.ts";
 import { createTabularSource } from "./tabular_source.ts";
 
 /** Row r holds features [r, r + 0.5] and class r % 3, so a batch shows which rows it gathered. */

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import onnx from "onnx-proto";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { exportOnnx } from "./onnx_exporter.ts";
 import { tfPads } from "./onnx_spatial_layers.ts";
-import { onnxParity } from "./onnx_parity.ts";
-import { buildTestCnn, randomizeWeights, randomTensor } from "./onnx_test_models.ts";
+import { onnxParity } from "../../testing/onnx_parity.ts";
+import { buildTestCnn, randomizeWeights, randomTensor } from "../../testing/onnx_test_models.ts";
 
 await useBackend("cpu");
 

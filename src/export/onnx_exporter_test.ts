@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import onnx from "onnx-proto";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { createOnnxSession } from "../inference/onnx_session.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import { createRng } from "../random.ts";
 import { exportOnnx, ONNX_NAMES } from "./onnx_exporter.ts";
-import { maxAbsDiff, onnxParity } from "./onnx_parity.ts";
+import { maxAbsDiff, onnxParity } from "../../testing/onnx_parity.ts";
 import type { LayerCall } from "./onnx_layer_call.ts";
-import { buildTestMlp, randomizeWeights, randomTensor } from "./onnx_test_models.ts";
+import { buildTestMlp, randomizeWeights, randomTensor } from "../../testing/onnx_test_models.ts";
 
 await useBackend("cpu");
 

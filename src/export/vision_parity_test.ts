@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ARCH_NAMES, ModelConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { buildModel } from "../models/architectures.ts";
 import { HEAD_LAYER } from "../models/mlp.ts";
 import { createRng } from "../random.ts";
-import { onnxParity } from "./onnx_parity.ts";
-import { randomTensor } from "./onnx_test_models.ts";
+import { onnxParity } from "../../testing/onnx_parity.ts";
+import { randomTensor } from "../../testing/onnx_test_models.ts";
 
 // wasm: the ResNet-50s run several times faster than on the cpu backend, which keeps this file short.
 await useBackend("wasm");

@@ -9,7 +9,7 @@ import { MmmlError } from "../errors.ts";
 import { checkPreprocessOptions, preprocessImage } from "../preprocess/image_preprocessor.ts";
 import type { OnnxRunner } from "./onnx_session.ts";
 
-/** image_preprocessing.json as training writes it (src/pipeline/image_data.ts). */
+/** image_preprocessing.json as training writes it (src/tasks/image_data.ts). */
 export const ImagePreprocessingFile = z.strictObject({
   version: z.literal(1),
   size: z.number().int().positive(),

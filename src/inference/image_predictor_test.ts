@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { drawPattern, encodeImage, type Encoding, type Pattern } from "../../scripts/make_image_fixtures.ts";
+import { drawPattern, encodeImage, type Encoding, type Pattern } from "../../testing/image_fixtures.ts";
 import { decodeImage } from "../data/image_decode.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
-import { maxAbsDiff } from "../export/onnx_parity.ts";
-import { buildTestCnn } from "../export/onnx_test_models.ts";
+import { maxAbsDiff } from "../../testing/onnx_parity.ts";
+import { buildTestCnn } from "../../testing/onnx_test_models.ts";
 import { preprocessImage } from "../preprocess/image_preprocessor.ts";
 import { createRng } from "../random.ts";
 import type { ModelMeta, ModelVersion } from "../registry/registry_types.ts";

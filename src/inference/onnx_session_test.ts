@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
-import { buildTestMlp } from "../export/onnx_test_models.ts";
+import { buildTestMlp } from "../../testing/onnx_test_models.ts";
 import { createMemoryLogger } from "../log.ts";
 import { availableProviders, createOnnxSession } from "./onnx_session.ts";
 

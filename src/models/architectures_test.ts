@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MlpConfig, type ModelConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { ARCHITECTURES, buildModel } from "./architectures.ts";
 

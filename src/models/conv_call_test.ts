@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ModelConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { buildModel } from "./architectures.ts";
 import { installConvCall } from "./conv_call.ts";
 

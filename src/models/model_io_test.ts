@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { MlpConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { buildMlp } from "./mlp.ts";
 import { getWeightsSnapshot, loadModel, saveModel, setWeightsSnapshot } from "./model_io.ts";

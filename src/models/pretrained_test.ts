@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ModelConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { buildEfficientnet } from "./efficientnet.ts";
 import type { MmmlModel } from "./model.ts";

@@ -11,7 +11,7 @@ import {
   type TestBackend,
   watchChild,
   withTempDir,
-} from "./registry_test_support.ts";
+} from "../../testing/registry_support.ts";
 
 const PROCESSES = 8;
 

@@ -15,7 +15,7 @@ import {
   watchChild,
   withTempDir,
   writeArtifacts,
-} from "./registry_test_support.ts";
+} from "../../testing/registry_support.ts";
 
 const KILLS = 20;
 const AT_ONCE = 4;

@@ -12,7 +12,7 @@ import {
   sampleMeta,
   withTempDir,
   writeArtifacts,
-} from "./registry_test_support.ts";
+} from "../../testing/registry_support.ts";
 
 Deno.test("openRegistry keeps a folder's metadata in FOLDER/registry.db across opens", async () => {
   await withTempDir(async (dir) => {

@@ -1,4 +1,4 @@
-import { defineRegistryContract } from "./registry_contract.ts";
-import { POSTGRES_BACKEND } from "./registry_test_support.ts";
+import { defineRegistryContract } from "../../testing/registry_contract.ts";
+import { POSTGRES_BACKEND } from "../../testing/registry_support.ts";
 
 defineRegistryContract(POSTGRES_BACKEND);

@@ -1,5 +1,5 @@
-import { defineRegistryContract } from "./registry_contract.ts";
-import { SQLITE_BACKEND } from "./registry_test_support.ts";
+import { defineRegistryContract } from "../../testing/registry_contract.ts";
+import { SQLITE_BACKEND } from "../../testing/registry_support.ts";
 import assert from "node:assert/strict";
 import { openRegistry } from "./open_registry.ts";
 

@@ -20,7 +20,7 @@ import {
   SQLITE_BACKEND,
   type TestBackend,
   withTempDir,
-} from "./registry_test_support.ts";
+} from "../../testing/registry_support.ts";
 import { VERSION_DIR } from "./version_folders.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { dumpDom, probeChromium, screenshot } from "./headless_chromium.ts";
+import { dumpDom, probeChromium, screenshot } from "../../testing/headless_chromium.ts";
 import { renderReport } from "./html_report.ts";
-import { decodePng } from "./png_pixels.ts";
-import { sampleReportInput } from "./testing_report.ts";
+import { decodePng } from "../../testing/png_pixels.ts";
+import { sampleReportInput } from "../../testing/report_input.ts";
 
 const browser = await probeChromium(Deno.env.get("MMML_TEST_CHROMIUM"));
 const skip = browser.available

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { renderReport } from "./html_report.ts";
-import { sampleReportInput } from "./testing_report.ts";
+import { sampleReportInput } from "../../testing/report_input.ts";
 
 Deno.test("renderReport has every section, the header facts and the key metrics of both splits", () => {
   const input = sampleReportInput();

@@ -7,7 +7,7 @@ import type { ModelVersion } from "../registry/registry_types.ts";
 import { DATA_SUMMARY_FILE } from "./data_summary.ts";
 import { loadReportInput } from "./load_report_input.ts";
 import { formatRocArtifact, ROC_FILE } from "./roc_artifact.ts";
-import { sampleReportInput } from "./testing_report.ts";
+import { sampleReportInput } from "../../testing/report_input.ts";
 
 const CSV = "bill_length_mm,island,species\n39.1,Torgersen,Adelie\n46.5,Dream,Chinstrap\n" +
   "50,Biscoe,Gentoo\n,Biscoe,Gentoo\n38.6,Dream,Adelie\n";

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { DataInfo } from "../data/data_info.ts";
 import type { DataSchema } from "../data/data_schema.ts";
 import type { ModelMeta } from "../registry/registry_types.ts";
-import type { ClassificationReport } from "../training/metrics.ts";
+import type { ClassificationReport } from "../evaluation/metrics.ts";
 import type { DataSummary } from "./data_summary.ts";
 import { parseArtifact } from "./parse_artifact.ts";
 import type { RocArtifact } from "./roc_artifact.ts";

@@ -5,7 +5,7 @@
  * pixel, so the file stays a few kilobytes whatever the split's size; AUCs come from the full data.
  */
 import { z } from "zod";
-import { binaryAuc, rocCurve } from "../training/roc_curve.ts";
+import { binaryAuc, rocCurve } from "../evaluation/roc_curve.ts";
 import { parseArtifact } from "./parse_artifact.ts";
 
 /** The file's format tag; a reader refuses any other. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MmmlError } from "../errors.ts";
-import { rocAuc } from "../training/metrics.ts";
-import { rocCurve } from "../training/roc_curve.ts";
+import { rocAuc } from "../evaluation/metrics.ts";
+import { rocCurve } from "../evaluation/roc_curve.ts";
 import {
   buildRocArtifact,
   defaultMaxPoints,
@@ -10,7 +10,7 @@ import {
   ROC_FORMAT,
   thinCurve,
 } from "./roc_artifact.ts";
-import { syntheticScores } from "./testing_report.ts";
+import { syntheticScores } from "../../testing/report_input.ts";
 
 const CLASSES = ["a", "b", "c"];
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { classificationMetrics } from "../training/metrics.ts";
+import { classificationMetrics } from "../evaluation/metrics.ts";
 import { parseDataSummary } from "./data_summary.ts";
 import { parseRocArtifact } from "./roc_artifact.ts";
-import { sampleReportInput, syntheticScores } from "./testing_report.ts";
+import { sampleReportInput, syntheticScores } from "../../testing/report_input.ts";
 import { writeRunReport } from "./write_run_report.ts";
 
 const labelled = (y: Int32Array) => ({ labels: () => y });

@@ -9,7 +9,7 @@ import type { Logger } from "../log.ts";
 import { accessLog, routeLabel } from "./access_log.ts";
 import { apiKeyAuth } from "./api_key_auth.ts";
 import { RouteError, toErrorResponse } from "./errors.ts";
-import type { HostReport } from "./host_report.ts";
+import type { HostReport } from "../host/host_report.ts";
 import type { ModelPool } from "./model_pool.ts";
 import type { ModelRepository } from "./model_repository.ts";
 import { requestTimeout } from "./request_timeout.ts";

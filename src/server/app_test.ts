@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createTestApp, postJson } from "./testing_app.ts";
-import { createLinearPredictor } from "./testing_predictor.ts";
+import { createTestApp, postJson } from "../../testing/server_app.ts";
+import { createLinearPredictor } from "../../testing/server_predictor.ts";
 
 const row = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 const errorOf = async (res: Response) => (await res.json()).error;

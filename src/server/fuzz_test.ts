@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createRng } from "../random.ts";
-import { type FuzzKind, type FuzzRequest, malformedRequest } from "./malformed_requests.ts";
+import { type FuzzKind, type FuzzRequest, malformedRequest } from "../../testing/malformed_requests.ts";
 import { serveApp } from "./serve_app.ts";
-import { createTestApp } from "./testing_app.ts";
-import { createLinearPredictor } from "./testing_predictor.ts";
+import { createTestApp } from "../../testing/server_app.ts";
+import { createLinearPredictor } from "../../testing/server_predictor.ts";
 
 const SEED = 20240611;
 const REQUESTS = 1200;

@@ -9,7 +9,7 @@ import { loadPredictor } from "../inference/predictor.ts";
 import type { Predictor } from "../inference/predictor_types.ts";
 import { createMemoryLogger } from "../log.ts";
 import { startServer } from "./start_server.ts";
-import { trainToyModels } from "./testing_trained.ts";
+import { trainToyModels } from "../../testing/trained_models.ts";
 
 const WORKERS = 8;
 const WATCH_MS = 100;

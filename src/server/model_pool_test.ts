@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MmmlError } from "../errors.ts";
 import { createModelPool, notReadyMessage, refName } from "./model_pool.ts";
-import { createLinearPredictor } from "./testing_predictor.ts";
+import { createLinearPredictor } from "../../testing/server_predictor.ts";
 
 const codeOf = (fn: () => unknown) => {
   try {

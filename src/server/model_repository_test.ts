@@ -5,7 +5,7 @@ import { createMemoryLogger } from "../log.ts";
 import { createModelPool } from "./model_pool.ts";
 import { createModelRepository, isFloatingRef, refFor } from "./model_repository.ts";
 import { createServerMetrics } from "./server_metrics.ts";
-import { createTestRegistry } from "./testing_registry.ts";
+import { createTestRegistry } from "../../testing/server_registry.ts";
 
 async function setup(versions: Record<string, number>) {
   const t = await createTestRegistry(versions);

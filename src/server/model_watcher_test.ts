@@ -3,7 +3,7 @@ import { createMemoryLogger } from "../log.ts";
 import { createModelPool } from "./model_pool.ts";
 import { createModelRepository } from "./model_repository.ts";
 import { createModelWatcher } from "./model_watcher.ts";
-import { createTestRegistry } from "./testing_registry.ts";
+import { createTestRegistry } from "../../testing/server_registry.ts";
 
 async function until(what: string, ok: () => boolean, ms = 3000) {
   const end = performance.now() + ms;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { serveApp, stopOnSignals } from "./serve_app.ts";
-import { createTestApp } from "./testing_app.ts";
-import { createLinearPredictor } from "./testing_predictor.ts";
+import { createTestApp } from "../../testing/server_app.ts";
+import { createLinearPredictor } from "../../testing/server_predictor.ts";
 
 const row = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 const predictBody = JSON.stringify({ model: "iris", instances: [row] });

@@ -4,7 +4,7 @@
  */
 import type { ServingConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
-import type { HostReport } from "./host_report.ts";
+import type { HostReport } from "../host/host_report.ts";
 import type { ModelPool } from "./model_pool.ts";
 import type { ModelRepository } from "./model_repository.ts";
 import type { ServerMetrics } from "./server_metrics.ts";

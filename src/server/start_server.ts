@@ -10,7 +10,7 @@ import type { ServingConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { createApp } from "./app.ts";
-import { createHostReport, type HostReport } from "./host_report.ts";
+import { createHostReport, type HostReport } from "../host/host_report.ts";
 import { createModelPool, type ModelPool } from "./model_pool.ts";
 import { createModelRepository, type LoadModel, type ModelRepository } from "./model_repository.ts";
 import { createModelWatcher, DEFAULT_WATCH_INTERVAL_MS, type ModelWatcher } from "./model_watcher.ts";

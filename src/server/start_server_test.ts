@@ -4,7 +4,7 @@ import { createMemoryLogger } from "../log.ts";
 import { createFileRegistry } from "../registry/file_registry.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { startServer } from "./start_server.ts";
-import { createLinearPredictor } from "./testing_predictor.ts";
+import { createLinearPredictor } from "../../testing/server_predictor.ts";
 
 async function registryWith(models: string[]) {
   const root = await Deno.makeTempDir({ prefix: "mmml_start_server_" });

@@ -4,10 +4,10 @@
  */
 import { MmmlError } from "../errors.ts";
 import type { TrainContext } from "./callbacks/callback.ts";
-import type { DataSource } from "./data_source.ts";
-import { accuracy, logLoss } from "./metrics.ts";
+import type { DataSource } from "../data/data_source.ts";
+import { accuracy, logLoss } from "../evaluation/metrics.ts";
 import { deriveSeed } from "./seed.ts";
-import type { StepEngine } from "./step_engine.ts";
+import type { StepEngine } from "./engines/step_engine.ts";
 import type { FitOptions, ValMetrics } from "./trainer.ts";
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { deriveSeed, reseedLayers, seededLayers } from "./seed.ts";
 
 await useBackend("wasm");

@@ -9,14 +9,14 @@ import type { Logger } from "../log.ts";
 import type { MmmlModel } from "../models/model.ts";
 import type { Callback, EpochLog, MonitorMode, TrainContext, TrainEngineName } from "./callbacks/callback.ts";
 import { isImprovement, monitoredValue, resolveMode } from "./callbacks/callback.ts";
-import type { DataSource } from "./data_source.ts";
+import type { DataSource } from "../data/data_source.ts";
 import { trainEpoch, validate } from "./epoch.ts";
-import { createFusedEngine, fusedEngineVerdict } from "./fused_engine.ts";
+import { createFusedEngine, fusedEngineVerdict } from "./engines/fused_engine.ts";
 import { checkLrSchedule, type LrScheduleConfig, stepRates } from "./lr_schedule.ts";
-import type { OptimizerConfig } from "./optimizer.ts";
+import type { OptimizerConfig } from "./optimizers/optimizer.ts";
 import { deriveSeed } from "./seed.ts";
-import type { StepEngine } from "./step_engine.ts";
-import { createTfjsEngine } from "./tfjs_engine.ts";
+import type { StepEngine } from "./engines/step_engine.ts";
+import { createTfjsEngine } from "./engines/tfjs_engine.ts";
 import type { TrainerState } from "./trainer_state.ts";
 
 /** Extra validation figures, e.g. macro F1; keys are logged with a `val_` prefix. */

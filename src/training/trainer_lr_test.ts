@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MlpConfig, TrainingConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { createMemoryLogger } from "../log.ts";
 import { buildMlp } from "../models/mlp.ts";
@@ -11,8 +11,8 @@ import type { Callback, EpochLog, TrainContext, TrainEngineName } from "./callba
 import { modelCheckpoint } from "./callbacks/model_checkpoint.ts";
 import { reduceLrOnPlateau } from "./callbacks/reduce_lr_on_plateau.ts";
 import { type LrScheduleConfig, scheduledLr } from "./lr_schedule.ts";
-import type { OptimizerConfig } from "./optimizer.ts";
-import { blobSources } from "./testing_blobs.ts";
+import type { OptimizerConfig } from "./optimizers/optimizer.ts";
+import { blobSources } from "../../testing/blobs.ts";
 import { createTrainer, type FitOptions } from "./trainer.ts";
 import { loadTrainerState } from "./trainer_state.ts";
 

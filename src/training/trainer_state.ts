@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
 import { MmmlError } from "../errors.ts";
-import type { OptimizerConfig } from "./optimizer.ts";
+import type { OptimizerConfig } from "./optimizers/optimizer.ts";
 
 /** The JSON file of a trainer state inside a checkpoint folder. */
 export const TRAINER_STATE_FILE = "trainer_state.json";

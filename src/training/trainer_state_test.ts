@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { MlpConfig, TrainingConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { createMemoryLogger } from "../log.ts";
 import { buildMlp } from "../models/mlp.ts";
@@ -11,9 +11,9 @@ import type { Callback, EpochLog, TrainEngineName } from "./callbacks/callback.t
 import { earlyStopping } from "./callbacks/early_stopping.ts";
 import { metricsLogger } from "./callbacks/metrics_logger.ts";
 import { modelCheckpoint } from "./callbacks/model_checkpoint.ts";
-import { createOptimizer, type OptimizerConfig } from "./optimizer.ts";
-import { blobSources } from "./testing_blobs.ts";
-import { disposeOptimizer } from "./tfjs_engine.ts";
+import { createOptimizer, type OptimizerConfig } from "./optimizers/optimizer.ts";
+import { blobSources } from "../../testing/blobs.ts";
+import { disposeOptimizer } from "./engines/tfjs_engine.ts";
 import { createTrainer } from "./trainer.ts";
 import {
   betaPowers,

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { MlpConfig, TrainingConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { createMemoryLogger } from "../log.ts";
 import { buildMlp } from "../models/mlp.ts";
 import type { Callback, EpochLog } from "./callbacks/callback.ts";
-import { blobSources } from "./testing_blobs.ts";
+import { blobSources } from "../../testing/blobs.ts";
 import { createTrainer, type FitOptions } from "./trainer.ts";
 
 await useBackend("wasm");

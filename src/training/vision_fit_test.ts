@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { drawPattern, type Pattern } from "../../scripts/make_image_fixtures.ts";
+import { drawPattern, type Pattern } from "../../testing/image_fixtures.ts";
 import { ARCH_NAMES, ModelConfig, TrainingConfig } from "../config/schema.ts";
-import { useBackend } from "../engine/backend.ts";
+import { useBackend } from "../backend/choose.ts";
 import { createMemoryLogger } from "../log.ts";
 import { buildModel } from "../models/architectures.ts";
 import { createRng } from "../random.ts";
-import type { DataSource } from "./data_source.ts";
+import type { DataSource } from "../data/data_source.ts";
 import { createTrainer } from "./trainer.ts";
 
 // The backend `mmml train` picks on a CPU, with mmml's gradient kernels.

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
 import { ServingConfig } from "../../config/schema.ts";
 import { createMemoryLogger } from "../../log.ts";
-import { createHostReport } from "../host_report.ts";
+import { createHostReport } from "../../host/host_report.ts";
 import { createModelPool } from "../model_pool.ts";
-import { createTestApp } from "../testing_app.ts";
-import { createLinearPredictor } from "../testing_predictor.ts";
+import { createTestApp } from "../../../testing/server_app.ts";
+import { createLinearPredictor } from "../../../testing/server_predictor.ts";
 
 Deno.test("GET /health is live with process facts even before models load", async () => {
   const { app } = createTestApp({ requested: ["iris@2"] });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createTestApp } from "../testing_app.ts";
-import { createLinearPredictor } from "../testing_predictor.ts";
+import { createTestApp } from "../../../testing/server_app.ts";
+import { createLinearPredictor } from "../../../testing/server_predictor.ts";
 
 Deno.test("GET /models lists loaded models with version, task, provider, inputs and classes", async () => {
   const { app } = createTestApp({

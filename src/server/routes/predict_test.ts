@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createTestApp, postJson } from "../testing_app.ts";
-import { createLinearPredictor } from "../testing_predictor.ts";
+import { createTestApp, postJson } from "../../../testing/server_app.ts";
+import { createLinearPredictor } from "../../../testing/server_predictor.ts";
 
 /** Two features, identity weights: p(a) = e^x0 / (e^x0 + e^x1). */
 const tiny = (options = {}) =>

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createTestApp, postJson } from "../testing_app.ts";
-import { createTestRegistry } from "../testing_registry.ts";
+import { createTestApp, postJson } from "../../../testing/server_app.ts";
+import { createTestRegistry } from "../../../testing/server_registry.ts";
 
 const ROW = { sepal_length: 1, sepal_width: 2, petal_length: 3, petal_width: 4 };
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { MlpConfig, TrainingConfig } from "../../config/schema.ts";
-import { useBackend } from "../../engine/backend.ts";
+import { useBackend } from "../../backend/choose.ts";
 import { MmmlError } from "../../errors.ts";
 import { createMemoryLogger } from "../../log.ts";
 import { buildMlp } from "../../models/mlp.ts";
 import { getWeightsSnapshot, type WeightsSnapshot } from "../../models/model_io.ts";
-import { blobSources } from "../testing_blobs.ts";
+import { blobSources } from "../../../testing/blobs.ts";
 import { createTrainer } from "../trainer.ts";
 import type { Callback, TrainEngineName } from "./callback.ts";
 import { earlyStopping, type EarlyStoppingOptions } from "./early_stopping.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MlpConfig, TrainingConfig } from "../../config/schema.ts";
-import { useBackend } from "../../engine/backend.ts";
+import { useBackend } from "../../backend/choose.ts";
 import { createMemoryLogger } from "../../log.ts";
 import { buildMlp } from "../../models/mlp.ts";
-import { blobSources } from "../testing_blobs.ts";
+import { blobSources } from "../../../testing/blobs.ts";
 import { createTrainer } from "../trainer.ts";
 import { metricsLogger } from "./metrics_logger.ts";
 

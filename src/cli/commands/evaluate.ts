@@ -1,0 +1,99 @@
+/**
+ * `mmml evaluate --model NAME[@VERSION] --data FILE|DIR`: scores a registered model on labelled data
+ * with the version's own classes and preprocessing: a CSV file for a tabular model (its schema), a
+ * folder of class subfolders for an image model (classes a subset of the model's). --model here names a registered model,
+ * not an architecture, so this command keeps its own flags rather than the config-setting ones.
+ */
+import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
+import type { CliContext } from "../context.ts";
+import { runEvaluation } from "../../runs/evaluate.ts";
+import { runImageEvaluation } from "../../runs/image_predict.ts";
+import type { ClassificationReport } from "../../evaluation/metrics.ts";
+import {
+  BACKEND_FLAG,
+  cwdPath,
+  loadTrainedFromFlags,
+  MODEL_REF_FLAG,
+  REGISTRY_FLAG,
+  requireFlags,
+} from "./model_flags.ts";
+
+export const EVALUATE_SPEC = {
+  name: "evaluate",
+  summary:
+    "Score a registered model on a labelled CSV file or image folder (accuracy, F1, AUC, log loss, confusion matrix).",
+  flags: {
+    model: MODEL_REF_FLAG,
+    data: {
+      type: "string",
+      valueName: "FILE|DIR",
+      description:
+        "labelled CSV file (tabular model), or folder of class subfolders (image model) (required)",
+    },
+    registry: REGISTRY_FLAG,
+    backend: BACKEND_FLAG,
+    json: JSON_FLAG,
+  },
+} as const satisfies CommandSpec;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, help } = parseCommandArgs(args, EVALUATE_SPEC);
+  if (help) {
+    ctx.stdout(formatHelp(EVALUATE_SPEC));
+    return 0;
+  }
+  requireFlags(values, "evaluate", ["model", "data"]);
+  const trained = await loadTrainedFromFlags(values, ctx);
+  try {
+    const data = cwdPath(values.data!, ctx);
+    const result = trained.task === "image"
+      ? await runImageEvaluation(trained, data, { logger: ctx.logger, display: values.data! })
+      : await runEvaluation(trained, data, { logger: ctx.logger });
+    const { name, version } = trained.version.meta;
+    if (values.json) {
+      ctx.stdout(JSON.stringify({ model: name, version, rows: result.rows, metrics: result.metrics }) + "\n");
+    } else {
+      ctx.stdout(
+        `${name}@${version} on ${values.data}: ${result.rows} ${
+          trained.task === "image" ? "images" : "rows"
+        }\n` +
+          formatReport(result.metrics),
+      );
+    }
+    return 0;
+  } finally {
+    trained.dispose();
+  }
+}
+
+/** The report as text: the scalars, per-class figures and the confusion matrix. */
+export function formatReport(m: ClassificationReport): string {
+  const num = (x: number | null) => (x === null ? "-" : x.toFixed(4));
+  const lines = [
+    `  accuracy ${num(m.accuracy)}  macro_f1 ${num(m.macro_f1)}  weighted_f1 ${num(m.weighted_f1)}`,
+    `  precision ${num(m.precision)}  recall ${num(m.recall)}  auc ${num(m.auc)}  log_loss ${
+      num(m.log_loss)
+    }`,
+    "",
+  ];
+  const names = Object.keys(m.per_class);
+  const w = Math.max(5, ...names.map((n) => n.length));
+  lines.push(`  ${"class".padEnd(w)}  precision  recall      f1  support`);
+  for (const [name, c] of Object.entries(m.per_class)) {
+    lines.push(
+      `  ${name.padEnd(w)}  ${num(c.precision).padStart(9)}  ${num(c.recall).padStart(6)}  ` +
+        `${num(c.f1).padStart(6)}  ${String(c.support).padStart(7)}`,
+    );
+  }
+  const cw = Math.max(
+    ...names.map((n) => n.length),
+    ...m.confusion_matrix.flat().map((v) => String(v).length),
+  );
+  lines.push("", `  confusion matrix (rows: true, columns: predicted)`);
+  lines.push(`  ${"".padEnd(w)}  ${names.map((n) => n.padStart(cw)).join(" ")}`);
+  m.confusion_matrix.forEach((row, i) => {
+    lines.push(`  ${names[i].padEnd(w)}  ${row.map((v) => String(v).padStart(cw)).join(" ")}`);
+  });
+  for (const note of m.notes) lines.push(`  note: ${note}`);
+  return lines.join("\n") + "\n";
+}

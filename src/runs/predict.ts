@@ -1,0 +1,108 @@
+/**
+ * Predictions of a loaded model for every row of a CSV file, in file order. The file is checked against
+ * the saved schema first (a missing feature column or a bad cell is an error naming it); the label
+ * column, if present, is ignored; categories unseen in training follow the preprocessor's setting and
+ * are counted so the caller can warn once per column.
+ */
+import { readCsv } from "../data/csv_adapter.ts";
+import { validateTable } from "../data/schema_validator.ts";
+import type { RawTable } from "../data/table.ts";
+import type { Logger } from "../log.ts";
+import { transformTable } from "../preprocess/tabular_preprocessor.ts";
+import { requireTabular, type TrainedModel } from "./load_trained.ts";
+import { predictProbs } from "../models/predict_probs.ts";
+
+/** One output line of `mmml predict`; `row` is the 0-based data row of the input file. */
+export interface RowPrediction {
+  row: number;
+  label: string;
+  probabilities: Record<string, number>;
+}
+
+/** Unseen categories of one column: how many cells, and the first few distinct values. */
+export interface UnknownCategories {
+  count: number;
+  examples: string[];
+  /** More distinct values were seen than `examples` lists. */
+  more: boolean;
+}
+
+/** Class probabilities of every row of a table, row-major [rows, classes]. */
+export interface ScoredTable {
+  probs: Float32Array;
+  rows: number;
+  /** By column; empty when every category was seen in training. */
+  unknown: Record<string, UnknownCategories>;
+}
+
+export interface PredictionResult {
+  predictions: RowPrediction[];
+  unknown: Record<string, UnknownCategories>;
+}
+
+const MAX_EXAMPLES = 5;
+
+/**
+ * Transforms a table already validated against `trained.schema` and runs it through the model. Logs one
+ * warning per column holding categories unseen in training.
+ */
+export async function scoreTable(
+  model: TrainedModel,
+  table: RawTable,
+  logger?: Logger,
+): Promise<ScoredTable> {
+  const trained = requireTabular(model, "scoring CSV rows");
+  const unknown: Record<string, UnknownCategories> = {};
+  const x = transformTable(trained.preprocessor, table, {
+    onUnknown: (column, value) => {
+      const seen = (unknown[column] ??= { count: 0, examples: [], more: false });
+      seen.count++;
+      if (seen.examples.includes(value)) return;
+      if (seen.examples.length < MAX_EXAMPLES) seen.examples.push(value);
+      else seen.more = true;
+    },
+  });
+  for (const [column, { count, examples, more }] of Object.entries(unknown)) {
+    logger?.warn(
+      `${table.file}: ${count} cell(s) of column "${column}" hold categories unseen in training ` +
+        `(${examples.map((e) => JSON.stringify(e)).join(", ")}${more ? ", ..." : ""}); ` +
+        `they were encoded as unknown`,
+      { column, count },
+    );
+  }
+  return { probs: await predictProbs(trained.model, x, table.rowCount), rows: table.rowCount, unknown };
+}
+
+/** Turns row-major probabilities into labelled predictions (ties go to the first class, as argmax). */
+export function toPredictions(
+  probs: Float32Array,
+  rows: number,
+  classes: readonly string[],
+): RowPrediction[] {
+  const k = classes.length;
+  const out: RowPrediction[] = new Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const probabilities: Record<string, number> = {};
+    let best = 0;
+    for (let c = 0; c < k; c++) {
+      const p = probs[r * k + c];
+      probabilities[classes[c]] = p;
+      if (p > probs[r * k + best]) best = c;
+    }
+    out[r] = { row: r, label: classes[best], probabilities };
+  }
+  return out;
+}
+
+/** Reads `path` and predicts every row with `trained`. */
+export async function runPrediction(
+  trained: TrainedModel,
+  path: string,
+  { logger }: { logger?: Logger } = {},
+): Promise<PredictionResult> {
+  const tabular = requireTabular(trained, "predicting a CSV file");
+  const table = await readCsv(path, { delimiter: tabular.delimiter });
+  validateTable(table, tabular.schema, { requireLabel: false });
+  const scored = await scoreTable(tabular, table, logger);
+  return { predictions: toPredictions(scored.probs, scored.rows, tabular.classes), unknown: scored.unknown };
+}

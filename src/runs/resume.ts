@@ -1,0 +1,337 @@
+/**
+ * `mmml train --resume NAME@VER` and `--resume-dir DIR`: continue a run from its last checkpoint (weights,
+ * optimizer slots, epochs done, early-stopping and checkpoint state; the seed fixes every later shuffle
+ * and dropout mask) and register the result as a new version. The run's saved config, classes and
+ * fitted preprocessing are reused as they were, never refitted, so the features are the ones the
+ * checkpoint was trained on; only the epoch count, the name and the registry may change.
+ */
+import { isAbsolute, join } from "node:path";
+import { z } from "zod";
+import { MmmlConfig } from "../config/schema.ts";
+import { parseSet } from "../config/overrides.ts";
+import { DataSchema } from "../data/data_schema.ts";
+import { describeValue, MmmlError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import type { Registry } from "../registry/registry_types.ts";
+import { hasTrainerState, loadTrainerState, TRAINER_STATE_FILE } from "../training/trainer_state.ts";
+import { prepareImageData } from "../tasks/image_data.ts";
+import {
+  copyTree,
+  createRunWorkDir,
+  LAST_CHECKPOINT,
+  registryOfWorkDir,
+  type ResumePoint,
+  RUN_FILE,
+  RunInfo,
+} from "./work_dir.ts";
+import { prepareSavedTabularData } from "../tasks/saved_tabular_data.ts";
+import { tabularPrepared } from "../tasks/tabular_data.ts";
+import { trainPrepared, type TrainRunResult } from "./train.ts";
+
+/** What `mmml train --resume...` asks for: a source, and the few settings a continuation may change. */
+export interface ResumeRequest {
+  /** A registered version: NAME@VER (or NAME, NAME@latest...). */
+  ref?: string;
+  /** A work folder a killed run left behind (printed when that run started). */
+  dir?: string;
+  epochs?: number;
+  name?: string;
+  registry?: string;
+  artifacts?: string;
+  progress?: boolean;
+}
+
+/** `--set` keys a resumed run accepts; anything else would make it a different run. */
+const RESUME_SETS = {
+  "training.epochs": "epochs",
+  "training.progress": "progress",
+  "registry.path": "registry",
+  "registry.name": "name",
+  "registry.artifacts": "artifacts",
+} as const satisfies Record<string, keyof ResumeRequest>;
+
+/** Train flags that would change what the checkpoint was trained on. */
+const FIXED_FLAGS = [
+  "data",
+  "label",
+  "test",
+  "model",
+  "batch-size",
+  "lr",
+  "lr-schedule",
+  "seed",
+  "backend",
+  "image-size",
+  "pretrained",
+  "threads",
+  "freeze-backbone",
+  "config",
+] as const;
+
+/**
+ * Checks the flags given with --resume or --resume-dir (parsed `mmml train` values) and returns the
+ * request; `cwd` resolves a relative --resume-dir. Any flag but --epochs, --name, --registry and --json
+ * (or --set of those) is a usage error saying why.
+ */
+export function parseResumeRequest(values: Record<string, unknown>, cwd: string): ResumeRequest {
+  const ref = values.resume as string | undefined, dir = values["resume-dir"] as string | undefined;
+  if (ref !== undefined && dir !== undefined) {
+    throw new MmmlError("usage", "give either --resume NAME@VERSION or --resume-dir DIR, not both");
+  }
+  const source = ref !== undefined ? "--resume" : "--resume-dir";
+  const refuse = (what: string[]) =>
+    new MmmlError(
+      "usage",
+      `${source} continues a run with its saved config (data, preprocessing, model, optimizer, seed), ` +
+        `so it cannot change ${what.join(", ")}; only --epochs, --name and --registry may be given ` +
+        `(or --set training.epochs=N)`,
+    );
+  const given = FIXED_FLAGS.filter((flag) => {
+    const v = values[flag];
+    return !(v === undefined || v === false || (Array.isArray(v) && v.length === 0));
+  });
+  if (given.length) throw refuse(given.map((flag) => `--${flag}`));
+  const request: ResumeRequest = {
+    ref,
+    dir: dir === undefined || isAbsolute(dir) ? dir : join(cwd, dir),
+    epochs: values.epochs === undefined ? undefined : Number(values.epochs),
+    name: values.name as string | undefined,
+    registry: values.registry as string | undefined,
+  };
+  for (const text of (values.set as string[] | undefined) ?? []) {
+    const { path, valueText } = parseSet(text);
+    const key = path.join(".");
+    if (!(key in RESUME_SETS)) throw refuse([`--set ${key}`]);
+    const field = RESUME_SETS[key as keyof typeof RESUME_SETS];
+    if (field === "epochs") {
+      const n = Number(valueText);
+      if (!(Number.isInteger(n) && n > 0)) {
+        throw new MmmlError(
+          "usage",
+          `--set training.epochs: expected a positive integer, received ${describeValue(valueText)}`,
+        );
+      }
+      request.epochs = n;
+    } else if (field === "progress") {
+      if (valueText !== "true" && valueText !== "false") {
+        throw new MmmlError(
+          "usage",
+          `--set training.progress: expected true or false, received ${describeValue(valueText)}`,
+        );
+      }
+      request.progress = valueText === "true";
+    } else {
+      request[field] = valueText;
+    }
+  }
+  if (request.epochs !== undefined && !(Number.isInteger(request.epochs) && request.epochs > 0)) {
+    throw new MmmlError(
+      "usage",
+      `--epochs: expected a positive integer, received ${describeValue(values.epochs)}`,
+    );
+  }
+  return request;
+}
+
+export interface ResumeDeps {
+  logger: Logger;
+  /** Whether stderr is a terminal (progress bar redraws). */
+  isTerminal?: boolean;
+  /** Opens a registry: a folder or postgres:// URL, or the default one when `location` is undefined. */
+  openRegistry(location: string | undefined, artifacts?: string): Promise<Registry>;
+}
+
+/** Continues the requested run and registers it as a new version; see the module comment. */
+export async function resumeTraining(request: ResumeRequest, deps: ResumeDeps): Promise<TrainRunResult> {
+  if (request.dir !== undefined) {
+    const dir = request.dir;
+    const info = await readJson(join(dir, RUN_FILE), `work folder ${dir}`, RunInfo);
+    const saved = await readSavedRun(dir, `work folder ${dir}`, info);
+    const location = request.registry ?? registryOfWorkDir(dir) ?? saved.config.registry.path;
+    const registry = await deps.openRegistry(location, request.artifacts ?? saved.config.registry.artifacts);
+    return await continueRun(saved, request, registry, deps, {
+      openWorkDir: () => Promise.resolve(dir),
+      provenance: {
+        resumed_from_dir: dir,
+        ...(info.resumed_from ? { resumed_from: info.resumed_from } : {}),
+      },
+      resumedFrom: info.resumed_from,
+    }).finally(() => registry.close());
+  }
+  if (request.ref === undefined) {
+    throw new MmmlError("usage", "missing --resume NAME@VERSION or --resume-dir DIR");
+  }
+  const registry = await deps.openRegistry(request.registry, request.artifacts);
+  try {
+    const version = await registry.resolve(request.ref);
+    const { meta } = version;
+    const label = `${meta.name}@${meta.version}`;
+    await registry.verify(version);
+    const info: RunInfo = {
+      name: meta.name,
+      task: meta.task,
+      data_fingerprint: meta.data_fingerprint,
+      resumed_from: null,
+      started: meta.created,
+    };
+    const saved = await readSavedRun(version.dir, label, info);
+    return await continueRun(saved, request, registry, deps, {
+      openWorkDir: async () => {
+        const workDir = await createRunWorkDir(registry, request.name ?? meta.name);
+        // The best checkpoint so far stays the best one unless the resumed epochs beat it.
+        await copyTree(join(version.dir, "checkpoints", "best"), join(workDir, "checkpoints", "best"));
+        return workDir;
+      },
+      provenance: { resumed_from: label },
+      resumedFrom: label,
+    });
+  } finally {
+    await registry.close();
+  }
+}
+
+interface SavedRun {
+  label: string;
+  info: RunInfo;
+  config: MmmlConfig;
+  classes: string[];
+  tabular: { schema: DataSchema; preprocessor: PreprocessorState } | null;
+  checkpoint: string;
+}
+
+/** Reads what a run saved (a version's artifacts or a work folder) and checks it has a resumable checkpoint. */
+async function readSavedRun(dir: string, label: string, info: RunInfo): Promise<SavedRun> {
+  const checkpoint = join(dir, LAST_CHECKPOINT);
+  if (!await hasTrainerState(checkpoint)) {
+    throw new MmmlError(
+      "unsupported",
+      `Cannot resume ${label}: ${
+        join(checkpoint, TRAINER_STATE_FILE)
+      } does not exist; only runs saved with ` +
+        `resumable checkpoints (training.checkpoint.enabled and save_last) can be resumed, and only after ` +
+        `their first epoch`,
+    );
+  }
+  const config = await readJson(join(dir, "config.json"), label, SavedConfig);
+  const classes = await readJson(join(dir, "classes.json"), label, z.array(z.string()).min(2));
+  const tabular = info.task === "tabular"
+    ? {
+      schema: await readJson(join(dir, "schema.json"), label, DataSchema),
+      preprocessor: await readJson(join(dir, "preprocessor.json"), label, PreprocessorState),
+    }
+    : null;
+  return { label, info, config, classes, tabular, checkpoint };
+}
+
+/** A run saved before learning-rate schedules existed ran at a constant rate, and resumes at one. */
+export const SavedConfig = z.preprocess((raw) => {
+  const training = (raw as { training?: unknown } | null)?.training;
+  if (training && typeof training === "object" && !("lr_schedule" in training)) {
+    return { ...(raw as object), training: { ...training, lr_schedule: { name: "constant" } } };
+  }
+  return raw;
+}, MmmlConfig);
+
+async function readJson<T>(path: string, label: string, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new MmmlError("file_not_found", `Cannot resume ${label}: "${path}" does not exist`, {
+        cause: err,
+      });
+    }
+    throw new MmmlError("artifact_corrupt", `Cannot resume ${label}: "${path}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MmmlError(
+      "artifact_corrupt",
+      `Cannot resume ${label}: "${path}": ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** The saved config with the allowed changes, the saved data preprocessing, then the training itself. */
+async function continueRun(
+  saved: SavedRun,
+  request: ResumeRequest,
+  registry: Registry,
+  deps: ResumeDeps,
+  where: Omit<ResumePoint, "checkpoint" | "state">,
+): Promise<TrainRunResult> {
+  const { label, info, checkpoint } = saved;
+  const { logger } = deps;
+  const state = await loadTrainerState(checkpoint);
+  const parsed = MmmlConfig.safeParse({
+    ...saved.config,
+    training: {
+      ...saved.config.training,
+      epochs: request.epochs ?? saved.config.training.epochs,
+      progress: request.progress ?? saved.config.training.progress,
+    },
+    registry: {
+      ...saved.config.registry,
+      path: registry.location,
+      name: request.name ?? info.name,
+      artifacts: request.artifacts ?? saved.config.registry.artifacts,
+    },
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MmmlError("usage", `${issue.path.join(".")}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  if (state.epoch >= config.training.epochs) {
+    throw new MmmlError(
+      "usage",
+      `${label} has already run ${state.epoch} of ${config.training.epochs} epochs; pass --epochs N with N ` +
+        `greater than ${state.epoch} to train it further, received ${
+          request.epochs === undefined ? "no --epochs" : `--epochs ${request.epochs}`
+        }`,
+    );
+  }
+  const stopped = z.object({ stopped_epoch: z.number() }).safeParse(state.callbacks.early_stopping);
+  if (stopped.success && stopped.data.stopped_epoch > 0) {
+    logger.warn(
+      `${label} was stopped by early stopping after epoch ${stopped.data.stopped_epoch}; resumed, it stops ` +
+        `again after the next epoch unless ${config.training.early_stopping.monitor} improves`,
+    );
+  }
+  const data = saved.tabular
+    ? tabularPrepared(
+      await prepareSavedTabularData(config, { ...saved.tabular, classes: saved.classes }, logger),
+    )
+    : await prepareImageData(config, logger);
+  if (data.fingerprint !== info.data_fingerprint) {
+    throw new MmmlError(
+      "invalid_input",
+      `Cannot resume ${label}: the training data ${config.data.path} changed since that run (sha256 ` +
+        `${data.fingerprint.slice(0, 12)}, the run recorded ${
+          info.data_fingerprint.slice(0, 12)
+        }); a resumed ` +
+        `run must see the same rows: train a new model instead`,
+    );
+  }
+  if (data.classes.join("\n") !== saved.classes.join("\n")) {
+    throw new MmmlError(
+      "schema_mismatch",
+      `Cannot resume ${label}: expected the classes ${saved.classes.join(", ")}, the data has ${
+        data.classes.join(", ")
+      }`,
+    );
+  }
+  logger.info(`resuming ${label} at epoch ${state.epoch + 1} of ${config.training.epochs}`);
+  return await trainPrepared(config, data, { registry, logger, isTerminal: deps.isTerminal }, {
+    ...where,
+    checkpoint,
+    state,
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * What a training run needs from its data, whatever the task: sources for each split, the classes, the
+ * model input shape, and the task-specific artifacts (schema and preprocessor for CSVs, image
+ * preprocessing for folders) the registry must keep so predict and serve can repeat the preprocessing.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import type { Task } from "../registry/registry_types.ts";
+import type { DataSource } from "../data/data_source.ts";
+import type { MmmlModel } from "../models/model.ts";
+
+export interface PreparedData {
+  task: Task;
+  classes: string[];
+  /** Model input shape without the batch dimension. */
+  inputShape: number[];
+  train: DataSource;
+  val: DataSource | null;
+  test: DataSource | null;
+  /** Where the test rows came from: "split", a --test file or a test folder. */
+  testSource: string;
+  /** Whether training batches are augmented (image tasks). */
+  augment: boolean;
+  fingerprint: string;
+  /** JSON artifacts written into the version folder, by file name. */
+  artifacts: Record<string, unknown>;
+  /** Tabular numeric preprocessing folded into the ONNX graph. */
+  onnxPreprocessor?: PreprocessorState;
+  loadSeconds: number;
+  preprocessSeconds: number;
+}
+
+/**
+ * Probabilities [source.size, k] row-major for every row of a source, in source order. Read with
+ * `await data()` so it runs on backends that cannot read synchronously (webgpu under Deno).
+ */
+export async function predictSource(
+  model: MmmlModel,
+  source: DataSource,
+  batchSize = 256,
+): Promise<Float32Array> {
+  const k = model.spec.numClasses;
+  const out = new Float32Array(source.size * k);
+  let offset = 0;
+  for await (const batch of source.batches({ batchSize, shuffle: false, seed: 0, augment: false })) {
+    const probs = tf.tidy(() => model.predict(tf.tensor(batch.x, [batch.size, ...model.spec.inputShape])));
+    try {
+      out.set(await probs.data() as Float32Array, offset * k);
+    } finally {
+      probs.dispose();
+    }
+    offset += batch.size;
+  }
+  return out;
+}

@@ -1,0 +1,133 @@
+/**
+ * Training steps with tfjs kernels: works for any MmmlModel. One step is optimizer.minimize over the
+ * model's trainable variables inside tf.tidy. Measured against model.trainOnBatch and model.fit on the
+ * 73-128-64-7 MLP at batch 64 on wasm, it was as fast or faster, and unlike trainOnBatch it takes
+ * per-row weights and lets each step's dropout be seeded.
+ *
+ * With a softmax Dense head the loss is taken from the head's logits, -sum(t * logSoftmax(z)), as
+ * torch's CrossEntropyLoss and TF-Keras (which finds the softmax's logits) do. The gradient is then
+ * p - t for every row. Cross-entropy on clipped probabilities would pass no gradient for a row whose
+ * true class has p < 1e-7, so the most confidently wrong rows would stop being learned from.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { MmmlModel } from "../../models/model.ts";
+import { predictedClasses } from "../../evaluation/metrics.ts";
+import type { OptimizerConfig } from "../optimizers/optimizer.ts";
+import { createOptimizer, setOptimizerLearningRate } from "../optimizers/optimizer.ts";
+import { reseedLayers, seededLayers } from "../seed.ts";
+import type { StepEngine } from "./step_engine.ts";
+import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "../trainer_state.ts";
+
+// Same clip as Keras' categorical cross-entropy on probabilities: keeps log() finite. Used only for a
+// model whose last layer is not a softmax Dense layer.
+const EPSILON = 1e-7;
+
+/**
+ * The log-probabilities of a model in training mode: from the softmax head's logits when the model
+ * ends in a softmax Dense layer (a body model shares every layer but the head), otherwise the log of
+ * the clipped probabilities.
+ */
+export function trainingLogProbs(model: MmmlModel): (x: tf.Tensor) => tf.Tensor {
+  const net = model.net;
+  const head = net.layers[net.layers.length - 1];
+  const config = head.getConfig();
+  if (head.getClassName() === "Dense" && config.activation === "softmax" && net.outputs.length === 1) {
+    const body = tf.model({ inputs: net.inputs, outputs: head.input as tf.SymbolicTensor });
+    const [kernel, bias] = head.weights.map((w) => w.read());
+    return (x) => {
+      const features = body.apply(x, { training: true }) as tf.Tensor;
+      const z = config.useBias === false
+        ? tf.matMul(features, kernel)
+        : tf.add(tf.matMul(features, kernel), bias);
+      return tf.logSoftmax(z);
+    };
+  }
+  return (x) => tf.log(tf.clipByValue(net.apply(x, { training: true }) as tf.Tensor, EPSILON, 1 - EPSILON));
+}
+
+/** A step engine over tfjs kernels on the active backend. */
+export function createTfjsEngine(
+  model: MmmlModel,
+  { optimizer }: { optimizer: OptimizerConfig },
+): StepEngine {
+  const opt = createOptimizer(optimizer);
+  let rate = optimizer.lr;
+  // Read once: the trainable set is fixed for the whole fit (freeze/unfreeze happen between fits).
+  const variables = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const random = seededLayers(model.net);
+  const logProbs = trainingLogProbs(model);
+  const shape = model.spec.inputShape;
+  const features = tf.util.sizeFromShape(shape);
+  const classes = model.spec.numClasses;
+
+  const tensorOf = (x: Float32Array, n: number) => tf.tensor(x.subarray(0, n * features), [n, ...shape]);
+
+  return {
+    name: "tfjs",
+    async step(batch, sampleWeight, seed) {
+      const n = batch.size;
+      // The weights and the 1/sum(w) normalisation go into the one-hot target, so the weighted and the
+      // plain loss are the same three kernels: -sum(target * log(p)).
+      let total = 0;
+      for (let i = 0; i < n; i++) total += sampleWeight ? sampleWeight[i] : 1;
+      const target = new Float32Array(n * classes);
+      for (let i = 0; i < n; i++) {
+        target[i * classes + batch.y[i]] = (sampleWeight ? sampleWeight[i] : 1) / total;
+      }
+      reseedLayers(random, seed);
+      let logP: tf.Tensor | undefined, loss: tf.Scalar | undefined;
+      try {
+        loss = tf.tidy(() => {
+          const x = tensorOf(batch.x, n);
+          const t = tf.tensor2d(target, [n, classes]);
+          return opt.minimize(
+            () => {
+              const lp = logProbs(x);
+              logP = tf.keep(lp);
+              return tf.neg(tf.sum(tf.mul(t, lp))) as tf.Scalar;
+            },
+            true,
+            variables,
+          )!;
+        });
+        // log p has the same row maxima as p, so it gives the same predicted classes.
+        const [lossValue, logValues] = await Promise.all([loss.data(), logP!.data()]);
+        const predicted = predictedClasses(logValues, classes);
+        let correct = 0;
+        for (let i = 0; i < n; i++) if (predicted[i] === batch.y[i]) correct++;
+        return { loss: lossValue[0], correct };
+      } finally {
+        tf.dispose([loss, logP]);
+      }
+    },
+    setLearningRate(lr) {
+      // Called before every step; tf.train.sgd allocates a scalar per change, so only a new rate is set.
+      if (lr === rate) return;
+      setOptimizerLearningRate(opt, lr);
+      rate = lr;
+    },
+    async predict(x, n) {
+      const probs = tf.tidy(() => model.predict(tensorOf(x, n)));
+      try {
+        return await probs.data() as Float32Array;
+      } finally {
+        probs.dispose();
+      }
+    },
+    // Dropout is reseeded every step from (seed, epoch, step): nothing to restart per epoch.
+    beginEpoch: () => Promise.resolve(),
+    sync() {},
+    getOptimizerState: () => readTfjsOptimizerState(opt, optimizer),
+    setOptimizerState: (state) => restoreTfjsOptimizerState(opt, variables, state, optimizer),
+    dispose() {
+      disposeOptimizer(opt);
+    },
+  };
+}
+
+/** Frees a tfjs optimizer; tfjs 4.22's MomentumOptimizer.dispose() forgets its learning-rate scalar. */
+export function disposeOptimizer(opt: tf.Optimizer): void {
+  opt.dispose();
+  // Disposing a tensor twice is a no-op, so this stays right once tfjs fixes it.
+  if (opt instanceof tf.MomentumOptimizer) (opt as unknown as { c?: tf.Tensor }).c?.dispose();
+}
