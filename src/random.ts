@@ -57,3 +57,22 @@ export function permutation(n: number, rng: Rng): Int32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   return shuffleInPlace(p, rng);
 }
+
+/**
+ * Mixes a base seed with indices (epoch, step, layer...) into an independent uint32 seed: every random
+ * choice of a run (shuffle order per epoch, dropout masks per step) gets a seed derived from the run's one
+ * seed this way, so the same seed and data give the same history on every machine.
+ */
+export function deriveSeed(base: number, ...parts: number[]): number {
+  let h = (Math.floor(base) >>> 0) ^ 0x811c9dc5;
+  for (const part of [...parts, parts.length]) {
+    h = Math.imul(h ^ (Math.floor(part) >>> 0), 0x01000193);
+    // murmur3 finaliser, so nearby inputs (epoch 1, epoch 2) give unrelated seeds
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}

@@ -3,10 +3,10 @@
  * an exit status: 0 success, 2 bad input or usage (MmmlError codes with exit 2), 1 anything internal.
  * Errors print as `mmml: <message>` on stderr; stack traces only when MMML_DEBUG=1.
  */
-import denoJson from "../../deno.json" with { type: "json" };
 import { closestMatch } from "../closest_match.ts";
 import { exitCodeFor, MmmlError } from "../errors.ts";
 import { createLogger, type LogLevel } from "../log.ts";
+import { VERSION } from "../version.ts";
 import type { CliContext, CommandModule } from "./context.ts";
 
 /** A command in the table: a one-line summary for `mmml --help`, and a lazy loader for its module. */
@@ -53,9 +53,6 @@ export const COMMANDS = Object.freeze(
     },
   } as const satisfies Record<string, CommandEntry>,
 );
-
-/** The version in deno.json. */
-export const VERSION: string = denoJson.version;
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 

@@ -236,4 +236,5 @@ export type MmmlConfig = z.infer<typeof MmmlConfig>;
 export type DataConfig = z.infer<typeof DataConfig>;
 export type PreprocessingConfig = z.infer<typeof PreprocessingConfig>;
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
+export type OptimizerConfig = TrainingConfig["optimizer"];
 export type ServingConfig = z.infer<typeof ServingConfig>;

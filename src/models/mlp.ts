@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import { deriveSeed } from "../training/seed.ts";
+import { deriveSeed } from "../random.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
 
 /** The name of the classification head: the one layer that stays trainable when frozen. */

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import { deriveSeed } from "../training/seed.ts";
+import { deriveSeed } from "../random.ts";
 import { installBatchNormCall } from "./batch_norm_call.ts";
 import { installConvCall } from "./conv_call.ts";
 import { HEAD_LAYER, wrapLayersModel } from "./mlp.ts";

@@ -6,9 +6,9 @@ import { MmmlError } from "../errors.ts";
 import type { TrainContext } from "./callbacks/callback.ts";
 import type { DataSource } from "../data/data_source.ts";
 import { accuracy, logLoss } from "../evaluation/metrics.ts";
-import { deriveSeed } from "./seed.ts";
+import { deriveSeed } from "../random.ts";
 import type { StepEngine } from "./engines/step_engine.ts";
-import type { FitOptions, ValMetrics } from "./trainer.ts";
+import type { FitOptions, ValMetrics } from "./fit_options.ts";
 
 /**
  * One pass over the training source; `ms` is the time in steps (and the weight sync), not in loading.

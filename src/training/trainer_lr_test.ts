@@ -11,9 +11,10 @@ import type { Callback, EpochLog, TrainContext, TrainEngineName } from "./callba
 import { modelCheckpoint } from "./callbacks/model_checkpoint.ts";
 import { reduceLrOnPlateau } from "./callbacks/reduce_lr_on_plateau.ts";
 import { type LrScheduleConfig, scheduledLr } from "./lr_schedule.ts";
-import type { OptimizerConfig } from "./optimizers/optimizer.ts";
+import type { OptimizerConfig } from "../config/schema.ts";
 import { blobSources } from "../../testing/blobs.ts";
-import { createTrainer, type FitOptions } from "./trainer.ts";
+import type { FitOptions } from "./fit_options.ts";
+import { createTrainer } from "./trainer.ts";
 import { loadTrainerState } from "./trainer_state.ts";
 
 await useBackend("wasm");

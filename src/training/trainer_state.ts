@@ -2,7 +2,7 @@
  * What a resumable checkpoint holds besides the weights: the epochs done and their logs, the optimizer's
  * slots (Adam moments or momentum accumulators, and its step count), the callbacks' state (best figure,
  * wait) and the run's seed. Randomness needs no saved stream: every shuffle order and dropout mask is
- * derived from the seed and the epoch (and step), see seed.ts, so the seed and the next epoch suffice.
+ * derived from the seed and the epoch (and step), see deriveSeed in src/random.ts, so the seed and the next epoch suffice.
  *
  * On disk: trainer_state.json, with each Float32Array replaced by {"$f32": [offset, length]} into
  * trainer_state.bin (little-endian float32), and non-finite numbers as {"$num": "NaN"}.
@@ -11,7 +11,8 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
 import { MmmlError } from "../errors.ts";
-import type { OptimizerConfig } from "./optimizers/optimizer.ts";
+import type { OptimizerConfig } from "../config/schema.ts";
+import { betaPowers } from "./optimizers/beta_powers.ts";
 
 /** The JSON file of a trainer state inside a checkpoint folder. */
 export const TRAINER_STATE_FILE = "trainer_state.json";
@@ -260,12 +261,4 @@ export async function restoreTfjsOptimizerState(
       adam.accBeta2?.assign(tf.scalar(powers[1]));
     });
   }
-}
-
-/** beta^(step + 1) as float32 products, one multiply a step, as tfjs's Adam accumulates them. */
-export function betaPowers(beta1: number, beta2: number, step: number): [number, number] {
-  const b1 = Math.fround(beta1), b2 = Math.fround(beta2);
-  let p1 = b1, p2 = b2;
-  for (let k = 0; k < step; k++) [p1, p2] = [Math.fround(p1 * b1), Math.fround(p2 * b2)];
-  return [p1, p2];
 }

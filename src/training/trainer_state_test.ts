@@ -11,12 +11,13 @@ import type { Callback, EpochLog, TrainEngineName } from "./callbacks/callback.t
 import { earlyStopping } from "./callbacks/early_stopping.ts";
 import { metricsLogger } from "./callbacks/metrics_logger.ts";
 import { modelCheckpoint } from "./callbacks/model_checkpoint.ts";
-import { createOptimizer, type OptimizerConfig } from "./optimizers/optimizer.ts";
+import type { OptimizerConfig } from "../config/schema.ts";
+import { createOptimizer } from "./optimizers/optimizer.ts";
 import { blobSources } from "../../testing/blobs.ts";
 import { disposeOptimizer } from "./engines/tfjs_engine.ts";
 import { createTrainer } from "./trainer.ts";
+import { betaPowers } from "./optimizers/beta_powers.ts";
 import {
-  betaPowers,
   loadTrainerState,
   readTfjsOptimizerState,
   restoreTfjsOptimizerState,

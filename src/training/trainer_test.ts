@@ -7,7 +7,8 @@ import { createMemoryLogger } from "../log.ts";
 import { buildMlp } from "../models/mlp.ts";
 import type { Callback, EpochLog } from "./callbacks/callback.ts";
 import { blobSources } from "../../testing/blobs.ts";
-import { createTrainer, type FitOptions } from "./trainer.ts";
+import type { FitOptions } from "./fit_options.ts";
+import { createTrainer } from "./trainer.ts";
 
 await useBackend("wasm");
 

@@ -9,7 +9,7 @@ import type { DenseActivation, DenseLayerSpec } from "../../backend/wasm/dense_t
 import { MmmlError } from "../../errors.ts";
 import type { MmmlModel } from "../../models/model.ts";
 import { predictedClasses } from "../../evaluation/metrics.ts";
-import type { OptimizerConfig } from "../optimizers/optimizer.ts";
+import type { OptimizerConfig } from "../../config/schema.ts";
 import { denseOptimizer } from "../optimizers/optimizer.ts";
 import type { StepEngine } from "./step_engine.ts";
 

@@ -12,9 +12,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { MmmlModel } from "../../models/model.ts";
 import { predictedClasses } from "../../evaluation/metrics.ts";
-import type { OptimizerConfig } from "../optimizers/optimizer.ts";
+import type { OptimizerConfig } from "../../config/schema.ts";
 import { createOptimizer, setOptimizerLearningRate } from "../optimizers/optimizer.ts";
-import { reseedLayers, seededLayers } from "../seed.ts";
+import { reseedLayers, seededLayers } from "../../models/seeded_layers.ts";
 import type { StepEngine } from "./step_engine.ts";
 import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "../trainer_state.ts";
 

@@ -12,15 +12,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { applyFusedUpdate, type UpdatePath, type WeightWrite } from "./fused_update.ts";
-import {
-  ADAM_RULE,
-  type AdamCoefficients,
-  adamCoefficients,
-  type FusedRule,
-  MOMENTUM_RULE,
-  type MomentumCoefficients,
-} from "./fused_update_rules.ts";
-import { betaPowers } from "../trainer_state.ts";
+import { type AdamCoefficients, adamCoefficients, type MomentumCoefficients } from "./fused_coefficients.ts";
+import { ADAM_RULE, type FusedRule, MOMENTUM_RULE } from "./fused_update_rules.ts";
+import { betaPowers } from "./beta_powers.ts";
 
 /** tfjs's optimizer slot: the variable and the name it is saved under. */
 interface Slot {

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { TrainingConfig } from "../../config/schema.ts";
 import { useBackend } from "../../backend/choose.ts";
 import { FusedAdam, FusedMomentum } from "./fused_optimizer.ts";
-import type { OptimizerConfig } from "./optimizer.ts";
+import type { OptimizerConfig } from "../../config/schema.ts";
 import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "../trainer_state.ts";
 
 await useBackend("wasm");

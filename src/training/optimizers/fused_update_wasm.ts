@@ -13,7 +13,7 @@
  * written out below as the instruction sequence it is.
  */
 import { isShared } from "../../backend/wasm/kernels/wasm_memory.ts";
-import type { AdamCoefficients } from "./fused_update_rules.ts";
+import type { AdamCoefficients } from "./fused_coefficients.ts";
 
 /** Byte addresses (offsets into the memory) and the element count shared by both updates. */
 export interface WasmUpdates {

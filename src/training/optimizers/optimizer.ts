@@ -1,10 +1,8 @@
 /** The optimizer named by `training.optimizer`, for tfjs and for the fused dense engine. */
 import * as tf from "@tensorflow/tfjs";
-import type { TrainingConfig } from "../../config/schema.ts";
+import type { OptimizerConfig } from "../../config/schema.ts";
 import type { DenseOptimizer } from "../../backend/wasm/dense_trainer_types.ts";
 import { FusedAdam, FusedMomentum } from "./fused_optimizer.ts";
-
-export type OptimizerConfig = TrainingConfig["optimizer"];
 
 /**
  * A tfjs optimizer: Adam with the configured betas and epsilon, or SGD with momentum. Adam and momentum

@@ -1,24 +1,10 @@
 /**
- * Reproducible randomness during training. Every random choice of a run (shuffle order per epoch, dropout
- * masks per step) gets a seed derived from the run's one seed, so the same seed and data give the same
- * history on every machine.
+ * Dropout masks that the run's seed fixes: the layers that draw random numbers while training, and a
+ * fresh seed for them before every step (derived with deriveSeed, src/random.ts), so the same seed and
+ * data give the same history on every machine.
  */
 import type * as tf from "@tensorflow/tfjs";
-
-/** Mixes a base seed with indices (epoch, step, layer...) into an independent uint32 seed. */
-export function deriveSeed(base: number, ...parts: number[]): number {
-  let h = (Math.floor(base) >>> 0) ^ 0x811c9dc5;
-  for (const part of [...parts, parts.length]) {
-    h = Math.imul(h ^ (Math.floor(part) >>> 0), 0x01000193);
-    // murmur3 finaliser, so nearby inputs (epoch 1, epoch 2) give unrelated seeds
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
+import { deriveSeed } from "../random.ts";
 
 interface SeededLayer {
   seed?: number;

@@ -1,0 +1,41 @@
+/**
+ * What one fit is asked to do: epochs, batches, optimizer and schedule, callbacks, the engine, what to
+ * monitor, and where a resumed run picks up. Below the loop (trainer.ts) and its epochs (epoch.ts), so
+ * both read it without importing each other.
+ */
+import type { Callback, MonitorMode, TrainEngineName } from "./callbacks/callback.ts";
+import type { LrScheduleConfig } from "./lr_schedule.ts";
+import type { OptimizerConfig } from "../config/schema.ts";
+import type { TrainerState } from "./trainer_state.ts";
+
+/** Extra validation figures, e.g. macro F1; keys are logged with a `val_` prefix. */
+export type ValMetrics = (probs: Float32Array, y: Int32Array, numClasses: number) => Record<string, number>;
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  /** How the rate moves from `optimizer.lr` step by step; constant when absent. */
+  lrSchedule?: LrScheduleConfig;
+  /** Loss weight per class index (see class_weights.ts), or null for an unweighted loss. */
+  classWeights?: Float32Array | null;
+  seed: number;
+  shuffle?: boolean;
+  /** Ask the training source for augmented batches (image sources). */
+  augment?: boolean;
+  callbacks?: Callback[];
+  /** "auto": the fused engine when the model and backend allow it, else tfjs. */
+  engine?: "auto" | TrainEngineName;
+  /** The active tfjs backend; defaults to tf.getBackend(). */
+  backend?: string;
+  valMetrics?: ValMetrics;
+  /** The figure that picks `bestEpoch`; defaults to val_loss, or loss without a validation source. */
+  monitor?: string;
+  mode?: MonitorMode;
+  /**
+   * Continue a run from a checkpoint's trainer state (trainer_state.ts), with the model already holding
+   * that checkpoint's weights: training starts at epoch state.epoch + 1 with the saved optimizer slots
+   * and callback states, and the history, best epoch and timings carry on from the saved ones.
+   */
+  resume?: TrainerState;
+}
