@@ -9,7 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { ModelConfig } from "../src/config/schema.ts";
-import { type BackendName, useBackend } from "../src/backend/choose.ts";
+import { useBackend } from "../src/backend/choose.ts";
+import type { BackendName } from "../src/config/schema.ts";
 import { buildResnet } from "../src/models/resnet.ts";
 import { createRng } from "../src/random.ts";
 

@@ -1,5 +1,7 @@
 /** Injected, level-gated logging. Human text on a terminal, JSON lines otherwise; always to stderr. */
-export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+/** The log levels, most verbose first; MMML_LOG_LEVEL takes one of them. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {

@@ -12,11 +12,23 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `mmml ARGS` in-process; logs go to the captured stderr as JSON lines. */
-export async function cli(args: string[], { cwd = "." }: { cwd?: string } = {}): Promise<CliRun> {
+/**
+ * Runs `mmml ARGS` in-process; logs go to the captured stderr as JSON lines, or as a terminal shows them
+ * with `stderrIsTerminal`.
+ */
+export async function cli(
+  args: string[],
+  { cwd = ".", stderrIsTerminal = false }: { cwd?: string; stderrIsTerminal?: boolean } = {},
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
-  const code = await runCli({ args, cwd, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  const code = await runCli({
+    args,
+    cwd,
+    stderrIsTerminal,
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+  });
   return { code, stdout, stderr };
 }
 

@@ -6,7 +6,8 @@
  */
 import { describeValue, MmmlError } from "../src/errors.ts";
 import type { NamedTensor, Prediction, Predictor, TensorMeta } from "../src/inference/predictor_types.ts";
-import type { ModelMeta, Task } from "../src/registry/registry_types.ts";
+import type { Task } from "../src/config/schema.ts";
+import type { ModelMeta } from "../src/registry/registry_types.ts";
 
 export interface LinearPredictorOptions {
   name?: string;

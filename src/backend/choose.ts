@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BackendWasm, getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { BACKEND_NAMES, type BackendName } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -32,8 +33,6 @@ import {
   type WebGpuProbe,
 } from "./webgpu.ts";
 
-export const BACKEND_NAMES = ["auto", "wasm", "webgpu", "tensorflow", "cpu"] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
 /** A backend that really runs (not "auto"). */
 export type ConcreteBackend = Exclude<BackendName, "auto">;
 

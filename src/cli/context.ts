@@ -12,6 +12,8 @@ export interface CliContext {
   stdout: (text: string) => void;
   /** Human text and progress. */
   stderr: (text: string) => void;
+  /** Whether stderr is a terminal: progress bars redraw in place there, logs are human text. */
+  stderrIsTerminal: boolean;
   /** Level-gated logging to stderr. */
   logger: Logger;
   /** The directory relative paths resolve against. */

@@ -5,7 +5,7 @@
  */
 import { closestMatch } from "../closest_match.ts";
 import { exitCodeFor, MmmlError } from "../errors.ts";
-import { createLogger, type LogLevel } from "../log.ts";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext, CommandModule } from "./context.ts";
 
@@ -53,8 +53,6 @@ export const COMMANDS = Object.freeze(
     },
   } as const satisfies Record<string, CommandEntry>,
 );
-
-const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
 export interface RunCliOptions {
   /** Arguments after the program name. */
@@ -111,7 +109,7 @@ export async function runCli(
     }
     const mod = await loadCommand(name, entry);
     const logger = createLogger({ level: logLevel(env, debug), json: !stderrIsTerminal, sink: stderr });
-    const ctx: CliContext = { env: { ...env }, stdout, stderr, logger, cwd };
+    const ctx: CliContext = { env: { ...env }, stdout, stderr, stderrIsTerminal, logger, cwd };
     const code = await mod.run(rest, ctx);
     if (!Number.isInteger(code)) {
       throw new TypeError(`command "${name}" returned ${code} instead of an exit status`);

@@ -5,6 +5,19 @@
 import { z } from "zod";
 
 export const ColumnType = z.enum(["numeric", "categorical", "boolean"]);
+
+/** What a model learns from: rows of a CSV, or a folder of class subfolders. The one list of tasks. */
+export const TaskName = z.enum(["tabular", "image"]);
+export type Task = z.infer<typeof TaskName>;
+export const TASK_NAMES = TaskName.options;
+
+/**
+ * TensorFlow.js backends a run can train (and score) on; "auto" picks the fastest that runs here
+ * (src/backend/choose.ts). The one list of backend names.
+ */
+export const BackendName = z.enum(["auto", "wasm", "webgpu", "tensorflow", "cpu"]);
+export type BackendName = z.infer<typeof BackendName>;
+export const BACKEND_NAMES = BackendName.options;
 export type ColumnType = z.infer<typeof ColumnType>;
 
 const positiveInt = z.number().int().positive();
@@ -40,7 +53,7 @@ export const DataConfig = z.strictObject({
   label: z.string().optional(),
   /** Explicit test file; when absent, a stratified test split is cut from `path`. */
   test_path: z.string().optional(),
-  task: z.enum(["auto", "tabular", "image"]).default("auto"),
+  task: z.enum(["auto", ...TASK_NAMES]).default("auto"),
   delimiter: z.enum(["auto", ",", ";", "\t"]).default("auto"),
   /** A schema file (JSON or YAML, see src/data/data_schema.ts); inferred from the data when absent. */
   schema: z.string().optional(),
@@ -103,14 +116,17 @@ export type ModelConfig = z.infer<typeof ModelConfig>;
 export type MlpConfig = z.infer<typeof MlpConfig>;
 export type ResnetConfig = z.infer<typeof ResnetConfig>;
 export type EfficientnetConfig = z.infer<typeof EfficientnetConfig>;
+/** Every architecture name, from the union above (the MLP first, then the vision models). */
 export const ARCH_NAMES = [
-  "mlp",
-  "resnet18",
-  "resnet34",
-  "resnet50",
-  "efficientnet_b0",
-  "efficientnet_b1",
+  MlpConfig.shape.arch.value,
+  ...ResnetConfig.shape.arch.options,
+  ...EfficientnetConfig.shape.arch.options,
 ] as const;
+/** The image architectures: every name but the MLP. */
+export const VISION_ARCH_NAMES = [
+  ...ResnetConfig.shape.arch.options,
+  ...EfficientnetConfig.shape.arch.options,
+];
 export type ArchName = (typeof ARCH_NAMES)[number];
 
 export const TrainingConfig = z.strictObject({
@@ -159,7 +175,7 @@ export const TrainingConfig = z.strictObject({
     .default("none"),
   seed: z.number().int().nonnegative().default(42),
   shuffle: z.boolean().default(true),
-  backend: z.enum(["auto", "wasm", "webgpu", "tensorflow", "cpu"]).default("wasm"),
+  backend: BackendName.default("wasm"),
   /** wasm worker threads; 1 = single-threaded. */
   threads: positiveInt.default(1),
   early_stopping: z.strictObject({

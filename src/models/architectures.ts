@@ -19,7 +19,7 @@ export const ARCHITECTURES = Object.freeze(
     resnet50: buildResnet,
     efficientnet_b0: buildEfficientnet,
     efficientnet_b1: buildEfficientnet,
-  } as const satisfies Partial<Record<ArchName, ModelBuilder>>,
+  } as const satisfies Record<ArchName, ModelBuilder>,
 );
 
 /** Builds an unfitted model of `config.arch`, or fails naming the architectures this build has. */

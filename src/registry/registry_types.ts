@@ -14,7 +14,7 @@
  *   model.onnx          the exported ONNX graph (issue 3)
  *   checkpoints/        best/last weights
  */
-export type Task = "tabular" | "image";
+import type { Task } from "../config/schema.ts";
 
 export interface ModelMeta {
   name: string;

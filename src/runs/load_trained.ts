@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import { DataSchema } from "../data/data_schema.ts";
-import { BACKEND_NAMES, type BackendChoice, type BackendName, useBackend } from "../backend/choose.ts";
+import { type BackendChoice, useBackend } from "../backend/choose.ts";
+import { BACKEND_NAMES, type BackendName } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { MmmlModel } from "../models/model.ts";

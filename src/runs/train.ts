@@ -4,7 +4,7 @@
  * by the registry) when everything succeeded, so a failed run leaves the registry as it was.
  */
 import { basename, join } from "node:path";
-import type { MmmlConfig } from "../config/schema.ts";
+import { type MmmlConfig, type Task, VISION_ARCH_NAMES } from "../config/schema.ts";
 import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
@@ -13,7 +13,7 @@ import type { Logger } from "../log.ts";
 import { buildModel } from "../models/architectures.ts";
 import type { MmmlModel } from "../models/model.ts";
 import { loadModel, saveModel } from "../models/model_io.ts";
-import type { Registry, Task } from "../registry/registry_types.ts";
+import type { Registry } from "../registry/registry_types.ts";
 import type { Callback } from "../training/callbacks/callback.ts";
 import { earlyStopping } from "../training/callbacks/early_stopping.ts";
 import { metricsLogger } from "../training/callbacks/metrics_logger.ts";
@@ -311,8 +311,7 @@ export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promi
   if (task === "image" && isMlp) {
     throw new MmmlError(
       "usage",
-      `--data ${config.data.path} is an image folder: choose --model resnet18|resnet34|resnet50|` +
-        `efficientnet_b0|efficientnet_b1`,
+      `--data ${config.data.path} is an image folder: choose --model ${VISION_ARCH_NAMES.join("|")}`,
     );
   }
   const data = task === "tabular"

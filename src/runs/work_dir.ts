@@ -8,7 +8,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import type { MmmlConfig } from "../config/schema.ts";
+import { type MmmlConfig, TaskName } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import { isPostgresUrl } from "../registry/open_registry.ts";
 import type { Registry } from "../registry/registry_types.ts";
@@ -26,7 +26,7 @@ export const LAST_CHECKPOINT = join("checkpoints", "last");
 /** run.json: what a resumed run must know that the config does not say. */
 export const RunInfo = z.strictObject({
   name: z.string(),
-  task: z.enum(["tabular", "image"]),
+  task: TaskName,
   /** sha256 of the training data when the run started; a resumed run must see the same data. */
   data_fingerprint: z.string(),
   /** The version this run continued ("NAME@VER"), or null for a fresh run. */

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
-import type { Task } from "../registry/registry_types.ts";
+import type { Task } from "../config/schema.ts";
 import type { DataSource } from "../data/data_source.ts";
 import type { MmmlModel } from "../models/model.ts";
 

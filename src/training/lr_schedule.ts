@@ -21,7 +21,7 @@
  * `warmup_epochs` (fractions allowed) puts a linear warm-up from base/`warmup_div` in front of any
  * shape but one_cycle (which has its own); the shape then runs over the steps after the warm-up.
  */
-import type { TrainingConfig } from "../config/schema.ts";
+import type { Task, TrainingConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 
 export type LrScheduleConfig = TrainingConfig["lr_schedule"];
@@ -38,7 +38,7 @@ const ONE_CYCLE_DIV = 25;
 const ONE_CYCLE_FINAL_DIV = 1e5;
 
 /** The schedule "auto" stands for on this task; any other name is returned as it is. */
-export function resolveLrSchedule(schedule: LrScheduleConfig, task: "tabular" | "image"): LrScheduleConfig {
+export function resolveLrSchedule(schedule: LrScheduleConfig, task: Task): LrScheduleConfig {
   if (schedule.name !== "auto") return schedule;
   return { ...schedule, name: task === "image" ? "cosine" : "constant" };
 }

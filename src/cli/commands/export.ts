@@ -5,7 +5,8 @@
  */
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { BACKEND_NAMES, type BackendName, useBackend } from "../../backend/choose.ts";
+import { useBackend } from "../../backend/choose.ts";
+import { BACKEND_NAMES, type BackendName } from "../../config/schema.ts";
 import { MmmlError } from "../../errors.ts";
 import { exportVersion } from "../../runs/export.ts";
 import { verifyArtifacts } from "../../registry/file_registry.ts";

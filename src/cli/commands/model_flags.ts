@@ -7,6 +7,8 @@
 import { isAbsolute, join } from "node:path";
 import type { FlagSpec } from "../args.ts";
 import type { CliContext } from "../context.ts";
+import { closestMatch } from "../../closest_match.ts";
+import { BACKEND_NAMES, BackendName } from "../../config/schema.ts";
 import { MmmlError } from "../../errors.ts";
 import { isPostgresUrl, openRegistry as openRegistryAt } from "../../registry/open_registry.ts";
 import type { Registry } from "../../registry/registry_types.ts";
@@ -35,7 +37,7 @@ export const BACKEND_FLAG = Object.freeze(
   {
     type: "string",
     valueName: "NAME",
-    description: "tfjs backend: wasm|cpu (default: the one trained on)",
+    description: `tfjs backend: ${BACKEND_NAMES.join("|")} (default: the one trained on)`,
   } as const satisfies FlagSpec,
 );
 
@@ -77,10 +79,18 @@ export function requireFlags(values: Record<string, unknown>, command: string, n
   }
 }
 
-/** Parses a --backend value: the backends issue 2 ships. */
-export function backendFlag(value: string | undefined): "wasm" | "cpu" | undefined {
-  if (value === undefined || value === "wasm" || value === "cpu") return value;
-  throw new MmmlError("usage", `--backend expects wasm or cpu, received "${value}"`);
+/** Parses a --backend value: any backend training knows (config's list), or none. */
+export function backendFlag(value: string | undefined): BackendName | undefined {
+  if (value === undefined) return undefined;
+  const parsed = BackendName.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const near = closestMatch(value, BACKEND_NAMES);
+  throw new MmmlError(
+    "usage",
+    `--backend expects one of ${BACKEND_NAMES.join("|")}, received "${value}"${
+      near ? ` (did you mean ${near}?)` : ""
+    }`,
+  );
 }
 
 /** Loads the model named by --model from --registry (closing the registry) with --backend's engine. */

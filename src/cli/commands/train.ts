@@ -87,7 +87,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (values.resume !== undefined || values["resume-dir"] !== undefined) {
     const result = await resumeTraining(parseResumeRequest(values, ctx.cwd), {
       logger: ctx.logger,
-      isTerminal: false,
+      isTerminal: ctx.stderrIsTerminal,
       openRegistry: (location, artifacts) => openRegistry(location, ctx, artifacts),
     });
     return printResult(result, values.json, ctx);
@@ -102,9 +102,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { config, usedDefault } = withDefaultData(loaded.config);
   if (usedDefault) ctx.logger.info(`no --data given: training on the embedded default ${DEFAULT_DATA.path}`);
   const registry = await openRegistry(config.registry.path, ctx, config.registry.artifacts);
-  const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: false }).finally(() =>
-    registry.close()
-  );
+  const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: ctx.stderrIsTerminal })
+    .finally(() => registry.close());
   return printResult(result, values.json, ctx);
 }
 

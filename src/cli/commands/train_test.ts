@@ -127,6 +127,23 @@ Deno.test("train without --json prints a human summary on stdout and logs on std
   }
 });
 
+Deno.test("train redraws its progress bar in place on a terminal and writes one line per epoch elsewhere", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mmml_train_progress_" });
+  try {
+    const args = ["train", "--data", IRIS, "--label", "species", "--registry", dir, "--epochs", "2"];
+    const terminal = await cli(args, { stderrIsTerminal: true });
+    assert.equal(terminal.code, 0, terminal.stderr);
+    assert.match(terminal.stderr, /\r\x1b\[Kepoch 1\/2 \[[=>.]+\] \d+\/\d+ - loss /);
+    assert.match(terminal.stderr, /\r\x1b\[Kepoch 2\/2 - /);
+    const piped = await cli(args);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.ok(!piped.stderr.includes("\r"), "no redraws when stderr is not a terminal");
+    assert.match(piped.stderr, /^epoch 2\/2 - /m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cli.ts train in a subprocess exits 0 with one JSON object on stdout", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mmml_train_proc_" });
   try {

@@ -126,6 +126,29 @@ Deno.test({
         } finally {
           await predictor.close();
         }
+        // `mmml predict --backend webgpu` scores the webgpu-trained model on webgpu, as loadTrained did.
+        try {
+          const predicted = await cli([
+            "predict",
+            "--model",
+            "blobs",
+            "--registry",
+            registry,
+            "--input",
+            csv,
+            "--backend",
+            "webgpu",
+            "--json",
+          ]);
+          assert.equal(predicted.code, 0, predicted.stderr);
+          const rows: { probabilities: Record<string, number> }[] = JSON.parse(predicted.stdout).predictions;
+          const cliProbs = Float32Array.from(
+            rows.flatMap((p) => Object.values(p.probabilities)),
+          );
+          assert.equal(maxAbsDiff(cliProbs, tfjsProbs), 0, "mmml predict --backend webgpu");
+        } finally {
+          await useBackend("wasm");
+        }
       } finally {
         await reg.close();
       }
