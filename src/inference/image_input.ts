@@ -3,21 +3,11 @@
  * normalise with the version's image_preprocessing.json, exactly as training's loader does, so the
  * server sees the function training measured. The part of preprocessing ONNX does not hold.
  */
-import { z } from "zod";
 import { decodeImage } from "../data/image_decode.ts";
 import { MmmlError } from "../errors.ts";
 import { checkPreprocessOptions, preprocessImage } from "../preprocess/image_preprocessor.ts";
+import type { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import type { OnnxRunner } from "./onnx_session.ts";
-
-/** image_preprocessing.json as training writes it (src/tasks/image_data.ts). */
-export const ImagePreprocessingFile = z.strictObject({
-  version: z.literal(1),
-  size: z.number().int().positive(),
-  channels: z.union([z.literal(1), z.literal(3)]),
-  mean: z.array(z.number()).min(1),
-  std: z.array(z.number().positive()).min(1),
-});
-export type ImagePreprocessingFile = z.infer<typeof ImagePreprocessingFile>;
 
 /**
  * Images per ONNX Runtime run in predictImages: a 224 px batch of 32 is 19 MB of input, and a ResNet's
@@ -46,7 +36,7 @@ export interface ImageInput {
  * Compiles the encoder for one model. `file` names the artifact in the error raised when its settings
  * cannot be used (a corrupt artifact, not a bad request).
  */
-export function createImageInput(pre: ImagePreprocessingFile, file = "image_preprocessing.json"): ImageInput {
+export function createImageInput(pre: ImagePreprocessing, file = "image_preprocessing.json"): ImageInput {
   try {
     checkPreprocessOptions(pre);
   } catch (err) {

@@ -11,14 +11,14 @@ import { buildTestCnn } from "../../testing/onnx_test_models.ts";
 import { preprocessImage } from "../preprocess/image_preprocessor.ts";
 import { createRng } from "../random.ts";
 import type { ModelMeta, ModelVersion } from "../registry/registry_types.ts";
-import type { ImagePreprocessingFile } from "./image_input.ts";
+import type { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import { MAX_IMAGES_PER_RUN } from "./image_input.ts";
 import { loadPredictor } from "./predictor.ts";
 
 await useBackend("cpu");
 
 const CLASSES = ["circle", "square", "stripes"];
-const PRE: ImagePreprocessingFile = {
+const PRE: ImagePreprocessing = {
   version: 1,
   size: 9,
   channels: 3,

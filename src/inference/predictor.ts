@@ -3,22 +3,14 @@
  * state and schema, or the image preprocessing, and the class names from the version's artifacts
  * folder (layout in registry_types.ts).
  */
-import { join } from "node:path";
-import { z } from "zod";
-import { DataSchema } from "../data/data_schema.ts";
+import { versionFolder } from "../artifacts/artifact_folder.ts";
+import { JSON_ARTIFACTS, ONNX_FILE } from "../artifacts/version_files.ts";
 import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { createOnnxSession, type OnnxRunner, type ProviderName, type TensorData } from "./onnx_session.ts";
 import type { NamedTensor, Prediction, Predictor, TensorMeta } from "./predictor_types.ts";
-import {
-  checkImageSignature,
-  createImageInput,
-  type ImageInput,
-  ImagePreprocessingFile,
-  MAX_IMAGES_PER_RUN,
-} from "./image_input.ts";
+import { checkImageSignature, createImageInput, type ImageInput, MAX_IMAGES_PER_RUN } from "./image_input.ts";
 import { parseInferInputs } from "./infer_inputs.ts";
 import { createTabularInput, type TabularInput } from "./tabular_input.ts";
 
@@ -37,8 +29,6 @@ export interface PredictorOptions {
   exportMissing?: (version: ModelVersion) => Promise<Uint8Array>;
 }
 
-const Classes = z.array(z.string()).min(2);
-
 /** Loads `version` into a predictor; artifact problems are `artifact_corrupt` errors naming the file. */
 export async function loadPredictor(
   version: ModelVersion,
@@ -46,22 +36,25 @@ export async function loadPredictor(
     PredictorOptions = {},
 ): Promise<Predictor> {
   const started = performance.now();
-  const { meta, dir } = version;
+  const { meta } = version;
   const ref = `${meta.name}@${meta.version}`;
-  const classes = await readJson(join(dir, "classes.json"), Classes);
+  const folder = versionFolder(version);
+  const classes = await folder.read("classes");
   let tabular: TabularInput | null = null;
   let image: ImageInput | null = null;
   if (meta.task === "tabular") {
-    const pre = await readJson(join(dir, "preprocessor.json"), PreprocessorState);
-    const schema = await readJson(join(dir, "schema.json"), DataSchema);
-    tabular = createTabularInput(schema, pre, join(dir, "preprocessor.json"));
+    const pre = await folder.read("preprocessor");
+    const schema = await folder.read("schema");
+    tabular = createTabularInput(schema, pre, folder.path(JSON_ARTIFACTS.preprocessor.file));
   } else {
-    const file = join(dir, "image_preprocessing.json");
-    image = createImageInput(await readJson(file, ImagePreprocessingFile), file);
+    image = createImageInput(
+      await folder.read("image_preprocessing"),
+      folder.path(JSON_ARTIFACTS.image_preprocessing.file),
+    );
   }
-  const onnxPath = join(dir, "model.onnx");
+  const onnxPath = folder.path(ONNX_FILE);
   let model: string | Uint8Array = onnxPath;
-  if (!(await exists(onnxPath))) {
+  if (!(await folder.has(ONNX_FILE))) {
     if (!exportMissing) {
       throw new MmmlError(
         "artifact_corrupt",
@@ -272,40 +265,4 @@ function checkSignature(
       }`,
     );
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new MmmlError("artifact_corrupt", `${path} is missing`, { cause: err });
-    }
-    throw err;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new MmmlError("artifact_corrupt", `${path}: not valid JSON (${(err as Error).message})`, {
-      cause: err,
-    });
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new MmmlError("artifact_corrupt", `${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
-  }
-  return parsed.data;
 }

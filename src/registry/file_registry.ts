@@ -337,31 +337,3 @@ export async function verifyArtifacts(version: ModelVersion): Promise<void> {
     }
   }
 }
-
-/** Reads and parses a JSON artifact of a version (e.g. "schema.json"); the caller validates its shape. */
-export async function loadJsonArtifact<T = unknown>(version: ModelVersion, file: string): Promise<T> {
-  const path = artifactPath(version, file);
-  const label = `${version.meta.name}@${version.meta.version}`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new MmmlError(
-      "file_not_found",
-      `Artifact ${describeValue(file)} of ${label} not found: expected ${path}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new MmmlError(
-      "artifact_corrupt",
-      `Artifact ${describeValue(file)} of ${label} (${path}) is not valid JSON: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-}

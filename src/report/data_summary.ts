@@ -3,41 +3,7 @@
  * time from the encoded labels, because the split itself (seeded, stratified) is not saved anywhere and
  * a report drawn later could not recount it. Works for any task whose splits can list their labels.
  */
-import { z } from "zod";
-import { parseArtifact } from "./parse_artifact.ts";
-
-/** File name of the artifact in a version folder. */
-export const DATA_SUMMARY_FILE = "data_summary.json";
-
-/** The file's format tag; a reader refuses any other. */
-export const DATA_SUMMARY_FORMAT = "mmml.data_summary/1";
-
-/** One split: its rows and the rows of each class, in class order. */
-export const SplitSummary = z.object({
-  rows: z.number().int().nonnegative(),
-  class_counts: z.array(z.number().int().nonnegative()),
-});
-export type SplitSummary = z.infer<typeof SplitSummary>;
-
-// Plain z.object: machine-written, and later versions may add fields an older reader should ignore.
-/** The whole data_summary.json. */
-export const DataSummary = z.object({
-  format: z.literal(DATA_SUMMARY_FORMAT),
-  classes: z.array(z.string()).min(1),
-  /** Model input shape without the batch dimension, after preprocessing (one-hot columns counted). */
-  input_shape: z.array(z.number().int().nonnegative()),
-  /** "split", or the --test file the test rows came from. */
-  test_source: z.string().optional(),
-  splits: z.object({
-    train: SplitSummary,
-    val: SplitSummary.optional(),
-    test: SplitSummary.optional(),
-  }),
-}).refine(
-  (d) => Object.values(d.splits).every((s) => !s || s.class_counts.length === d.classes.length),
-  { message: "every split must count each class once" },
-);
-export type DataSummary = z.infer<typeof DataSummary>;
+import { DATA_SUMMARY_FORMAT, type DataSummary, type SplitSummary } from "../artifacts/data_summary_file.ts";
 
 /** A split that can list the class index of each of its rows (DataSource has this shape). */
 export interface LabelledSplit {
@@ -79,9 +45,4 @@ export function buildDataSummary(data: SplitLabels): DataSummary {
       ...(data.test ? { test: count(data.test.labels(), "test") } : {}),
     },
   };
-}
-
-/** Checks parsed JSON against DataSummary; `where` names the file for the error message. */
-export function parseDataSummary(value: unknown, where = DATA_SUMMARY_FILE): DataSummary {
-  return parseArtifact(DataSummary, value, where);
 }

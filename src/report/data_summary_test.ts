@@ -1,6 +1,7 @@
+import { parseDataSummary } from "../artifacts/data_summary_file.ts";
 import assert from "node:assert/strict";
 import { MmmlError } from "../errors.ts";
-import { buildDataSummary, parseDataSummary } from "./data_summary.ts";
+import { buildDataSummary } from "./data_summary.ts";
 
 const split = (y: number[]) => ({ labels: () => Int32Array.from(y) });
 

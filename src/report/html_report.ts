@@ -16,9 +16,6 @@ import {
   timingsSection,
 } from "./report_tables.ts";
 
-/** File name of the report in a version folder (written at train time). */
-export const REPORT_FILE = "report.html";
-
 const SECTIONS = Object.freeze(
   [
     ["metrics", "Key metrics"],

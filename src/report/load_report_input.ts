@@ -5,17 +5,14 @@
  * fingerprint, its columns are summarized too; otherwise the report says why they are absent.
  */
 import { isAbsolute, join } from "node:path";
+import { versionFolder } from "../artifacts/artifact_folder.ts";
+import { JSON_ARTIFACTS } from "../artifacts/version_files.ts";
 import { readCsv } from "../data/csv_adapter.ts";
 import { type DataInfo, summarizeTable } from "../data/data_info.ts";
-import { DataSchema } from "../data/data_schema.ts";
 import { fingerprintFile } from "../data/fingerprint.ts";
 import { MmmlError } from "../errors.ts";
-import { loadJsonArtifact } from "../registry/file_registry.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
-import { DATA_SUMMARY_FILE, parseDataSummary } from "./data_summary.ts";
-import { parseArtifact } from "./parse_artifact.ts";
-import { parseMetricsArtifact, type ReportInput } from "./report_input.ts";
-import { parseRocArtifact, ROC_FILE } from "./roc_artifact.ts";
+import type { ReportInput } from "./report_input.ts";
 
 /** Options of loadReportInput. */
 export interface LoadReportOptions {
@@ -28,21 +25,15 @@ export interface LoadReportOptions {
   maxDataBytes?: number;
 }
 
-/** Loads everything renderReport needs for `version`; a corrupt artifact throws "artifact_corrupt". */
+/** Loads everything renderReport needs for `version`; a missing or corrupt artifact throws "artifact_corrupt". */
 export async function loadReportInput(
   version: ModelVersion,
   { cwd = ".", now = new Date(), readData = true, maxDataBytes = 64 * 1024 * 1024 }: LoadReportOptions = {},
 ): Promise<ReportInput> {
-  const label = `${version.meta.name}@${version.meta.version}`;
-  const where = (file: string) => `Artifact "${file}" of ${label} (${join(version.dir, file)})`;
-  const metrics = parseMetricsArtifact(
-    await loadJsonArtifact(version, "metrics.json"),
-    where("metrics.json"),
-  );
-  const config = await optionalJson(version, "config.json");
-  const schemaJson = await optionalJson(version, "schema.json");
-  const rocJson = await optionalJson(version, ROC_FILE);
-  const dataJson = await optionalJson(version, DATA_SUMMARY_FILE);
+  const folder = versionFolder(version);
+  const metrics = await folder.read("metrics");
+  // Shown as it was saved (older versions' configs included), so read unchecked.
+  const config = await folder.has(JSON_ARTIFACTS.config.file) ? await folder.readRaw("config") : undefined;
   const notes: string[] = [];
   const dataInfo = readData && version.meta.task === "tabular"
     ? await columnStats(config, version.meta.data_fingerprint, { cwd, maxDataBytes, notes })
@@ -51,22 +42,13 @@ export async function loadReportInput(
     meta: version.meta,
     metrics,
     config,
-    schema: schemaJson === undefined ? null : parseArtifact(DataSchema, schemaJson, where("schema.json")),
-    roc: rocJson === undefined ? null : parseRocArtifact(rocJson, where(ROC_FILE)),
-    data: dataJson === undefined ? null : parseDataSummary(dataJson, where(DATA_SUMMARY_FILE)),
+    schema: await folder.readOptional("schema") ?? null,
+    roc: await folder.readOptional("roc") ?? null,
+    data: await folder.readOptional("data_summary") ?? null,
     dataInfo,
     notes,
     generatedAt: now.toISOString(),
   };
-}
-
-async function optionalJson(version: ModelVersion, file: string): Promise<unknown> {
-  try {
-    return await loadJsonArtifact(version, file);
-  } catch (err) {
-    if (err instanceof MmmlError && err.code === "file_not_found") return undefined;
-    throw err;
-  }
 }
 
 /** The config's data section as far as column statistics need it; anything else means "no stats". */

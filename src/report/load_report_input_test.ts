@@ -1,12 +1,11 @@
+import { JSON_ARTIFACTS } from "../artifacts/version_files.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fingerprintFile } from "../data/fingerprint.ts";
 import { MmmlError } from "../errors.ts";
 import { openRegistry } from "../registry/open_registry.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
-import { DATA_SUMMARY_FILE } from "./data_summary.ts";
 import { loadReportInput } from "./load_report_input.ts";
-import { formatRocArtifact, ROC_FILE } from "./roc_artifact.ts";
 import { sampleReportInput } from "../../testing/report_input.ts";
 
 const CSV = "bill_length_mm,island,species\n39.1,Torgersen,Adelie\n46.5,Dream,Chinstrap\n" +
@@ -34,11 +33,8 @@ async function registerSample(
         data: { path: "data.csv", label: "species" },
       });
       await json("schema.json", input.schema);
-      await Deno.writeTextFile(
-        join(out, ROC_FILE),
-        roc === undefined ? formatRocArtifact(input.roc!) : JSON.stringify(roc),
-      );
-      await json(DATA_SUMMARY_FILE, input.data);
+      await json(JSON_ARTIFACTS.roc.file, roc === undefined ? input.roc! : roc);
+      await json(JSON_ARTIFACTS.data_summary.file, input.data);
     });
   } finally {
     await registry.close();
@@ -96,7 +92,7 @@ Deno.test("loadReportInput refuses a damaged roc.json naming the version, the fi
       () => loadReportInput(version, { cwd: dir }),
       (e) =>
         e instanceof MmmlError && e.code === "artifact_corrupt" &&
-        e.message.includes(`Artifact "roc.json" of penguins@1 (${join(version.dir, "roc.json")})`) &&
+        e.message.includes(`penguins@1: ${join(version.dir, "roc.json")}: `) &&
         /splits\.test\.n: .*received -4/.test(e.message),
     );
   }));
@@ -104,7 +100,9 @@ Deno.test("loadReportInput refuses a damaged roc.json naming the version, the fi
 Deno.test("loadReportInput needs metrics.json and works without the optional artifacts", () =>
   withDir(async (dir) => {
     const version = await registerSample(dir);
-    for (const file of [ROC_FILE, DATA_SUMMARY_FILE, "schema.json", "config.json"]) {
+    for (
+      const file of [JSON_ARTIFACTS.roc.file, JSON_ARTIFACTS.data_summary.file, "schema.json", "config.json"]
+    ) {
       await Deno.remove(join(version.dir, file));
     }
     const input = await loadReportInput(version, { cwd: dir });
@@ -118,8 +116,9 @@ Deno.test("loadReportInput needs metrics.json and works without the optional art
     await Deno.remove(join(version.dir, "metrics.json"));
     await assert.rejects(
       () => loadReportInput(version, { cwd: dir }),
+      // A registered version's file was hashed when it was published: missing, it is damage.
       (e) =>
-        e instanceof MmmlError && e.code === "file_not_found" &&
-        /"metrics\.json" of penguins@1/.test(e.message),
+        e instanceof MmmlError && e.code === "artifact_corrupt" &&
+        e.message === `penguins@1: ${join(version.dir, "metrics.json")} is missing`,
     );
   }));

@@ -3,13 +3,13 @@
  * map, and one-vs-rest ROC curves. Each returns an HTML <section>; a part that was not recorded leaves
  * a note saying so instead of an empty frame.
  */
+import type { MetricsArtifact, SplitReport } from "../artifacts/metrics_file.ts";
+import type { RocArtifact } from "../artifacts/roc_file.ts";
 import { PALETTE, SPLIT_COLORS } from "./chart_palette.ts";
 import { escapeHtml } from "./escape_html.ts";
 import { heatMap } from "./heat_map.ts";
 import { chartLegend, lineChart, type LineSeries } from "./line_chart.ts";
-import type { MetricsArtifact, SplitReport } from "./report_input.ts";
 import { formatMetric } from "./report_format.ts";
-import type { RocArtifact } from "./roc_artifact.ts";
 
 /** The split the report describes in detail: test when there is one, else validation. */
 export function evaluationSplit(

@@ -2,10 +2,11 @@
  * The report's text sections: the header facts, key metrics, per-class metrics, data summary, timings
  * and config. Tables carry captions and header scopes so a screen reader can walk them.
  */
+import type { MetricsArtifact, SplitReport } from "../artifacts/metrics_file.ts";
 import { stringify as stringifyYaml } from "yaml";
 import type { ColumnInfo } from "../data/data_info.ts";
 import { escapeHtml } from "./escape_html.ts";
-import type { MetricsArtifact, ReportInput, ReportMeta, SplitReport } from "./report_input.ts";
+import type { ReportInput, ReportMeta } from "./report_input.ts";
 import { evaluationSplit, note, section, SPLIT_NAMES } from "./report_charts.ts";
 import { formatCount, formatMetric, formatPercent, formatSeconds, MISSING } from "./report_format.ts";
 

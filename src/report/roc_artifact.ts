@@ -4,46 +4,8 @@
  * has the curves. Curves are thinned to at most `maxPoints` points and rounded to 1e-4, far below a
  * pixel, so the file stays a few kilobytes whatever the split's size; AUCs come from the full data.
  */
-import { z } from "zod";
 import { binaryAuc, rocCurve } from "../evaluation/roc_curve.ts";
-import { parseArtifact } from "./parse_artifact.ts";
-
-/** The file's format tag; a reader refuses any other. */
-export const ROC_FORMAT = "mmml.roc/1";
-
-/** File name of the artifact in a version folder. */
-export const ROC_FILE = "roc.json";
-
-const rate = z.number().min(0).max(1);
-
-/** One class's curve: its AUC over all rows and the (thinned) points, starting at (0, 0). */
-export const RocClassCurve = z.object({
-  class: z.string(),
-  auc: z.number().min(0).max(1),
-  /** Rows of this class in the split. */
-  positives: z.number().int().positive(),
-  fpr: z.array(rate).min(2),
-  tpr: z.array(rate).min(2),
-}).refine((c) => c.fpr.length === c.tpr.length, { message: "fpr and tpr must be of equal length" });
-export type RocClassCurve = z.infer<typeof RocClassCurve>;
-
-/** The curves of one split; a class with no rows (or only rows) in it has no curve and is listed. */
-export const RocSplit = z.object({
-  n: z.number().int().positive(),
-  curves: z.array(RocClassCurve),
-  skipped: z.array(z.string()),
-});
-export type RocSplit = z.infer<typeof RocSplit>;
-
-// Plain z.object, not strictObject: the file is machine-written, and a later version may add fields
-// that an older reader should ignore rather than refuse.
-/** The whole roc.json. */
-export const RocArtifact = z.object({
-  format: z.literal(ROC_FORMAT),
-  max_points: z.number().int().min(2),
-  splits: z.object({ val: RocSplit.optional(), test: RocSplit.optional() }),
-});
-export type RocArtifact = z.infer<typeof RocArtifact>;
+import { ROC_FORMAT, type RocArtifact, type RocClassCurve, type RocSplit } from "../artifacts/roc_file.ts";
 
 /** Predicted probabilities of one split (row-major [n, k]) and the true class index of each row. */
 export interface SplitScores {
@@ -139,14 +101,4 @@ export function thinCurve(
   }
   const round = (v: number) => Math.round(v * 1e4) / 1e4;
   return [keep.map((i) => round(fpr[i])), keep.map((i) => round(tpr[i]))];
-}
-
-/** Checks parsed JSON against RocArtifact; `where` names the file for the error message. */
-export function parseRocArtifact(value: unknown, where = ROC_FILE): RocArtifact {
-  return parseArtifact(RocArtifact, value, where);
-}
-
-/** roc.json's text: one line, since pretty-printing would put every number on its own line. */
-export function formatRocArtifact(roc: RocArtifact): string {
-  return JSON.stringify(roc) + "\n";
 }

@@ -1,15 +1,10 @@
+import { artifactFolder } from "../artifacts/artifact_folder.ts";
+import { parseRocArtifact, ROC_FORMAT } from "../artifacts/roc_file.ts";
 import assert from "node:assert/strict";
 import { MmmlError } from "../errors.ts";
 import { rocAuc } from "../evaluation/metrics.ts";
 import { rocCurve } from "../evaluation/roc_curve.ts";
-import {
-  buildRocArtifact,
-  defaultMaxPoints,
-  formatRocArtifact,
-  parseRocArtifact,
-  ROC_FORMAT,
-  thinCurve,
-} from "./roc_artifact.ts";
+import { buildRocArtifact, defaultMaxPoints, thinCurve } from "./roc_artifact.ts";
 import { syntheticScores } from "../../testing/report_input.ts";
 
 const CLASSES = ["a", "b", "c"];
@@ -48,7 +43,7 @@ Deno.test("buildRocArtifact thins a large split's curves to max_points, from (0,
       assert.ok(c.fpr[i] >= c.fpr[i - 1] && c.tpr[i] >= c.tpr[i - 1], `${c.class} not monotone at ${i}`);
     }
   }
-  assert.ok(formatRocArtifact(roc).length < 8000, `${formatRocArtifact(roc).length} bytes`);
+  assert.ok(JSON.stringify(roc).length < 8000, `${JSON.stringify(roc).length} bytes`);
 });
 
 Deno.test("defaultMaxPoints keeps a thousand-class roc.json to about ten thousand points a split", () => {
@@ -85,9 +80,13 @@ Deno.test("buildRocArtifact refuses probabilities that are not n*k values", () =
   );
 });
 
-Deno.test("roc.json round-trips through its text and a damaged one is refused by field", () => {
+Deno.test("roc.json round-trips through its one-line file and a damaged one is refused by field", async () => {
   const roc = buildRocArtifact({ test: syntheticScores(30, 3, { seed: 9 }) }, CLASSES);
-  const text = formatRocArtifact(roc);
+  const dir = await Deno.makeTempDir({ prefix: "mmml_roc_" });
+  const folder = artifactFolder(dir);
+  await folder.write("roc", roc);
+  const text = await Deno.readTextFile(folder.path("roc.json"));
+  await Deno.remove(dir, { recursive: true });
   assert.equal(text.trim().split("\n").length, 1);
   assert.deepEqual(parseRocArtifact(JSON.parse(text)), roc);
   const bad = JSON.parse(text);

@@ -4,12 +4,14 @@
  * report.html, rendered before the version has a number. Called from the registry's write callback,
  * so the files are hashed and published with the rest of the version.
  */
-import { join } from "node:path";
+import type { ArtifactFolder } from "../artifacts/artifact_folder.ts";
+import type { MetricsArtifact } from "../artifacts/metrics_file.ts";
+import { JSON_ARTIFACTS, REPORT_FILE } from "../artifacts/version_files.ts";
 import { DataSchema } from "../data/data_schema.ts";
-import { buildDataSummary, DATA_SUMMARY_FILE, type SplitLabels } from "./data_summary.ts";
-import { renderReport, REPORT_FILE } from "./html_report.ts";
-import type { MetricsArtifact, ReportMeta } from "./report_input.ts";
-import { buildRocArtifact, formatRocArtifact, ROC_FILE } from "./roc_artifact.ts";
+import { buildDataSummary, type SplitLabels } from "./data_summary.ts";
+import { renderReport } from "./html_report.ts";
+import type { ReportMeta } from "./report_input.ts";
+import { buildRocArtifact } from "./roc_artifact.ts";
 
 /** Everything a run knows when it writes its artifacts. */
 export interface RunReportParts {
@@ -19,18 +21,18 @@ export interface RunReportParts {
   /** The effective config (config.json). */
   config: unknown;
   /**
-   * The run's data: classes, input shape, splits that list their labels, and the JSON artifacts by file
-   * name (a "schema.json" there lists the input columns). PreparedData has this shape.
+   * The run's data: classes, input shape, splits that list their labels, and its JSON artifacts by name
+   * (a `schema` there lists the input columns). PreparedData has this shape.
    */
-  data: SplitLabels & { artifacts?: Readonly<Record<string, unknown>> };
+  data: SplitLabels & { artifacts?: { schema?: unknown } };
   /** Predicted probabilities [rows, k] of the validation and test splits, in the splits' row order. */
   probs: { val?: ArrayLike<number> | null; test?: ArrayLike<number> | null };
   /** Stamps the report; defaults to now. */
   now?: Date;
 }
 
-/** Writes roc.json, data_summary.json and report.html into `dir`; returns the files' names. */
-export async function writeRunReport(dir: string, parts: RunReportParts): Promise<string[]> {
+/** Writes roc.json, data_summary.json and report.html into `folder`; returns the files' names. */
+export async function writeRunReport(folder: ArtifactFolder, parts: RunReportParts): Promise<string[]> {
   const { data, probs } = parts;
   const scores = (p: ArrayLike<number> | null | undefined, split: SplitLabels["val"]) =>
     p && split ? { probs: p, y: split.labels() } : null;
@@ -39,7 +41,7 @@ export async function writeRunReport(dir: string, parts: RunReportParts): Promis
     data.classes,
   );
   const summary = buildDataSummary(data);
-  const schema = DataSchema.safeParse(data.artifacts?.["schema.json"]);
+  const schema = DataSchema.safeParse(data.artifacts?.schema);
   const html = renderReport({
     meta: parts.meta,
     metrics: parts.metrics,
@@ -49,8 +51,8 @@ export async function writeRunReport(dir: string, parts: RunReportParts): Promis
     data: summary,
     generatedAt: (parts.now ?? new Date()).toISOString(),
   });
-  await Deno.writeTextFile(join(dir, ROC_FILE), formatRocArtifact(roc));
-  await Deno.writeTextFile(join(dir, DATA_SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
-  await Deno.writeTextFile(join(dir, REPORT_FILE), html);
-  return [ROC_FILE, DATA_SUMMARY_FILE, REPORT_FILE];
+  await folder.write("roc", roc);
+  await folder.write("data_summary", summary);
+  await Deno.writeTextFile(folder.path(REPORT_FILE), html);
+  return [JSON_ARTIFACTS.roc.file, JSON_ARTIFACTS.data_summary.file, REPORT_FILE];
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { artifactFolder } from "../artifacts/artifact_folder.ts";
+import { parseDataSummary } from "../artifacts/data_summary_file.ts";
+import { parseRocArtifact } from "../artifacts/roc_file.ts";
 import { classificationMetrics } from "../evaluation/metrics.ts";
-import { parseDataSummary } from "./data_summary.ts";
-import { parseRocArtifact } from "./roc_artifact.ts";
 import { sampleReportInput, syntheticScores } from "../../testing/report_input.ts";
 import { writeRunReport } from "./write_run_report.ts";
 
@@ -20,7 +21,7 @@ Deno.test("writeRunReport writes roc.json, data_summary.json and a report of a n
       val: classificationMetrics(val.probs, val.y, 3, classes),
       test: classificationMetrics(test.probs, test.y, 3, classes),
     };
-    const files = await writeRunReport(dir, {
+    const files = await writeRunReport(artifactFolder(dir), {
       meta,
       metrics,
       config: sample.config,
@@ -31,7 +32,7 @@ Deno.test("writeRunReport writes roc.json, data_summary.json and a report of a n
         val: labelled(val.y),
         test: labelled(test.y),
         testSource: "split",
-        artifacts: { "schema.json": sample.schema, "preprocessor.json": {} },
+        artifacts: { schema: sample.schema },
       },
       probs: { val: val.probs, test: test.probs },
       now: new Date("2026-03-04T05:06:07Z"),

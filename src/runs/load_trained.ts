@@ -4,17 +4,15 @@
  * image preprocessing of an image model. What `mmml evaluate` and `mmml predict` share, so both see
  * the exact function training measured.
  */
-import { z } from "zod";
-import { DataSchema } from "../data/data_schema.ts";
+import { versionFolder } from "../artifacts/artifact_folder.ts";
+import type { DataSchema } from "../data/data_schema.ts";
 import { type BackendChoice, useBackend } from "../backend/choose.ts";
 import { BACKEND_NAMES, type BackendName } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { MmmlModel } from "../models/model.ts";
-import { loadModel } from "../models/model_io.ts";
-import { ImagePreprocessingFile } from "../inference/image_input.ts";
-import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
-import { loadJsonArtifact, verifyArtifacts } from "../registry/file_registry.ts";
+import type { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
+import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { ModelVersion, Registry } from "../registry/registry_types.ts";
 
 /** What every loaded version has; call `dispose()` when done to free the model's weights. */
@@ -39,7 +37,7 @@ export interface TrainedTabular extends TrainedBase {
 /** An image version: files are decoded, resized and normalised as image_preprocessing.json says. */
 export interface TrainedImage extends TrainedBase {
   task: "image";
-  image: ImagePreprocessingFile;
+  image: ImagePreprocessing;
 }
 
 /** A loaded version of either task. */
@@ -51,27 +49,6 @@ export interface LoadTrainedOptions {
   backend?: BackendName;
   /** Re-hash every artifact against meta.json before loading (default true). */
   verify?: boolean;
-}
-
-const Classes = z.array(z.string()).min(2);
-/** The few settings of the saved config.json that scoring needs; the rest is not re-validated here. */
-const SavedConfig = z.looseObject({
-  data: z.looseObject({ delimiter: z.enum(["auto", ",", ";", "\t"]).optional() }).optional(),
-  training: z.looseObject({ backend: z.enum(BACKEND_NAMES).optional() }).optional(),
-});
-
-async function artifact<T>(version: ModelVersion, file: string, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await loadJsonArtifact(version, file));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new MmmlError(
-      "artifact_corrupt",
-      `Artifact "${file}" of ${version.meta.name}@${version.meta.version} (${version.dir}) is invalid: ` +
-        `${issue.path.join(".") || "(root)"}: ${issue.message}`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
 }
 
 /**
@@ -92,28 +69,26 @@ export async function loadTrained(
       `${label} is a ${describeValue(meta.task)} model, which mmml cannot score`,
     );
   }
-  if (verify) await verifyArtifacts(version);
-  const [classes, config] = await Promise.all([
-    artifact(version, "classes.json", Classes),
-    artifact(version, "config.json", SavedConfig),
-  ]);
+  if (verify) await registry.verify(version);
+  const folder = versionFolder(version);
+  const [classes, config] = await Promise.all([folder.read("classes"), folder.read("config")]);
   const task = meta.task === "tabular"
     ? {
       task: "tabular" as const,
-      preprocessor: await artifact(version, "preprocessor.json", PreprocessorState),
-      schema: await artifact(version, "schema.json", DataSchema),
-      delimiter: config.data?.delimiter ?? "auto",
+      preprocessor: await folder.read("preprocessor"),
+      schema: await folder.read("schema"),
+      delimiter: config.data.delimiter,
     }
     : {
       task: "image" as const,
-      image: await artifact(version, "image_preprocessing.json", ImagePreprocessingFile),
+      image: await folder.read("image_preprocessing"),
     };
   const recorded = (BACKEND_NAMES as readonly string[]).includes(meta.backend)
     ? meta.backend as BackendName
-    : config.training?.backend;
+    : config.training.backend;
   // The backend training measured with, so scores reproduce its numbers to the last float.
   const choice = await useBackend(backend ?? recorded ?? "wasm");
-  const model = await loadModel(version.dir);
+  const model = await folder.readModel();
   const [takes, artifactSays] = task.task === "tabular"
     ? [[task.preprocessor.featureCount], `preprocessor.json makes ${task.preprocessor.featureCount} features`]
     : [

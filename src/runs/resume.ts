@@ -7,24 +7,19 @@
  */
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
+import { type ArtifactFolder, artifactFolder, versionFolder } from "../artifacts/artifact_folder.ts";
+import type { RunInfo } from "../artifacts/run_info.ts";
+import { BEST_CHECKPOINT, LAST_CHECKPOINT } from "../artifacts/version_files.ts";
 import { MmmlConfig } from "../config/schema.ts";
 import { parseSet } from "../config/overrides.ts";
-import { DataSchema } from "../data/data_schema.ts";
+import type { DataSchema } from "../data/data_schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { hasTrainerState, loadTrainerState, TRAINER_STATE_FILE } from "../training/trainer_state.ts";
 import { prepareImageData } from "../tasks/image_data.ts";
-import {
-  copyTree,
-  createRunWorkDir,
-  LAST_CHECKPOINT,
-  registryOfWorkDir,
-  type ResumePoint,
-  RUN_FILE,
-  RunInfo,
-} from "./work_dir.ts";
+import { copyTree, createRunWorkDir, registryOfWorkDir, type ResumePoint } from "./work_dir.ts";
 import { prepareSavedTabularData } from "../tasks/saved_tabular_data.ts";
 import { tabularPrepared } from "../tasks/tabular_data.ts";
 import { trainPrepared, type TrainRunResult } from "./train.ts";
@@ -146,8 +141,9 @@ export interface ResumeDeps {
 export async function resumeTraining(request: ResumeRequest, deps: ResumeDeps): Promise<TrainRunResult> {
   if (request.dir !== undefined) {
     const dir = request.dir;
-    const info = await readJson(join(dir, RUN_FILE), `work folder ${dir}`, RunInfo);
-    const saved = await readSavedRun(dir, `work folder ${dir}`, info);
+    const folder = artifactFolder(dir, { label: `work folder ${dir}` });
+    const info = await folder.read("run");
+    const saved = await readSavedRun(folder, info);
     const location = request.registry ?? registryOfWorkDir(dir) ?? saved.config.registry.path;
     const registry = await deps.openRegistry(location, request.artifacts ?? saved.config.registry.artifacts);
     return await continueRun(saved, request, registry, deps, {
@@ -175,12 +171,12 @@ export async function resumeTraining(request: ResumeRequest, deps: ResumeDeps): 
       resumed_from: null,
       started: meta.created,
     };
-    const saved = await readSavedRun(version.dir, label, info);
+    const saved = await readSavedRun(versionFolder(version), info);
     return await continueRun(saved, request, registry, deps, {
       openWorkDir: async () => {
         const workDir = await createRunWorkDir(registry, request.name ?? meta.name);
         // The best checkpoint so far stays the best one unless the resumed epochs beat it.
-        await copyTree(join(version.dir, "checkpoints", "best"), join(workDir, "checkpoints", "best"));
+        await copyTree(join(version.dir, BEST_CHECKPOINT), join(workDir, BEST_CHECKPOINT));
         return workDir;
       },
       provenance: { resumed_from: label },
@@ -201,8 +197,9 @@ interface SavedRun {
 }
 
 /** Reads what a run saved (a version's artifacts or a work folder) and checks it has a resumable checkpoint. */
-async function readSavedRun(dir: string, label: string, info: RunInfo): Promise<SavedRun> {
-  const checkpoint = join(dir, LAST_CHECKPOINT);
+async function readSavedRun(folder: ArtifactFolder, info: RunInfo): Promise<SavedRun> {
+  const { label } = folder;
+  const checkpoint = folder.path(LAST_CHECKPOINT);
   if (!await hasTrainerState(checkpoint)) {
     throw new MmmlError(
       "unsupported",
@@ -213,50 +210,12 @@ async function readSavedRun(dir: string, label: string, info: RunInfo): Promise<
         `their first epoch`,
     );
   }
-  const config = await readJson(join(dir, "config.json"), label, SavedConfig);
-  const classes = await readJson(join(dir, "classes.json"), label, z.array(z.string()).min(2));
+  const config = await folder.read("config");
+  const classes = await folder.read("classes");
   const tabular = info.task === "tabular"
-    ? {
-      schema: await readJson(join(dir, "schema.json"), label, DataSchema),
-      preprocessor: await readJson(join(dir, "preprocessor.json"), label, PreprocessorState),
-    }
+    ? { schema: await folder.read("schema"), preprocessor: await folder.read("preprocessor") }
     : null;
   return { label, info, config, classes, tabular, checkpoint };
-}
-
-/** A run saved before learning-rate schedules existed ran at a constant rate, and resumes at one. */
-export const SavedConfig = z.preprocess((raw) => {
-  const training = (raw as { training?: unknown } | null)?.training;
-  if (training && typeof training === "object" && !("lr_schedule" in training)) {
-    return { ...(raw as object), training: { ...training, lr_schedule: { name: "constant" } } };
-  }
-  return raw;
-}, MmmlConfig);
-
-async function readJson<T>(path: string, label: string, schema: z.ZodType<T>): Promise<T> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await Deno.readTextFile(path));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new MmmlError("file_not_found", `Cannot resume ${label}: "${path}" does not exist`, {
-        cause: err,
-      });
-    }
-    throw new MmmlError("artifact_corrupt", `Cannot resume ${label}: "${path}": ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new MmmlError(
-      "artifact_corrupt",
-      `Cannot resume ${label}: "${path}": ${issue.path.join(".") || "(root)"}: ${issue.message}`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
 }
 
 /** The saved config with the allowed changes, the saved data preprocessing, then the training itself. */

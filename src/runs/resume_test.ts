@@ -8,8 +8,10 @@ import { createMemoryLogger } from "../log.ts";
 import { openRegistry } from "../registry/open_registry.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { loadTrainerState } from "../training/trainer_state.ts";
-import { parseResumeRequest, type ResumeDeps, resumeTraining, SavedConfig } from "./resume.ts";
-import { createRunWorkDir, LAST_CHECKPOINT, WORK_FOLDER } from "./work_dir.ts";
+import { SavedConfig } from "../artifacts/saved_config.ts";
+import { LAST_CHECKPOINT } from "../artifacts/version_files.ts";
+import { parseResumeRequest, type ResumeDeps, resumeTraining } from "./resume.ts";
+import { createRunWorkDir, WORK_FOLDER } from "./work_dir.ts";
 import { runTraining, type TrainRunResult } from "./train.ts";
 
 const CSV = syntheticTabularCsv({ rows: 240, seed: 5, missing: 0.05 });

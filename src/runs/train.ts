@@ -4,6 +4,8 @@
  * by the registry) when everything succeeded, so a failed run leaves the registry as it was.
  */
 import { basename, join } from "node:path";
+import { artifactFolder } from "../artifacts/artifact_folder.ts";
+import { CHECKPOINTS_DIR, HISTORY_FILE, ONNX_FILE } from "../artifacts/version_files.ts";
 import { type MmmlConfig, type Task, VISION_ARCH_NAMES } from "../config/schema.ts";
 import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
@@ -28,9 +30,15 @@ import type { DataSource } from "../data/data_source.ts";
 import { loadPretrained } from "../models/pretrained.ts";
 import { writeRunReport } from "../report/write_run_report.ts";
 import { prepareImageData } from "../tasks/image_data.ts";
-import { predictSource, type PreparedData } from "../tasks/prepared_data.ts";
+import { predictSource, type PreparedData, writeRunInputs } from "../tasks/prepared_data.ts";
 import { prepareTabularData, tabularPrepared } from "../tasks/tabular_data.ts";
-import { closeRunWorkDir, copyTree, createRunWorkDir, type ResumePoint, writeRunInputs } from "./work_dir.ts";
+import {
+  closeRunWorkDir,
+  copyTree,
+  createRunWorkDir,
+  type ResumePoint,
+  writeWorkInputs,
+} from "./work_dir.ts";
 
 /** The `--json` contract of `mmml train`. */
 export interface TrainRunResult {
@@ -83,7 +91,7 @@ function callbacksFor(config: MmmlConfig, workDir: string, deps: TrainRunDeps): 
   if (training.progress) {
     list.push(progressBar({ logger: deps.logger, isTerminal: deps.isTerminal ?? false }));
   }
-  list.push(metricsLogger(join(workDir, "history.jsonl")));
+  list.push(metricsLogger(join(workDir, HISTORY_FILE)));
   // Early stopping updates its state before the checkpoint saves it (resumable runs).
   if (training.early_stopping.enabled) {
     list.push(earlyStopping({
@@ -111,7 +119,7 @@ function callbacksFor(config: MmmlConfig, workDir: string, deps: TrainRunDeps): 
   }
   if (training.checkpoint.enabled) {
     list.push(modelCheckpoint({
-      dir: join(workDir, "checkpoints"),
+      dir: join(workDir, CHECKPOINTS_DIR),
       monitor: training.checkpoint.monitor,
       mode: training.checkpoint.mode,
       saveBest: training.checkpoint.save_best,
@@ -160,7 +168,7 @@ export async function trainPrepared(
   let published = false;
   try {
     logger.info(`work folder: ${workDir} (if this run dies, continue it with --resume-dir ${workDir})`);
-    await writeRunInputs(workDir, { config, data, name, resumedFrom: resume?.resumedFrom ?? null });
+    await writeWorkInputs(workDir, { config, data, name, resumedFrom: resume?.resumedFrom ?? null });
     if (config.model.arch !== "mlp") {
       if (config.model.pretrained && !resume) {
         // The file's first conv is the ImageNet 7x7 (ResNet) on 3 channels: a small stem or gray input
@@ -242,12 +250,9 @@ export async function trainPrepared(
       name,
       registerMeta,
       async (dir) => {
+        const folder = artifactFolder(dir, { label: `${name} (being published)` });
         await saveModel(model, dir);
-        const json = (file: string, value: unknown) =>
-          Deno.writeTextFile(join(dir, file), JSON.stringify(value, null, 2) + "\n");
-        await json("config.json", config);
-        for (const [file, value] of Object.entries(data.artifacts)) await json(file, value);
-        await json("classes.json", data.classes);
+        await writeRunInputs(folder, config, data);
         const metricsJson = {
           val: valReport,
           test: testReport,
@@ -259,17 +264,17 @@ export async function trainPrepared(
           timings,
           ...resume?.provenance,
         };
-        await json("metrics.json", metricsJson);
-        await writeRunReport(dir, {
+        await folder.write("metrics", metricsJson);
+        await writeRunReport(folder, {
           meta: { name, ...registerMeta },
           metrics: metricsJson,
           config,
           data,
           probs: { val: valProbs, test: testProbs },
         });
-        await Deno.writeFile(join(dir, "model.onnx"), onnx);
-        await copyIfExists(join(workDir, "history.jsonl"), join(dir, "history.jsonl"));
-        await copyTree(join(workDir, "checkpoints"), join(dir, "checkpoints"));
+        await Deno.writeFile(folder.path(ONNX_FILE), onnx);
+        await copyIfExists(join(workDir, HISTORY_FILE), folder.path(HISTORY_FILE));
+        await copyTree(join(workDir, CHECKPOINTS_DIR), folder.path(CHECKPOINTS_DIR));
       },
     );
     published = true;

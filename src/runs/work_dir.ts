@@ -7,33 +7,18 @@
  * and is removed once the version is published.
  */
 import { basename, dirname, join } from "node:path";
-import { z } from "zod";
-import { type MmmlConfig, TaskName } from "../config/schema.ts";
+import { artifactFolder } from "../artifacts/artifact_folder.ts";
+import { LAST_CHECKPOINT } from "../artifacts/version_files.ts";
+import type { MmmlConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import { isPostgresUrl } from "../registry/open_registry.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { SQLITE_FILE } from "../registry/sqlite_registry.ts";
 import { hasTrainerState, type TrainerState } from "../training/trainer_state.ts";
-import type { PreparedData } from "../tasks/prepared_data.ts";
+import { type PreparedData, writeRunInputs } from "../tasks/prepared_data.ts";
 
 /** The folder under a folder registry that holds the work folders of running (or killed) runs. */
 export const WORK_FOLDER = ".work";
-/** The run's identity, beside its config in the work folder. */
-export const RUN_FILE = "run.json";
-/** Where the checkpoint a run resumes from sits, inside a work folder or a version's artifacts. */
-export const LAST_CHECKPOINT = join("checkpoints", "last");
-
-/** run.json: what a resumed run must know that the config does not say. */
-export const RunInfo = z.strictObject({
-  name: z.string(),
-  task: TaskName,
-  /** sha256 of the training data when the run started; a resumed run must see the same data. */
-  data_fingerprint: z.string(),
-  /** The version this run continued ("NAME@VER"), or null for a fresh run. */
-  resumed_from: z.string().nullable(),
-  started: z.string(),
-});
-export type RunInfo = z.infer<typeof RunInfo>;
 
 /** Where a resumed run starts: the checkpoint it loads and the work folder it continues in. */
 export interface ResumePoint {
@@ -88,7 +73,7 @@ async function registryFolder(location: string): Promise<string | null> {
 }
 
 /** Writes the run's inputs into its work folder, so a killed run can be resumed with the same features. */
-export async function writeRunInputs(
+export async function writeWorkInputs(
   dir: string,
   { config, data, name, resumedFrom }: {
     config: MmmlConfig;
@@ -97,19 +82,15 @@ export async function writeRunInputs(
     resumedFrom: string | null;
   },
 ): Promise<void> {
-  const json = (file: string, value: unknown) =>
-    Deno.writeTextFile(join(dir, file), JSON.stringify(value, null, 2) + "\n");
-  await json("config.json", config);
-  for (const [file, value] of Object.entries(data.artifacts)) await json(file, value);
-  await json("classes.json", data.classes);
-  const info: RunInfo = {
+  const folder = artifactFolder(dir);
+  await writeRunInputs(folder, config, data);
+  await folder.write("run", {
     name,
     task: data.task,
     data_fingerprint: data.fingerprint,
     resumed_from: resumedFrom,
     started: new Date().toISOString(),
-  };
-  await json(RUN_FILE, info);
+  });
 }
 
 /**

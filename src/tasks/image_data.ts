@@ -8,27 +8,8 @@ import { imageFolderFingerprint, scanImageFolder, splitImageFolder } from "../da
 import { createImageSource } from "../preprocess/image_loader.ts";
 import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ImagePreprocessOptions } from "../preprocess/image_preprocessor.ts";
+import { imagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import type { PreparedData } from "./prepared_data.ts";
-
-/** The image preprocessing saved with a model (image_preprocessing.json), used by predict and serve. */
-export interface ImagePreprocessing extends ImagePreprocessOptions {
-  version: 1;
-}
-
-/** Input size: data.image.size, else 224 for the ImageNet stem and 32 for the small one. */
-export function imageSize(config: MmmlConfig): number {
-  if (config.data.image.size) return config.data.image.size;
-  return config.model.arch !== "mlp" && config.model.stem === "small" ? 32 : 224;
-}
-
-/** Size, channels and normalisation; a 3-value mean/std becomes its average for one channel. */
-export function imagePreprocessing(config: MmmlConfig): ImagePreprocessing {
-  const { channels, mean, std } = config.data.image;
-  const fit = (values: number[]) =>
-    channels === 1 && values.length === 3 ? [values.reduce((a, b) => a + b, 0) / 3] : values;
-  return { version: 1, size: imageSize(config), channels, mean: fit(mean), std: fit(std) };
-}
 
 /** Scans, splits and wraps the image folder named by config.data.path. */
 export async function prepareImageData(config: MmmlConfig, logger: Logger): Promise<PreparedData> {
@@ -93,7 +74,7 @@ export async function prepareImageData(config: MmmlConfig, logger: Logger): Prom
       (folder.layout === "splits" && splits.test.length ? "test folder" : "split"),
     augment: data.image.augment.enabled,
     fingerprint,
-    artifacts: { "image_preprocessing.json": pre },
+    artifacts: { image_preprocessing: pre },
     loadSeconds,
     preprocessSeconds: 0,
   };

@@ -4,10 +4,16 @@
  * preprocessing for folders) the registry must keep so predict and serve can repeat the preprocessing.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { ArtifactFolder } from "../artifacts/artifact_folder.ts";
+import type { ArtifactInput, JsonArtifactName } from "../artifacts/version_files.ts";
+import type { MmmlConfig } from "../config/schema.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { Task } from "../config/schema.ts";
 import type { DataSource } from "../data/data_source.ts";
 import type { MmmlModel } from "../models/model.ts";
+
+/** The JSON artifacts a task's data writes beside the model, by artifact name. */
+export type RunArtifacts = { [K in JsonArtifactName]?: ArtifactInput<K> };
 
 export interface PreparedData {
   task: Task;
@@ -22,8 +28,8 @@ export interface PreparedData {
   /** Whether training batches are augmented (image tasks). */
   augment: boolean;
   fingerprint: string;
-  /** JSON artifacts written into the version folder, by file name. */
-  artifacts: Record<string, unknown>;
+  /** The task's fitted inputs (schema and preprocessor, or image preprocessing), saved with the model. */
+  artifacts: RunArtifacts;
   /** Tabular numeric preprocessing folded into the ONNX graph. */
   onnxPreprocessor?: PreprocessorState;
   loadSeconds: number;
@@ -52,4 +58,20 @@ export async function predictSource(
     offset += batch.size;
   }
   return out;
+}
+
+/**
+ * Writes what every run saves of its inputs: the config, the classes and the task's fitted preprocessing,
+ * into a work folder (when the run starts) or a version folder (when it is published).
+ */
+export async function writeRunInputs(
+  folder: ArtifactFolder,
+  config: MmmlConfig,
+  data: PreparedData,
+): Promise<void> {
+  await folder.write("config", config);
+  await folder.write("classes", data.classes);
+  for (const [name, value] of Object.entries(data.artifacts) as [JsonArtifactName, unknown][]) {
+    await folder.write(name, value as never);
+  }
 }

@@ -159,7 +159,7 @@ export function tabularPrepared(data: TabularData): PreparedData {
     testSource: data.testSource,
     augment: false,
     fingerprint: data.fingerprint,
-    artifacts: { "preprocessor.json": data.preprocessor, "schema.json": data.schema },
+    artifacts: { preprocessor: data.preprocessor, schema: data.schema },
     onnxPreprocessor: data.preprocessor,
     loadSeconds: data.loadSeconds,
     preprocessSeconds: data.preprocessSeconds,

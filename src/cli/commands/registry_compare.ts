@@ -4,8 +4,8 @@
  * trained on the same data (equal sha256 fingerprints), so a reader sees what changed and what it bought.
  */
 import type { CliContext } from "../context.ts";
-import { MmmlError } from "../../errors.ts";
-import { loadJsonArtifact } from "../../registry/file_registry.ts";
+import { versionFolder } from "../../artifacts/artifact_folder.ts";
+import { JSON_ARTIFACTS } from "../../artifacts/version_files.ts";
 import type { ModelVersion, Registry } from "../../registry/registry_types.ts";
 import { type ConfigChange, diffConfigs } from "./registry_config_diff.ts";
 import { formatNumber, formatTable } from "./registry_table.ts";
@@ -58,12 +58,9 @@ function deltas(
 
 /** The version's config.json, or undefined when it was registered without one. */
 async function configOf(version: ModelVersion): Promise<unknown> {
-  try {
-    return await loadJsonArtifact(version, "config.json");
-  } catch (err) {
-    if (err instanceof MmmlError && err.code === "file_not_found") return undefined;
-    throw err;
-  }
+  const folder = versionFolder(version);
+  // As it was saved: a diff shows what each run wrote, not what today's defaults would fill in.
+  return await folder.has(JSON_ARTIFACTS.config.file) ? await folder.readRaw("config") : undefined;
 }
 
 /** Compares version b against version a; reads each one's config.json (a corrupt one throws). */

@@ -117,7 +117,7 @@ Deno.test("registry compare refuses a corrupt config.json and names a missing ve
     await Deno.writeTextFile(join(dir, "penguins", "v2", "config.json"), "{not json");
     const bad = await run("compare", "penguins@1", "penguins@2");
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /Artifact "config\.json" of penguins@2 \(.*config\.json\) is not valid JSON/);
+    assert.match(bad.stderr, /penguins@2: .*penguins\/v2\/config\.json is not valid JSON/);
     const missing = await run("compare", "penguins@1", "penguins@9");
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Model "penguins@9" not found in .*: versions of penguins are 1, 2, 3/);

@@ -14,6 +14,11 @@ import { type TrainerState, writeTrainerState } from "../trainer_state.ts";
 import type { Callback, EpochLog, MonitorMode } from "./callback.ts";
 import { isImprovement, monitoredValue, parseCallbackState, resolveMode } from "./callback.ts";
 
+/** Where the best epoch's weights go, under the checkpoint folder. */
+export const BEST_SUBDIR = "best";
+/** Where the last epoch's weights and trainer state go, under the checkpoint folder. */
+export const LAST_SUBDIR = "last";
+
 export interface ModelCheckpointOptions {
   /** The checkpoints folder (an artifacts folder's `checkpoints/`). */
   dir: string;
@@ -58,11 +63,16 @@ export function modelCheckpoint(
       const value = monitoredValue(logs, monitor, "training.checkpoint.monitor");
       if (saveBest && (bestEpoch === 0 || isImprovement(value, best, direction))) {
         [best, bestEpoch] = [value, epoch];
-        await saveCheckpoint(ctx.model, join(dir, "best"), { monitor, logs });
+        await saveCheckpoint(ctx.model, join(dir, BEST_SUBDIR), { monitor, logs });
         logger?.debug("saved the best checkpoint", { epoch, [monitor]: value });
       }
       if (saveLast) {
-        await saveCheckpoint(ctx.model, join(dir, "last"), { monitor, logs }, await ctx.captureState?.());
+        await saveCheckpoint(
+          ctx.model,
+          join(dir, LAST_SUBDIR),
+          { monitor, logs },
+          await ctx.captureState?.(),
+        );
       }
     },
   };
