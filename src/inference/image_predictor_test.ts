@@ -1,3 +1,4 @@
+import { loadPredictor } from "../runs/load_predictor.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -13,7 +14,6 @@ import { createRng } from "../random.ts";
 import type { ModelMeta, ModelVersion } from "../registry/registry_types.ts";
 import type { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import { MAX_IMAGES_PER_RUN } from "./image_input.ts";
-import { loadPredictor } from "./predictor.ts";
 
 await useBackend("cpu");
 

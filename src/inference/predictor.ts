@@ -1,85 +1,70 @@
 /**
- * A registry model loaded for serving on ONNX Runtime: model.onnx plus the tabular preprocessing
- * state and schema, or the image preprocessing, and the class names from the version's artifacts
- * folder (layout in registry_types.ts).
+ * A model served on ONNX Runtime: its graph, the encoder that turns rows or images into the graph's
+ * inputs, and its class names. src/runs/load_predictor.ts assembles these from a version folder.
  */
-import { versionFolder } from "../artifacts/artifact_folder.ts";
-import { JSON_ARTIFACTS, ONNX_FILE } from "../artifacts/version_files.ts";
 import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { createOnnxSession, type OnnxRunner, type ProviderName, type TensorData } from "./onnx_session.ts";
 import type { NamedTensor, Prediction, Predictor, TensorMeta } from "./predictor_types.ts";
-import { checkImageSignature, createImageInput, type ImageInput, MAX_IMAGES_PER_RUN } from "./image_input.ts";
+import { checkImageSignature, type ImageInput, MAX_IMAGES_PER_RUN } from "./image_input.ts";
 import { parseInferInputs } from "./infer_inputs.ts";
-import { createTabularInput, type TabularInput } from "./tabular_input.ts";
+import type { TabularInput } from "./tabular_input.ts";
 
 /** Rows per ONNX Runtime run in predictRows, bounding memory on very large batches. */
 export const MAX_ROWS_PER_RUN = 4096;
 
-export interface PredictorOptions {
+/** What turns requests into the graph's inputs: rows for a tabular model, encoded images for an image model. */
+export type PredictorInput = { tabular: TabularInput } | { image: ImageInput };
+
+/** How a predictor's ONNX Runtime session is opened. */
+export interface SessionOptions {
   providers?: readonly ProviderName[];
   intraOpThreads?: number;
   requireProviders?: boolean;
   logger?: Logger;
-  /**
-   * Produces model.onnx's bytes when a version has none (older versions): the caller wires the tfjs
-   * loader and exporter here so this file stays free of tfjs.
-   */
-  exportMissing?: (version: ModelVersion) => Promise<Uint8Array>;
 }
 
-/** Loads `version` into a predictor; artifact problems are `artifact_corrupt` errors naming the file. */
-export async function loadPredictor(
-  version: ModelVersion,
-  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger, exportMissing }:
-    PredictorOptions = {},
+/** What a predictor is made of: the version, its classes and input encoder, and the ONNX model. */
+export interface PredictorParts {
+  version: ModelVersion;
+  classes: string[];
+  input: PredictorInput;
+  /** model.onnx's path, or its bytes (exported on load for an older version without the file). */
+  onnx: string | Uint8Array;
+  /** Names the model in messages about the graph (its path, usually). */
+  onnxName: string;
+  /** When loading began (performance.now()), for the predictor's loadSeconds; default now. */
+  started?: number;
+}
+
+/**
+ * Opens an ONNX Runtime session on the parts and checks the graph takes what the input encoder makes
+ * and gives one probability per class; a mismatch is `artifact_corrupt` naming the file.
+ */
+export async function openPredictor(
+  { version, classes, input, onnx, onnxName, started = performance.now() }: PredictorParts,
+  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger }: SessionOptions = {},
 ): Promise<Predictor> {
-  const started = performance.now();
   const { meta } = version;
   const ref = `${meta.name}@${meta.version}`;
-  const folder = versionFolder(version);
-  const classes = await folder.read("classes");
-  let tabular: TabularInput | null = null;
-  let image: ImageInput | null = null;
-  if (meta.task === "tabular") {
-    const pre = await folder.read("preprocessor");
-    const schema = await folder.read("schema");
-    tabular = createTabularInput(schema, pre, folder.path(JSON_ARTIFACTS.preprocessor.file));
-  } else {
-    image = createImageInput(
-      await folder.read("image_preprocessing"),
-      folder.path(JSON_ARTIFACTS.image_preprocessing.file),
-    );
-  }
-  const onnxPath = folder.path(ONNX_FILE);
-  let model: string | Uint8Array = onnxPath;
-  if (!(await folder.has(ONNX_FILE))) {
-    if (!exportMissing) {
-      throw new MmmlError(
-        "artifact_corrupt",
-        `${onnxPath} is missing; export it with \`mmml export --model ${ref} --format onnx\``,
-      );
-    }
-    logger?.info("model.onnx missing; exporting from the tfjs model", { model: ref });
-    model = await exportMissing(version);
-  }
-  const { session, provider } = await createOnnxSession(model, {
+  const tabular = "tabular" in input ? input.tabular : null;
+  const image = "image" in input ? input.image : null;
+  const { session, provider } = await createOnnxSession(onnx, {
     providers,
     intraOpThreads,
     requireProviders,
     logger,
-    source: typeof model === "string" ? model : `${ref} (exported on load)`,
+    source: typeof onnx === "string" ? onnx : `${ref} (exported on load)`,
   });
   try {
-    checkSignature(session, classes, tabular, onnxPath);
-    if (image) checkImageSignature(session, image, onnxPath);
+    checkSignature(session, classes, tabular, onnxName);
+    if (image) checkImageSignature(session, image, onnxName);
   } catch (err) {
     await session.close();
     throw err;
   }
   const loadSeconds = (performance.now() - started) / 1000;
-  logger?.info("model loaded", { model: ref, provider, load_seconds: Number(loadSeconds.toFixed(3)) });
   return createPredictor({ version, session, provider, classes, tabular, image, loadSeconds });
 }
 

@@ -1,3 +1,4 @@
+import { loadPredictor } from "../runs/load_predictor.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -10,7 +11,6 @@ import { buildTestCnn, buildTestMlp, randomTensor } from "../../testing/onnx_tes
 import { createMemoryLogger } from "../log.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { ModelMeta, ModelVersion } from "../registry/registry_types.ts";
-import { loadPredictor } from "./predictor.ts";
 
 await useBackend("cpu");
 

@@ -26,6 +26,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
+import type { ModelConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 import { HEAD_LAYER } from "./mlp.ts";
 import type { MmmlModel } from "./model.ts";
@@ -115,6 +116,18 @@ export interface LoadPretrainedOptions {
 export interface LoadPretrainedResult {
   loaded: number;
   skippedLayers: string[];
+}
+
+/**
+ * The layers whose pretrained weights cannot fit: the first conv of a file (torchvision's ImageNet stem on
+ * 3 channels: ResNet's 7x7 `conv1`, EfficientNet's `features.0.0`) when the model has the small stem
+ * (ResNet) or gray input; those start from their initialisation instead.
+ */
+export function pretrainedSkips(config: ModelConfig, channels: 1 | 3): string[] {
+  if (config.arch === "mlp") return [];
+  const resnet = config.arch.startsWith("resnet");
+  const stemDiffers = (config.stem === "small" && resnet) || channels === 1;
+  return stemDiffers ? [resnet ? "conv1" : "features.0.0"] : [];
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
- * Exports a registry version's saved tfjs model (model/) to ONNX, folding in its preprocessor.json for
- * tabular models: what `mmml export`, the end of training and a predictor meeting an older version
+ * Exports a registry version's saved tfjs model (model/) to ONNX, folding in what its task puts in the
+ * graph (the numeric steps of a tabular model's preprocessor.json): what `mmml export`, the end of training and a predictor meeting an older version
  * without model.onnx all call.
  */
 import { versionFolder } from "../artifacts/artifact_folder.ts";
+import { taskRules } from "../tasks/tasks.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
 import { readWeightValues } from "../export/onnx_layer_call.ts";
@@ -12,7 +13,8 @@ import { readWeightValues } from "../export/onnx_layer_call.ts";
 export async function exportVersion(version: ModelVersion, { opset = 17 } = {}): Promise<Uint8Array> {
   const { meta } = version;
   const folder = versionFolder(version);
-  const preprocessor = meta.task === "tabular" ? await folder.read("preprocessor") : undefined;
+  const rules = taskRules(meta.task, `${meta.name}@${meta.version}`);
+  const preprocessor = rules.onnxPreprocessor(await rules.readInputs(folder));
   const model = await folder.readModel();
   try {
     return exportOnnx(model.net, {

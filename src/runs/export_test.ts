@@ -1,3 +1,4 @@
+import { loadPredictor } from "./load_predictor.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -6,7 +7,6 @@ import type { DataSchema } from "../data/data_schema.ts";
 import type { RawTable } from "../data/table.ts";
 import { useBackend } from "../backend/choose.ts";
 import { MmmlError } from "../errors.ts";
-import { loadPredictor } from "../inference/predictor.ts";
 import { buildModel } from "../models/architectures.ts";
 import { saveModel } from "../models/model_io.ts";
 import { fitPreprocessor, transformRows } from "../preprocess/tabular_preprocessor.ts";

@@ -12,16 +12,13 @@ import type { RunInfo } from "../artifacts/run_info.ts";
 import { BEST_CHECKPOINT, LAST_CHECKPOINT } from "../artifacts/version_files.ts";
 import { MmmlConfig } from "../config/schema.ts";
 import { parseSet } from "../config/overrides.ts";
-import type { DataSchema } from "../data/data_schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { hasTrainerState, loadTrainerState, TRAINER_STATE_FILE } from "../training/trainer_state.ts";
-import { prepareImageData } from "../tasks/image_data.ts";
 import { copyTree, createRunWorkDir, registryOfWorkDir, type ResumePoint } from "./work_dir.ts";
-import { prepareSavedTabularData } from "../tasks/saved_tabular_data.ts";
-import { tabularPrepared } from "../tasks/tabular_data.ts";
+import type { TaskInputs } from "../tasks/task_inputs.ts";
+import { taskRules } from "../tasks/tasks.ts";
 import { trainPrepared, type TrainRunResult } from "./train.ts";
 
 /** What `mmml train --resume...` asks for: a source, and the few settings a continuation may change. */
@@ -192,7 +189,8 @@ interface SavedRun {
   info: RunInfo;
   config: MmmlConfig;
   classes: string[];
-  tabular: { schema: DataSchema; preprocessor: PreprocessorState } | null;
+  /** What the run's task saved of its inputs (its fitted preprocessing). */
+  inputs: TaskInputs;
   checkpoint: string;
 }
 
@@ -212,10 +210,8 @@ async function readSavedRun(folder: ArtifactFolder, info: RunInfo): Promise<Save
   }
   const config = await folder.read("config");
   const classes = await folder.read("classes");
-  const tabular = info.task === "tabular"
-    ? { schema: await folder.read("schema"), preprocessor: await folder.read("preprocessor") }
-    : null;
-  return { label, info, config, classes, tabular, checkpoint };
+  const inputs = await taskRules(info.task, label).readInputs(folder);
+  return { label, info, config, classes, inputs, checkpoint };
 }
 
 /** The saved config with the allowed changes, the saved data preprocessing, then the training itself. */
@@ -264,11 +260,10 @@ async function continueRun(
         `again after the next epoch unless ${config.training.early_stopping.monitor} improves`,
     );
   }
-  const data = saved.tabular
-    ? tabularPrepared(
-      await prepareSavedTabularData(config, { ...saved.tabular, classes: saved.classes }, logger),
-    )
-    : await prepareImageData(config, logger);
+  const data = await taskRules(info.task, label).prepare(config, logger, {
+    inputs: saved.inputs,
+    classes: saved.classes,
+  });
   if (data.fingerprint !== info.data_fingerprint) {
     throw new MmmlError(
       "invalid_input",

@@ -3,9 +3,9 @@
  * while a load runs, with zero failed requests. Real trained models, ONNX Runtime predictors, the real
  * SQLite registry and a real port; the load is bounded (a few workers on loopback for about 2 s).
  */
+import { loadPredictor } from "../runs/load_predictor.ts";
 import assert from "node:assert/strict";
 import { ServingConfig } from "../config/schema.ts";
-import { loadPredictor } from "../inference/predictor.ts";
 import type { Predictor } from "../inference/predictor_types.ts";
 import { createMemoryLogger } from "../log.ts";
 import { startServer } from "./start_server.ts";

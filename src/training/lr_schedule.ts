@@ -13,7 +13,8 @@
  * - one_cycle: fastai's fit_one_cycle (torch's OneCycleLR with its cosine annealing): from base/25 up
  *   to the base rate over the first `pct_start` of the steps, then down to base/1e5, per step.
  *
- * "auto" (the default) is resolved per task before training (resolveLrSchedule): cosine for image
+ * "auto" (the default) is resolved per task before training (resolveLrSchedule with the task's
+ * autoLrSchedule, src/tasks/): cosine for image
  * models, where annealing is what short runs need (fastai and timm anneal by default; on Fashion-MNIST
  * ResNet-18 for 3 epochs it was worth several points of test accuracy, see README), and constant for
  * tabular MLPs, which train under early stopping and where Keras' constant rate is the norm.
@@ -21,7 +22,7 @@
  * `warmup_epochs` (fractions allowed) puts a linear warm-up from base/`warmup_div` in front of any
  * shape but one_cycle (which has its own); the shape then runs over the steps after the warm-up.
  */
-import type { Task, TrainingConfig } from "../config/schema.ts";
+import type { TrainingConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 
 export type LrScheduleConfig = TrainingConfig["lr_schedule"];
@@ -37,10 +38,13 @@ export interface StepPosition {
 const ONE_CYCLE_DIV = 25;
 const ONE_CYCLE_FINAL_DIV = 1e5;
 
-/** The schedule "auto" stands for on this task; any other name is returned as it is. */
-export function resolveLrSchedule(schedule: LrScheduleConfig, task: Task): LrScheduleConfig {
+/** `schedule` with "auto" replaced by the task's choice (TaskRules.autoLrSchedule); other names kept. */
+export function resolveLrSchedule(
+  schedule: LrScheduleConfig,
+  auto: "constant" | "cosine",
+): LrScheduleConfig {
   if (schedule.name !== "auto") return schedule;
-  return { ...schedule, name: task === "image" ? "cosine" : "constant" };
+  return { ...schedule, name: auto };
 }
 
 /** The learning rate of one step under `schedule` (resolved), from `baseLr` (training.optimizer.lr). */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TASKS } from "../tasks/tasks.ts";
 import { TrainingConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 import {
@@ -113,10 +114,10 @@ Deno.test("step and exponential change the rate once per epoch, as torch's StepL
 Deno.test('"auto" is cosine for image models and constant for tabular ones; other names stay', () => {
   const auto = schedule({});
   assert.equal(auto.name, "auto");
-  assert.deepEqual(resolveLrSchedule(auto, "image"), { ...auto, name: "cosine" });
-  assert.deepEqual(resolveLrSchedule(auto, "tabular"), { ...auto, name: "constant" });
+  assert.deepEqual(resolveLrSchedule(auto, TASKS.image.autoLrSchedule), { ...auto, name: "cosine" });
+  assert.deepEqual(resolveLrSchedule(auto, TASKS.tabular.autoLrSchedule), { ...auto, name: "constant" });
   const linear = schedule({ name: "linear" });
-  assert.equal(resolveLrSchedule(linear, "image"), linear);
+  assert.equal(resolveLrSchedule(linear, "cosine"), linear);
   assert.throws(() => checkLrSchedule(auto, 3), /resolve "auto"/);
 });
 

@@ -6,8 +6,7 @@
  */
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { runEvaluation } from "../../runs/evaluate.ts";
-import { runImageEvaluation } from "../../runs/image_predict.ts";
+import { taskRules } from "../../tasks/tasks.ts";
 import type { ClassificationReport } from "../../evaluation/metrics.ts";
 import {
   BACKEND_FLAG,
@@ -45,18 +44,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   requireFlags(values, "evaluate", ["model", "data"]);
   const trained = await loadTrainedFromFlags(values, ctx);
   try {
-    const data = cwdPath(values.data!, ctx);
-    const result = trained.task === "image"
-      ? await runImageEvaluation(trained, data, { logger: ctx.logger, display: values.data! })
-      : await runEvaluation(trained, data, { logger: ctx.logger });
+    const rules = taskRules(trained.task);
+    const result = await rules.evaluate(trained, cwdPath(values.data!, ctx), {
+      logger: ctx.logger,
+      display: values.data!,
+    });
     const { name, version } = trained.version.meta;
     if (values.json) {
       ctx.stdout(JSON.stringify({ model: name, version, rows: result.rows, metrics: result.metrics }) + "\n");
     } else {
       ctx.stdout(
-        `${name}@${version} on ${values.data}: ${result.rows} ${
-          trained.task === "image" ? "images" : "rows"
-        }\n` +
+        `${name}@${version} on ${values.data}: ${result.rows} ${rules.unit}\n` +
           formatReport(result.metrics),
       );
     }

@@ -1,9 +1,9 @@
+import { runTabularEvaluation } from "../../tasks/tabular_scoring.ts";
+import { loadTrained } from "../../runs/load_trained.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { syntheticTabularCsv } from "../../../testing/synthetic_tabular.ts";
-import { runEvaluation } from "../../runs/evaluate.ts";
-import { loadTrained } from "../../runs/load_trained.ts";
 import { createFileRegistry } from "../../registry/file_registry.ts";
 import { cli, listTree, logMessages } from "../../../testing/cli.ts";
 
@@ -134,11 +134,11 @@ Deno.test("evaluate reproduces train's --test metrics and names bad labels", asy
       assert.match(warnings[0], /4 cell\(s\) of column "cat_1" hold categories unseen in training \("zzz"\)/);
     });
 
-    await t.step("runEvaluation frees every tensor it makes", async () => {
+    await t.step("runTabularEvaluation frees every tensor it makes", async () => {
       const loaded = await loadTrained(createFileRegistry(registry), "synth");
       try {
         const before = tf.memory().numTensors;
-        const result = await runEvaluation(loaded, test);
+        const result = await runTabularEvaluation(loaded, test);
         assert.equal(result.rows, 100);
         assert.equal(tf.memory().numTensors, before);
       } finally {

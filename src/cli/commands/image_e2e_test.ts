@@ -4,16 +4,17 @@
  * and base64 JSON) and by OIP v2 infer on the preprocessed tensor: the same labels everywhere and
  * probabilities within 1e-4. Then `mmml evaluate` on the folder and the errors a user meets.
  */
+import { loadPredictor } from "../../runs/load_predictor.ts";
+import { loadTrained } from "../../runs/load_trained.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ServingConfig } from "../../config/schema.ts";
 import { decodeImage } from "../../data/image_decode.ts";
 import { maxAbsDiff } from "../../../testing/onnx_parity.ts";
-import { loadPredictor } from "../../inference/predictor.ts";
 import { createMemoryLogger } from "../../log.ts";
-import { loadTrained, type TrainedImage } from "../../runs/load_trained.ts";
-import { runImagePrediction } from "../../runs/image_predict.ts";
+import { type TrainedImage } from "../../tasks/trained_model.ts";
+import { runImagePrediction } from "../../tasks/image_scoring.ts";
 import { preprocessImage } from "../../preprocess/image_preprocessor.ts";
 import { openRegistry } from "../../registry/open_registry.ts";
 import { startServer } from "../../server/start_server.ts";

@@ -12,7 +12,7 @@ import { BACKEND_NAMES, BackendName } from "../../config/schema.ts";
 import { MmmlError } from "../../errors.ts";
 import { isPostgresUrl, openRegistry as openRegistryAt } from "../../registry/open_registry.ts";
 import type { Registry } from "../../registry/registry_types.ts";
-import type { TrainedModel } from "../../runs/load_trained.ts";
+import type { TrainedModel } from "../../tasks/trained_model.ts";
 
 /** `--registry DIR`: the registry folder, relative to the working directory; default models/. */
 export const REGISTRY_FLAG = Object.freeze(

@@ -9,8 +9,7 @@
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { MmmlError } from "../../errors.ts";
-import { runImagePrediction } from "../../runs/image_predict.ts";
-import { runPrediction } from "../../runs/predict.ts";
+import { taskRules } from "../../tasks/tasks.ts";
 import {
   BACKEND_FLAG,
   cwdPath,
@@ -65,9 +64,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   try {
     const input = cwdPath(values.input!, ctx);
     const options = { logger: ctx.logger, display: values.input! };
-    const found: { label: string; probabilities: Record<string, number> }[] = trained.task === "image"
-      ? (await runImagePrediction(trained, input, options)).predictions
-      : (await runPrediction(trained, input, options)).predictions;
+    const found = (await taskRules(trained.task).predict(trained, input, options)).predictions;
     const predictions = topK === undefined
       ? found
       : found.map((p) => ({ ...p, top_k: mostProbable(p, topK) }));

@@ -1,8 +1,8 @@
+import { loadTrained } from "../../runs/load_trained.ts";
+import { runTabularPrediction } from "../../tasks/tabular_scoring.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { loadTrained } from "../../runs/load_trained.ts";
-import { runPrediction } from "../../runs/predict.ts";
 import { createFileRegistry } from "../../registry/file_registry.ts";
 import { cli, listTree } from "../../../testing/cli.ts";
 
@@ -157,11 +157,11 @@ Deno.test("predict writes one prediction per row, in order, with every class pro
       checkPredictions(parseLines(r.stdout), 3);
     });
 
-    await t.step("runPrediction frees every tensor it makes", async () => {
+    await t.step("runTabularPrediction frees every tensor it makes", async () => {
       const loaded = await loadTrained(createFileRegistry(registry), "iris@1");
       try {
         const before = tf.memory().numTensors;
-        const { predictions } = await runPrediction(loaded, IRIS);
+        const { predictions } = await runTabularPrediction(loaded, IRIS);
         assert.equal(predictions.length, 150);
         assert.equal(tf.memory().numTensors, before);
       } finally {

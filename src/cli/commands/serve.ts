@@ -17,7 +17,7 @@ import type { CliContext } from "../context.ts";
 import type { gatherDoctorReport as GatherDoctor } from "../../host/doctor_report.ts";
 import { loadConfig } from "../../config/load_config.ts";
 import { flagsToConfig } from "../../config/overrides.ts";
-import { loadPredictor } from "../../inference/predictor.ts";
+import { loadPredictor } from "../../runs/load_predictor.ts";
 import type { Registry } from "../../registry/registry_types.ts";
 import { openRegistry } from "../../registry/open_registry.ts";
 import { stopOnSignals } from "../../server/serve_app.ts";

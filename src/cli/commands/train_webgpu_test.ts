@@ -3,6 +3,8 @@
  * tensor read in training, evaluation, checkpoints and export must be asynchronous there, since
  * tfjs-backend-webgpu cannot read synchronously under Deno. Without an adapter the tests skip and say why.
  */
+import { loadPredictor } from "../../runs/load_predictor.ts";
+import { loadTrained } from "../../runs/load_trained.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -12,9 +14,7 @@ import { useBackend } from "../../backend/choose.ts";
 import { probeWebGpu } from "../../backend/webgpu.ts";
 import { maxAbsDiff } from "../../../testing/onnx_parity.ts";
 import { createOnnxSession } from "../../inference/onnx_session.ts";
-import { loadPredictor } from "../../inference/predictor.ts";
-import { loadTrained } from "../../runs/load_trained.ts";
-import { scoreTable } from "../../runs/predict.ts";
+import { scoreTable } from "../../tasks/tabular_scoring.ts";
 import { openRegistry } from "../../registry/open_registry.ts";
 import { cli, listTree } from "../../../testing/cli.ts";
 

@@ -14,8 +14,8 @@ import { MmmlError } from "../errors.ts";
 import { createMemoryLogger, type Logger } from "../log.ts";
 import type { MmmlModel } from "../models/model.ts";
 import { classificationMetrics, type ClassificationReport } from "../evaluation/metrics.ts";
-import type { TrainedImage } from "./load_trained.ts";
-import { toPredictions } from "./predict.ts";
+import type { TrainedImage } from "./trained_model.ts";
+import { toPredictions } from "./tabular_scoring.ts";
 
 /** Images per tfjs predict call: bounded so a ResNet at 224 px stays within a few hundred MB. */
 export const IMAGE_BATCH = 16;

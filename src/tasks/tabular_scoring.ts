@@ -1,15 +1,19 @@
 /**
- * Predictions of a loaded model for every row of a CSV file, in file order. The file is checked against
+ * Predictions of a loaded model for every row of a CSV file, in file order, and its metrics on a labelled
+ * one (the file is validated with the label required, labels encoded with the model's own classes, so a
+ * label it never saw is an error naming the line and value). The file is checked against
  * the saved schema first (a missing feature column or a bad cell is an error naming it); the label
  * column, if present, is ignored; categories unseen in training follow the preprocessor's setting and
  * are counted so the caller can warn once per column.
  */
 import { readCsv } from "../data/csv_adapter.ts";
+import { encodeLabels } from "../data/label_encoding.ts";
+import { classificationMetrics, type ClassificationReport } from "../evaluation/metrics.ts";
 import { validateTable } from "../data/schema_validator.ts";
 import type { RawTable } from "../data/table.ts";
 import type { Logger } from "../log.ts";
 import { transformTable } from "../preprocess/tabular_preprocessor.ts";
-import { requireTabular, type TrainedModel } from "./load_trained.ts";
+import { requireTabular, type TrainedModel } from "./trained_model.ts";
 import { predictProbs } from "../models/predict_probs.ts";
 
 /** One output line of `mmml predict`; `row` is the 0-based data row of the input file. */
@@ -35,7 +39,7 @@ export interface ScoredTable {
   unknown: Record<string, UnknownCategories>;
 }
 
-export interface PredictionResult {
+export interface TabularPredictions {
   predictions: RowPrediction[];
   unknown: Record<string, UnknownCategories>;
 }
@@ -95,14 +99,36 @@ export function toPredictions(
 }
 
 /** Reads `path` and predicts every row with `trained`. */
-export async function runPrediction(
+export async function runTabularPrediction(
   trained: TrainedModel,
   path: string,
   { logger }: { logger?: Logger } = {},
-): Promise<PredictionResult> {
+): Promise<TabularPredictions> {
   const tabular = requireTabular(trained, "predicting a CSV file");
   const table = await readCsv(path, { delimiter: tabular.delimiter });
   validateTable(table, tabular.schema, { requireLabel: false });
   const scored = await scoreTable(tabular, table, logger);
   return { predictions: toPredictions(scored.probs, scored.rows, tabular.classes), unknown: scored.unknown };
+}
+
+/** The `--json` body of `mmml evaluate`, plus the unseen categories met on the way. */
+export interface TabularEvaluation {
+  rows: number;
+  metrics: ClassificationReport;
+  unknown: Record<string, UnknownCategories>;
+}
+
+/** Reads `path`, predicts every row and compares with its labels. */
+export async function runTabularEvaluation(
+  trained: TrainedModel,
+  path: string,
+  { logger }: { logger?: Logger } = {},
+): Promise<TabularEvaluation> {
+  const tabular = requireTabular(trained, "evaluating on a CSV file");
+  const table = await readCsv(path, { delimiter: tabular.delimiter });
+  validateTable(table, tabular.schema, { requireLabel: true });
+  const { y } = encodeLabels(table, tabular.schema.label, tabular.classes);
+  const scored = await scoreTable(tabular, table, logger);
+  const metrics = classificationMetrics(scored.probs, y, tabular.classes.length, tabular.classes);
+  return { rows: scored.rows, metrics, unknown: scored.unknown };
 }

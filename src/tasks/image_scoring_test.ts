@@ -9,8 +9,8 @@ import { buildModel } from "../models/architectures.ts";
 import { preprocessImage } from "../preprocess/image_preprocessor.ts";
 import type { ModelMeta } from "../registry/registry_types.ts";
 import { classificationMetrics } from "../evaluation/metrics.ts";
-import { listImageFiles, runImageEvaluation, runImagePrediction } from "./image_predict.ts";
-import type { TrainedImage } from "./load_trained.ts";
+import { listImageFiles, runImageEvaluation, runImagePrediction } from "./image_scoring.ts";
+import type { TrainedImage } from "./trained_model.ts";
 
 const backend = await useBackend("cpu");
 const SPLIT = new URL("../../fixtures/images/split", import.meta.url).pathname;

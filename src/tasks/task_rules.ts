@@ -1,0 +1,70 @@
+/**
+ * What differs per task, as one interface: every part of mmml that would otherwise ask "tabular or
+ * image?" asks the task's rules instead (tasks.ts holds the table). Adding a task (regression is next)
+ * means writing one more TaskRules, not editing the runs, the loader, the exporter and the server.
+ */
+import type { ArtifactFolder } from "../artifacts/artifact_folder.ts";
+import type { MmmlConfig, Task } from "../config/schema.ts";
+import type { ClassificationReport } from "../evaluation/metrics.ts";
+import type { PredictorInput } from "../inference/predictor.ts";
+import type { Logger } from "../log.ts";
+import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import type { PreparedData } from "./prepared_data.ts";
+import type { TaskInputs } from "./task_inputs.ts";
+import type { TrainedModel } from "./trained_model.ts";
+
+/** How scoring commands name what they read, and where their progress goes. */
+export interface ScoringOptions {
+  logger?: Logger;
+  /** How the path reads in output and messages (the command line's spelling); default the path. */
+  display?: string;
+}
+
+/** One prediction: the most probable class and every class's probability, plus what locates it. */
+export interface Scored {
+  label: string;
+  probabilities: Record<string, number>;
+}
+
+/** What `mmml predict` prints: one entry per row or image, in input order. */
+export interface PredictionResult {
+  /** Each also says where it came from (`row` of a CSV, `file` of an image). */
+  predictions: Scored[];
+}
+
+/** What `mmml evaluate` prints: how many rows or images were scored, and the metrics. */
+export interface EvaluationResult {
+  rows: number;
+  metrics: ClassificationReport;
+}
+
+/** A fresh run's data, or (resuming) the same data encoded with the saved inputs and classes. */
+export interface SavedRunInputs {
+  inputs: TaskInputs;
+  classes: string[];
+}
+
+/** The rules of one task. */
+export interface TaskRules {
+  readonly name: Task;
+  /** How results count what they scored: "rows", "images". */
+  readonly unit: string;
+  /** What `training.lr_schedule.name: auto` runs. */
+  readonly autoLrSchedule: "constant" | "cosine";
+  /** Fails with a usage error naming the right choices when `config.model` cannot learn this task. */
+  checkModel(config: MmmlConfig): void;
+  /** Reads, splits and preprocesses the data `config.data` names; with `saved`, reuses a run's inputs. */
+  prepare(config: MmmlConfig, logger: Logger, saved?: SavedRunInputs): Promise<PreparedData>;
+  /** What a version or work folder saved of the task's inputs. */
+  readInputs(folder: ArtifactFolder): Promise<TaskInputs>;
+  /** The model input shape the inputs produce, and how to say so when a model does not take it. */
+  inputShape(inputs: TaskInputs): { shape: number[]; says: string };
+  /** Preprocessing folded into the ONNX graph (the tabular numeric steps), if any. */
+  onnxPreprocessor(inputs: TaskInputs): PreprocessorState | undefined;
+  /** The encoder ONNX serving feeds the graph with. */
+  servingInput(inputs: TaskInputs, folder: ArtifactFolder): PredictorInput;
+  /** Scores a loaded model on labelled data at `path`. */
+  evaluate(trained: TrainedModel, path: string, options?: ScoringOptions): Promise<EvaluationResult>;
+  /** Predicts every row or image at `path`. */
+  predict(trained: TrainedModel, path: string, options?: ScoringOptions): Promise<PredictionResult>;
+}
