@@ -1,26 +1,28 @@
 /**
- * The folder-backed registry: ROOT/<name>/v<N>/ holds one version's artifacts and meta.json (layout in
- * registry_types.ts). The one file that knows that layout on disk.
+ * The folder registry (no database; issue 2's): ROOT/<name>/v<N>/ holds one version's artifacts and
+ * meta.json. Commands open registries through open_registry.ts (SQLite or PostgreSQL metadata, the same
+ * folder layout, version_folders.ts); this one stays to read registries made before them (the SQLite
+ * registry imports its versions on first open, and doctor lists it) and as a light registry for tests.
  *
  * Publishing is a rename: a version is filled in a private ROOT/<name>/.staging-<uuid> folder on the same
  * file system and renamed to v<N>. rename(2) onto an existing non-empty folder fails with ENOTEMPTY on
  * Linux (checked under Deno 2.9), so two writers racing for the same N cannot both win: the loser takes
  * the next number. Readers only ever see complete versions.
  */
-import { createHash } from "node:crypto";
-import { isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { describeValue, MmmlError } from "../errors.ts";
+import { hashTree, META_FILE, verifyArtifacts } from "./artifact_hashes.ts";
 import {
   MODEL_NAME_PATTERN,
   parseModelRef,
   selectVersion,
   validateModelName,
   validateStageName,
+  validateTag,
 } from "./model_ref.ts";
 import type { ModelMeta, ModelVersion, Registry } from "./registry_types.ts";
+import { VERSION_DIR } from "./version_folders.ts";
 
-const META_FILE = "meta.json";
-const VERSION_DIR = /^v([1-9][0-9]*)$/;
 /** A bound on lost races in one registration; each loss means another writer published meanwhile. */
 const MAX_PUBLISH_ATTEMPTS = 1000;
 
@@ -42,41 +44,6 @@ async function readDirNames(path: string): Promise<Deno.DirEntry[]> {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
     throw e;
   }
-}
-
-/** sha256 of a file, streamed so a large weights file is not held in memory twice. */
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(1 << 20);
-  for (;;) {
-    const n = await file.read(buf);
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
-}
-
-/**
- * sha256 of every artifact under `dir` (following symlinks), keyed by "/"-separated relative path;
- * meta.json is left out because it is rewritten when stages or tags change.
- */
-export function hashArtifacts(dir: string): Promise<Record<string, string>> {
-  return hashTree(dir);
-}
-
-async function hashTree(dir: string, prefix = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const entries = (await Array.fromAsync(Deno.readDir(dir))).sort((a, b) => a.name.localeCompare(b.name));
-  for (const entry of entries) {
-    const rel = prefix + entry.name;
-    if (rel === META_FILE) continue;
-    const path = join(dir, entry.name);
-    const info = entry.isSymlink ? await Deno.stat(path) : entry;
-    if (info.isDirectory) Object.assign(out, await hashTree(path, rel + "/"));
-    else if (info.isFile) out[rel] = await sha256File(path);
-  }
-  return out;
 }
 
 function isTaken(e: unknown): boolean {
@@ -277,63 +244,4 @@ export function createFileRegistry(
 
     close: () => Promise.resolve(),
   };
-}
-
-/** Tags are free-form labels; only control characters and empty or very long ones are refused. */
-export function validateTag(tag: string): string {
-  // deno-lint-ignore no-control-regex
-  if (typeof tag !== "string" || tag.length === 0 || tag.length > 200 || /[\u0000-\u001f]/.test(tag)) {
-    throw new MmmlError(
-      "invalid_input",
-      `Invalid tag ${describeValue(tag)}: expected 1-200 characters without control characters`,
-    );
-  }
-  return tag;
-}
-
-/** The absolute path of artifact `file` of `version`; refuses paths that climb out of its folder. */
-function artifactPath(version: ModelVersion, file: string): string {
-  const path = normalize(join(version.dir, file));
-  const rel = relative(version.dir, path);
-  if (isAbsolute(file) || rel === "" || rel.startsWith("..") || rel.split(sep).includes("..")) {
-    throw new MmmlError(
-      "artifact_corrupt",
-      `Artifact path of ${version.meta.name}@${version.meta.version} must stay inside ${version.dir}, ` +
-        `received ${describeValue(file)}`,
-    );
-  }
-  return path;
-}
-
-/**
- * Re-hashes every file recorded in meta.files; throws MmmlError "artifact_corrupt" naming the first file
- * that is missing or whose sha256 differs. Files not recorded (added after registration) are not checked.
- */
-export async function verifyArtifacts(version: ModelVersion): Promise<void> {
-  const label = `${version.meta.name}@${version.meta.version}`;
-  for (const [file, expected] of Object.entries(version.meta.files).sort(([a], [b]) => a.localeCompare(b))) {
-    const path = artifactPath(version, file);
-    let actual: string;
-    try {
-      actual = await sha256File(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      throw new MmmlError(
-        "artifact_corrupt",
-        `Artifact ${describeValue(file)} of ${label} is missing: ${path}`,
-        {
-          cause: e,
-          details: { file, path },
-        },
-      );
-    }
-    if (actual !== expected) {
-      throw new MmmlError(
-        "artifact_corrupt",
-        `Artifact ${describeValue(file)} of ${label} (${path}) has changed since registration: ` +
-          `sha256 expected ${expected}, received ${actual}`,
-        { details: { file, path } },
-      );
-    }
-  }
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MmmlError } from "../errors.ts";
-import { createFileRegistry, verifyArtifacts } from "./file_registry.ts";
+import { verifyArtifacts } from "./artifact_hashes.ts";
+import { createFileRegistry } from "./file_registry.ts";
 import type { Registry } from "./registry_types.ts";
 
 type RegisterMeta = Parameters<Registry["register"]>[1];

@@ -159,3 +159,15 @@ export function selectVersion(
     }
   }
 }
+
+/** Tags are free-form labels; only control characters and empty or very long ones are refused. */
+export function validateTag(tag: string): string {
+  // deno-lint-ignore no-control-regex
+  if (typeof tag !== "string" || tag.length === 0 || tag.length > 200 || /[\u0000-\u001f]/.test(tag)) {
+    throw new MmmlError(
+      "invalid_input",
+      `Invalid tag ${describeValue(tag)}: expected 1-200 characters without control characters`,
+    );
+  }
+  return tag;
+}

@@ -1,18 +1,8 @@
 /**
- * The registry's interface. Issue 2 shipped a folder-backed implementation (file_registry.ts); issue 5
- * keeps metadata in SQLite (sqlite_registry.ts) or PostgreSQL (postgres_registry.ts) behind the same
- * interface, and open_registry.ts picks one from a folder path or a postgres:// URL.
- *
- * Layout of one version's artifacts folder (written by the training pipeline, read by everything else):
- *   meta.json           ModelMeta below
- *   config.json         the effective MmmlConfig of the run
- *   model/model.json    tfjs topology + weights manifest; model/weights.bin
- *   preprocessor.json   PreprocessorState (tabular)
- *   schema.json         DataSchema (tabular)
- *   classes.json        class names in output order
- *   metrics.json        {"val": {...}, "test": {...}, "history": [...]}
- *   model.onnx          the exported ONNX graph (issue 3)
- *   checkpoints/        best/last weights
+ * The registry's interface: metadata in SQLite (sqlite_registry.ts) or PostgreSQL (postgres_registry.ts),
+ * picked by open_registry.ts from a folder path or a postgres:// URL. Each version's files live in a
+ * folder the registry publishes atomically; what those files are is the artifact table's business
+ * (src/artifacts/version_files.ts), not the registry's: it hashes whatever the run wrote.
  */
 import type { Task } from "../config/schema.ts";
 

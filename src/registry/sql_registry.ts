@@ -17,7 +17,8 @@
  */
 import { join } from "node:path";
 import { describeValue, MmmlError } from "../errors.ts";
-import { hashArtifacts, validateTag, verifyArtifacts } from "./file_registry.ts";
+import { hashArtifacts, META_FILE, verifyArtifacts } from "./artifact_hashes.ts";
+import { validateTag } from "./model_ref.ts";
 import { parseModelRef, selectVersion, validateModelName, validateStageName } from "./model_ref.ts";
 import type { ModelMeta, ModelVersion, Registry } from "./registry_types.ts";
 import {
@@ -185,7 +186,7 @@ export async function createSqlRegistry(
           await insertVersionRow(tx, full);
           await advanceCounter(tx, name, version);
           await onPublishStep?.("inserted");
-          await Deno.writeTextFile(join(staging, "meta.json"), metaJson(full));
+          await Deno.writeTextFile(join(staging, META_FILE), metaJson(full));
           await Deno.rename(staging, join(modelDir, `v${version}`));
           renamed = true;
           using dir = await Deno.open(modelDir, { read: true });

@@ -4,6 +4,7 @@
  * the folder registry's (file_registry.ts), so a folder registry becomes a SQLite one in place.
  */
 import { join } from "node:path";
+import { META_FILE } from "./artifact_hashes.ts";
 import type { ModelMeta } from "./registry_types.ts";
 
 /** A version folder's name: v1, v2, ... */
@@ -67,7 +68,7 @@ export async function mirrorMeta(dir: string, meta: ModelMeta): Promise<void> {
   const tmp = join(dir, `.meta.json.tmp-${crypto.randomUUID()}`);
   try {
     await Deno.writeTextFile(tmp, metaJson(meta));
-    await Deno.rename(tmp, join(dir, "meta.json"));
+    await Deno.rename(tmp, join(dir, META_FILE));
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     if (!(e instanceof Deno.errors.NotFound)) throw e;

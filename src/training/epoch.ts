@@ -4,6 +4,7 @@
  */
 import { MmmlError } from "../errors.ts";
 import type { TrainContext } from "./callbacks/callback.ts";
+import type { CallbackList } from "./callbacks/callback_list.ts";
 import type { DataSource } from "../data/data_source.ts";
 import { accuracy, logLoss } from "../evaluation/metrics.ts";
 import { deriveSeed } from "../random.ts";
@@ -20,13 +21,14 @@ export async function trainEpoch(
   epoch: number,
   options: FitOptions,
   ctx: TrainContext,
-  { clock, stopped, learningRate }: {
+  { callbacks, clock, stopped, learningRate }: {
+    callbacks: Pick<CallbackList, "onBatchEnd">;
     clock: () => number;
     stopped: () => boolean;
     learningRate: (epoch: number, step: number) => number;
   },
 ): Promise<{ lossSum: number; correct: number; rows: number; ms: number; lr: number }> {
-  const { batchSize, seed, classWeights, callbacks = [] } = options;
+  const { batchSize, seed, classWeights } = options;
   let lossSum = 0, correct = 0, rows = 0, ms = 0, step = 0, lr = learningRate(epoch, 0);
   const batches = train.batches({
     batchSize,
@@ -46,7 +48,7 @@ export async function trainEpoch(
     correct += result.correct;
     rows += batch.size;
     const logs = { batch: step, size: batch.size, loss: result.loss, accuracy: result.correct / batch.size };
-    for (const cb of callbacks) await cb.onBatchEnd?.(step, logs, ctx);
+    await callbacks.onBatchEnd(step, logs, ctx);
     step++;
     if (stopped()) break;
   }

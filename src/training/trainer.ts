@@ -7,7 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { MmmlModel } from "../models/model.ts";
-import type { Callback, EpochLog, TrainContext, TrainEngineName } from "./callbacks/callback.ts";
+import type { EpochLog, TrainContext, TrainEngineName } from "./callbacks/callback.ts";
+import { callbackList } from "./callbacks/callback_list.ts";
 import { isImprovement, monitoredValue, resolveMode } from "./callbacks/callback.ts";
 import type { DataSource } from "../data/data_source.ts";
 import { trainEpoch, validate } from "./epoch.ts";
@@ -74,8 +75,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
           resume.best,
         ];
       }
-      // Which callback's onEpochEnd is running: captureState is only consistent there (see below).
-      let inEpochEnd = -1;
+      const list = callbackList(callbacks);
       const stepsPerEpoch = Math.ceil(train.size / batchSize);
       const baseLr = options.optimizer.lr;
       const rates = stepRates(options.lrSchedule, baseLr, { epochs, stepsPerEpoch });
@@ -92,15 +92,7 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
         setLrFactor: (factor) => rates.setFactor(factor),
         requestStop: (why) => void (stopReason ??= why),
         captureState: async () => {
-          if (inEpochEnd < 0) throw new Error("TrainContext.captureState is only valid in onEpochEnd");
-          // A stateful callback later in the list has not seen this epoch yet; its state would lag.
-          const late = callbacks.slice(inEpochEnd + 1).find((cb) => cb.stateKey && cb.getState);
-          if (late) {
-            throw new Error(
-              `callback "${late.stateKey}" runs after the one saving the trainer state; put it earlier`,
-            );
-          }
-          const states = callbacks.filter((cb) => cb.stateKey && cb.getState);
+          const states = list.captureStates();
           return {
             epoch: history.length,
             seed: options.seed,
@@ -112,20 +104,21 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
             best,
             train_seconds: trainMs / 1000,
             samples,
-            callbacks: Object.fromEntries(states.map((cb) => [cb.stateKey!, cb.getState!()])),
+            callbacks: states,
           };
         },
       };
       try {
         if (resume) await engine.setOptimizerState(resume.optimizer);
-        for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
-        if (resume) restoreCallbacks(callbacks, resume, logger);
+        await list.onTrainBegin(ctx);
+        if (resume) list.restoreStates(resume.callbacks, logger);
         const first = resume ? resume.epoch + 1 : 1;
         for (let epoch = first; epoch <= epochs && stopReason === null; epoch++) {
           const epochStart = clock();
           await engine.beginEpoch(deriveSeed(options.seed, epoch, 0x5eed));
-          for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
+          await list.onEpochBegin(epoch, ctx);
           const totals = await trainEpoch(engine, train, epoch, options, ctx, {
+            callbacks: list,
             clock,
             stopped: () => stopReason !== null,
             learningRate: rates.at,
@@ -147,13 +140,9 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
           if (!Number.isFinite(logs.loss)) {
             ctx.requestStop(`the training loss is ${logs.loss} at epoch ${epoch}`);
           }
-          for (const [i, cb] of callbacks.entries()) {
-            inEpochEnd = i;
-            await cb.onEpochEnd?.(epoch, logs, ctx);
-          }
-          inEpochEnd = -1;
+          await list.onEpochEnd(epoch, logs, ctx);
         }
-        for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
+        await list.onTrainEnd(ctx);
       } finally {
         engine.dispose();
       }
@@ -196,15 +185,6 @@ function checkResume(state: TrainerState, options: FitOptions, monitor: string):
       "config_invalid",
       `training monitor: the checkpoint picked its best epoch by ${state.monitor}, received ${monitor}`,
     );
-  }
-}
-
-/** Hands each stateful callback its saved state; one the checkpoint lacks starts fresh, with a warning. */
-function restoreCallbacks(callbacks: Callback[], state: TrainerState, logger: Logger): void {
-  for (const cb of callbacks) {
-    if (!cb.stateKey || !cb.setState) continue;
-    if (cb.stateKey in state.callbacks) cb.setState(state.callbacks[cb.stateKey]);
-    else logger.warn(`the checkpoint holds no state for the ${cb.stateKey} callback; it starts afresh`);
   }
 }
 

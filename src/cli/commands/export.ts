@@ -9,7 +9,7 @@ import { useBackend } from "../../backend/choose.ts";
 import { BACKEND_NAMES, type BackendName } from "../../config/schema.ts";
 import { MmmlError } from "../../errors.ts";
 import { exportVersion } from "../../runs/export.ts";
-import { verifyArtifacts } from "../../registry/file_registry.ts";
+import { verifyArtifacts } from "../../registry/artifact_hashes.ts";
 import { cwdPath, MODEL_REF_FLAG, openRegistry, REGISTRY_FLAG, requireFlags } from "./model_flags.ts";
 import { writeAtomically } from "./write_atomically.ts";
 

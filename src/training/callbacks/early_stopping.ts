@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { Logger } from "../../log.ts";
 import { getWeightsSnapshot, setWeightsSnapshot, type WeightsSnapshot } from "../../models/model_io.ts";
 import type { Callback, MonitorMode } from "./callback.ts";
-import { isImprovement, monitoredValue, parseCallbackState, resolveMode } from "./callback.ts";
+import { parseCallbackState } from "./callback.ts";
+import { createMonitor } from "./monitor.ts";
 
 export interface EarlyStoppingOptions {
   monitor?: string;
@@ -46,28 +47,35 @@ export function earlyStopping(
   { monitor = "val_loss", mode = "auto", patience = 5, minDelta = 0, restoreBest = true, logger }:
     EarlyStoppingOptions = {},
 ): EarlyStopping {
-  const direction = resolveMode(monitor, mode);
-  let best = NaN, bestEpoch = 0, stoppedEpoch = 0, wait = 0;
+  const watched = createMonitor({ monitor, mode, minDelta, setting: "training.early_stopping.monitor" });
+  let bestEpoch = 0, stoppedEpoch = 0, wait = 0;
   let snapshot: WeightsSnapshot | null = null;
   return {
     get bestEpoch() {
       return bestEpoch;
     },
     get best() {
-      return best;
+      return watched.best;
     },
     get stoppedEpoch() {
       return stoppedEpoch;
     },
     onTrainBegin() {
-      [best, bestEpoch, stoppedEpoch, wait, snapshot] = [NaN, 0, 0, 0, null];
+      watched.reset();
+      [bestEpoch, stoppedEpoch, wait, snapshot] = [0, 0, 0, null];
     },
     stateKey: "early_stopping",
-    getState: () => ({ best, best_epoch: bestEpoch, wait, stopped_epoch: stoppedEpoch, snapshot }),
+    getState: () => ({
+      best: watched.best,
+      best_epoch: bestEpoch,
+      wait,
+      stopped_epoch: stoppedEpoch,
+      snapshot,
+    }),
     setState(state) {
       const saved = parseCallbackState(SavedState, "early_stopping", state);
-      [best, bestEpoch, wait, stoppedEpoch, snapshot] = [
-        saved.best,
+      watched.reset(saved.best, saved.best_epoch > 0);
+      [bestEpoch, wait, stoppedEpoch, snapshot] = [
         saved.best_epoch,
         saved.wait,
         saved.stopped_epoch,
@@ -75,23 +83,22 @@ export function earlyStopping(
       ];
     },
     async onEpochEnd(epoch, logs, ctx) {
-      const value = monitoredValue(logs, monitor, "training.early_stopping.monitor");
-      if (bestEpoch === 0 || isImprovement(value, best, direction, minDelta)) {
-        [best, bestEpoch, wait] = [value, epoch, 0];
+      if (watched.improves(watched.value(logs))) {
+        [bestEpoch, wait] = [epoch, 0];
         if (restoreBest) snapshot = await getWeightsSnapshot(ctx.model);
         return;
       }
       if (++wait >= patience) {
         stoppedEpoch = epoch;
         ctx.requestStop(
-          `early stopping: ${monitor} has not improved on ${best} (epoch ${bestEpoch}) for ${wait} epochs`,
+          `early stopping: ${monitor} has not improved on ${watched.best} (epoch ${bestEpoch}) for ${wait} epochs`,
         );
       }
     },
     onTrainEnd(ctx) {
       if (!snapshot || bestEpoch === ctx.history.length) return;
       setWeightsSnapshot(ctx.model, snapshot);
-      logger?.info("restored the best weights", { epoch: bestEpoch, [monitor]: best });
+      logger?.info("restored the best weights", { epoch: bestEpoch, [monitor]: watched.best });
     },
   };
 }

@@ -12,7 +12,8 @@ import type { MmmlModel } from "../../models/model.ts";
 import { saveModel } from "../../models/model_io.ts";
 import { type TrainerState, writeTrainerState } from "../trainer_state.ts";
 import type { Callback, EpochLog, MonitorMode } from "./callback.ts";
-import { isImprovement, monitoredValue, parseCallbackState, resolveMode } from "./callback.ts";
+import { parseCallbackState } from "./callback.ts";
+import { createMonitor } from "./monitor.ts";
 
 /** Where the best epoch's weights go, under the checkpoint folder. */
 export const BEST_SUBDIR = "best";
@@ -44,25 +45,27 @@ export function modelCheckpoint(
   { dir, monitor = "val_loss", mode = "auto", saveBest = true, saveLast = true, logger }:
     ModelCheckpointOptions,
 ): ModelCheckpoint {
-  const direction = resolveMode(monitor, mode);
-  let best = NaN, bestEpoch = 0;
+  const watched = createMonitor({ monitor, mode, setting: "training.checkpoint.monitor" });
+  let bestEpoch = 0;
   return {
     get bestEpoch() {
       return bestEpoch;
     },
     onTrainBegin() {
-      [best, bestEpoch] = [NaN, 0];
+      watched.reset();
+      bestEpoch = 0;
     },
     stateKey: "model_checkpoint",
-    getState: () => ({ best, best_epoch: bestEpoch }),
+    getState: () => ({ best: watched.best, best_epoch: bestEpoch }),
     setState(state) {
       const saved = parseCallbackState(SavedState, "model_checkpoint", state);
-      [best, bestEpoch] = [saved.best, saved.best_epoch];
+      watched.reset(saved.best, saved.best_epoch > 0);
+      bestEpoch = saved.best_epoch;
     },
     async onEpochEnd(epoch, logs, ctx) {
-      const value = monitoredValue(logs, monitor, "training.checkpoint.monitor");
-      if (saveBest && (bestEpoch === 0 || isImprovement(value, best, direction))) {
-        [best, bestEpoch] = [value, epoch];
+      const value = watched.value(logs);
+      if (saveBest && watched.improves(value)) {
+        bestEpoch = epoch;
         await saveCheckpoint(ctx.model, join(dir, BEST_SUBDIR), { monitor, logs });
         logger?.debug("saved the best checkpoint", { epoch, [monitor]: value });
       }

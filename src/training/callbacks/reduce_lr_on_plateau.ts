@@ -7,7 +7,8 @@
 import { z } from "zod";
 import type { Logger } from "../../log.ts";
 import type { Callback, MonitorMode, TrainContext } from "./callback.ts";
-import { isImprovement, monitoredValue, parseCallbackState, resolveMode } from "./callback.ts";
+import { parseCallbackState } from "./callback.ts";
+import { createMonitor } from "./monitor.ts";
 
 export interface ReduceLrOnPlateauOptions {
   monitor?: string;
@@ -54,8 +55,8 @@ export function reduceLrOnPlateau(
   if (!(factor > 0 && factor < 1)) {
     throw new RangeError(`reduceLrOnPlateau: factor must be in (0, 1), received ${factor}`);
   }
-  const direction = resolveMode(monitor, mode);
-  let best = NaN, wait = 0, cooldownLeft = 0;
+  const watched = createMonitor({ monitor, mode, minDelta, setting: "training.reduce_on_plateau.monitor" });
+  let wait = 0, cooldownLeft = 0;
   let reductions: number[] = [];
   let context: TrainContext | undefined;
   return {
@@ -64,11 +65,12 @@ export function reduceLrOnPlateau(
     },
     onTrainBegin(ctx) {
       context = ctx;
-      [best, wait, cooldownLeft, reductions] = [NaN, 0, 0, []];
+      watched.reset();
+      [wait, cooldownLeft, reductions] = [0, 0, []];
     },
     stateKey: "reduce_on_plateau",
     getState: () => ({
-      best,
+      best: watched.best,
       wait,
       cooldown_left: cooldownLeft,
       factor: context?.lrFactor ?? 1,
@@ -76,21 +78,19 @@ export function reduceLrOnPlateau(
     }),
     setState(state) {
       const saved = parseCallbackState(SavedState, "reduce_on_plateau", state);
-      [best, wait, cooldownLeft, reductions] = [
-        saved.best,
-        saved.wait,
-        saved.cooldown_left,
-        saved.reductions,
-      ];
+      watched.reset(saved.best);
+      [wait, cooldownLeft, reductions] = [saved.wait, saved.cooldown_left, saved.reductions];
       context?.setLrFactor(saved.factor);
     },
     onEpochEnd(epoch, logs, ctx) {
-      const value = monitoredValue(logs, monitor, "training.reduce_on_plateau.monitor");
+      const value = watched.value(logs);
       // Keras' order: a cooldown epoch counts down and resets the wait; an improvement always counts.
       const cooling = cooldownLeft > 0;
       if (cooling) [cooldownLeft, wait] = [cooldownLeft - 1, 0];
-      if (Number.isNaN(best) || isImprovement(value, best, direction, minDelta)) {
-        [best, wait] = [value, 0];
+      // As before monitors were shared: a NaN best (a diverged first epoch) is replaced by the next value.
+      if (Number.isNaN(watched.best)) watched.reset();
+      if (watched.improves(value)) {
+        wait = 0;
         return;
       }
       if (cooling || ++wait < Math.max(1, patience)) return;
@@ -102,7 +102,7 @@ export function reduceLrOnPlateau(
       logger?.info("reduced the learning rate", {
         epoch,
         [monitor]: value,
-        best,
+        best: watched.best,
         lr_factor: next,
         lr: ctx.baseLr * next,
       });
