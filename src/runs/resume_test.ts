@@ -10,7 +10,8 @@ import type { Registry } from "../registry/registry_types.ts";
 import { loadTrainerState } from "../training/trainer_state.ts";
 import { SavedConfig } from "../artifacts/saved_config.ts";
 import { LAST_CHECKPOINT } from "../artifacts/version_files.ts";
-import { parseResumeRequest, type ResumeDeps, resumeTraining } from "./resume.ts";
+import { type ResumeDeps, resumeTraining } from "./resume.ts";
+import { parseResumeRequest } from "./resume_request.ts";
 import { createRunWorkDir, WORK_FOLDER } from "./work_dir.ts";
 import { runTraining, type TrainRunResult } from "./train.ts";
 

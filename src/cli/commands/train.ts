@@ -15,7 +15,8 @@ import {
 import type { CliContext } from "../context.ts";
 import { loadConfig } from "../../config/load_config.ts";
 import type { MmmlConfig } from "../../config/schema.ts";
-import { parseResumeRequest, resumeTraining } from "../../runs/resume.ts";
+import { resumeTraining } from "../../runs/resume.ts";
+import { parseResumeRequest } from "../../runs/resume_request.ts";
 import { runTraining, type TrainRunResult } from "../../runs/train.ts";
 import { openRegistry } from "./model_flags.ts";
 
