@@ -3,6 +3,7 @@
  * Deno.exit in the code base; everything else returns a status so it can run in-process under test.
  */
 import { runCli } from "./src/cli/run_cli.ts";
+import { privateRuntimeDir } from "./src/host/runtime_dir.ts";
 
 const encoder = new TextEncoder();
 
@@ -15,6 +16,8 @@ function writerFor(file: { writeSync(p: Uint8Array): number }): (text: string) =
 }
 
 if (import.meta.main) {
+  const runtimeDir = privateRuntimeDir(Deno.env.toObject());
+  if (runtimeDir) Deno.env.set("XDG_RUNTIME_DIR", runtimeDir);
   const status = await runCli({
     args: Deno.args,
     env: Deno.env.toObject(),

@@ -6,6 +6,7 @@
  *   deno run -A server.ts [--port 8080] [--host 127.0.0.1] [--model NAME[@VER]]... [--registry DIR]
  */
 import { runCli } from "./src/cli/run_cli.ts";
+import { privateRuntimeDir } from "./src/host/runtime_dir.ts";
 
 const encoder = new TextEncoder();
 const write = (file: { writeSync(p: Uint8Array): number }) => (text: string) => {
@@ -26,5 +27,7 @@ export function main(args: readonly string[], env: Record<string, string>): Prom
 }
 
 if (import.meta.main) {
+  const runtimeDir = privateRuntimeDir(Deno.env.toObject());
+  if (runtimeDir) Deno.env.set("XDG_RUNTIME_DIR", runtimeDir);
   Deno.exitCode = await main(Deno.args, Deno.env.toObject());
 }

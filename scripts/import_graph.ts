@@ -37,7 +37,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["src/cli/"],
   ["cli.ts", "server.ts"],
   ["testing/"],
-  ["scripts/", "bench/", "cli_test.ts", "server_test.ts"],
+  ["scripts/", "bench/", "cli_test.ts", "server_test.ts", "quiet_host_test.ts"],
 ];
 
 /** One import edge: `from` imports `to`, both repository-relative paths. */
@@ -85,8 +85,12 @@ export async function sourceFiles(root: string): Promise<string[]> {
 
 /** The layer index of `path`, or -1 when no layer names it. */
 export function layerOf(path: string): number {
+  const own = layerOfPath(path);
   // A test belongs to the layer of the file it tests.
-  path = path.replace(/_test\.ts$/, ".ts");
+  return own >= 0 ? own : layerOfPath(path.replace(/_test\.ts$/, ".ts"));
+}
+
+function layerOfPath(path: string): number {
   let best = -1, bestLength = -1;
   LAYERS.forEach((prefixes, i) => {
     for (const p of prefixes) {

@@ -123,7 +123,8 @@ Deno.test("probeBackends reports each backend in auto order, with install hints 
   assert.deepEqual(probes.map((p) => p.name), [...AUTO_ORDER]);
   const byName = Object.fromEntries(probes.map((p) => [p.name, p]));
   assert.equal(byName.wasm.available, true);
-  assert.deepEqual(byName.wasm.details.threads, { available: true, max: 8 });
+  const cores = navigator.hardwareConcurrency;
+  assert.deepEqual(byName.wasm.details.threads, { available: true, max: Math.min(8, cores), cores });
   assert.equal(byName.cpu.available, true);
   assert.equal(byName.webgpu.available, webgpu.available);
   if (webgpu.adapter?.cpu) assert.equal(byName.webgpu.auto, false);

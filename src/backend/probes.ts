@@ -79,7 +79,9 @@ export async function probeWasm(): Promise<ProbeFindings> {
   try {
     const module = await loadThreadedWasm(2) as { PThread?: { terminateAllThreads(): void } };
     module.PThread?.terminateAllThreads();
-    threads = { available: true, max: WASM_MAX_THREADS };
+    // More threads than cores only take turns; XNNPACK uses at most WASM_MAX_THREADS anyway.
+    const cores = navigator.hardwareConcurrency;
+    threads = { available: true, max: Math.min(WASM_MAX_THREADS, cores), cores };
   } catch (err) {
     threads = { available: false, reason: (err as Error).message };
   }

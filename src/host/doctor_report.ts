@@ -81,7 +81,7 @@ export async function gatherDoctorReport(deps: DoctorDeps): Promise<DoctorReport
   const backends = await (deps.probeBackends ?? probeBackends)();
   let onnxruntime: DoctorReport["onnxruntime"];
   try {
-    const providers = await (deps.availableProviders ?? (() => availableProviders(PROVIDERS)))();
+    const providers = await (deps.availableProviders ?? (() => probeProviders(backends)))();
     onnxruntime = {
       version: (deps.ortVersion ?? ortVersion)(),
       providers: providers.map((p) => ({ ...p, configured: configured.includes(p.provider) })),
@@ -158,4 +158,24 @@ async function canWrite(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * ONNX Runtime's providers, each tried on a tiny model, but for WebGPU only where Deno's WebGPU probe
+ * found a GPU adapter: on a CPU-only host ONNX Runtime's own attempt prints Vulkan warnings to the
+ * terminal and can only fail.
+ */
+async function probeProviders(backends: BackendProbe[]) {
+  const adapter = backends.find((b) => b.name === "webgpu")?.details.adapter as
+    | { cpu?: boolean; isFallbackAdapter?: boolean; description?: string }
+    | undefined;
+  const gpu = adapter && !adapter.cpu && !adapter.isFallbackAdapter;
+  const tried = await availableProviders(PROVIDERS.filter((p) => p !== "webgpu" || gpu));
+  if (gpu) return tried;
+  const reason = adapter
+    ? `no GPU adapter: the only WebGPU adapter here runs on the CPU (${adapter.description || "a fallback"})`
+    : "no WebGPU adapter here (see the webgpu backend above)";
+  return PROVIDERS.map((provider) =>
+    tried.find((t) => t.provider === provider) ?? { provider, available: false, reason }
+  );
 }

@@ -32,6 +32,15 @@ Deno.test("gatherDoctorReport describes this host: backends with reasons, ONNX R
     const byName = Object.fromEntries(report.backends.map((b) => [b.name, b]));
     assert.deepEqual(Object.keys(byName), ["tensorflow", "webgpu", "wasm", "cpu"]);
     assert.equal(byName.wasm.available, true);
+    // Thread counts reflect the machine: never more threads than cores.
+    const threads = byName.wasm.details.threads as { available: boolean; max?: number; cores?: number };
+    if (threads.available) {
+      assert.equal(threads.cores, navigator.hardwareConcurrency);
+      assert.ok(
+        threads.max! <= navigator.hardwareConcurrency,
+        `up to ${threads.max} on ${threads.cores} cores`,
+      );
+    }
     assert.equal(byName.webgpu.available, webgpu.available);
     assert.deepEqual(byName.webgpu.details.adapter, webgpu.adapter);
     if (!tensorflowInstalled) {
@@ -42,7 +51,15 @@ Deno.test("gatherDoctorReport describes this host: backends with reasons, ONNX R
     assert.ok(!("error" in report.onnxruntime));
     const cpu = report.onnxruntime.providers.find((p) => p.provider === "cpu");
     assert.deepEqual(cpu, { provider: "cpu", available: true, configured: true });
-    assert.equal(report.onnxruntime.providers.find((p) => p.provider === "cuda")?.configured, false);
+    const cuda = report.onnxruntime.providers.find((p) => p.provider === "cuda");
+    assert.equal(cuda?.configured, false);
+    if (!cuda?.available) {
+      assert.match(cuda!.reason!, /ONNXRUNTIME_NODE_INSTALL=cuda12/, "says how to get it");
+    }
+    if (!webgpu.available || webgpu.adapter?.cpu) {
+      const ortWebgpu = report.onnxruntime.providers.find((p) => p.provider === "webgpu");
+      assert.equal(ortWebgpu?.available, false, "not tried without a GPU adapter");
+    }
     assert.deepEqual(report.gpu, { status: "not found", gpus: [], reason: "nvidia-smi not found" });
     assert.deepEqual(report.registry, {
       location: root,

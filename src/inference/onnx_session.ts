@@ -13,6 +13,46 @@ import type { NamedTensor, TensorMeta } from "./predictor_types.ts";
 export const PROVIDERS = ["cuda", "tensorrt", "webgpu", "cpu"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+/**
+ * Providers that live in shared libraries beside ONNX Runtime's addon, which the npm package leaves out
+ * (it carries the CPU provider; WebGPU is built in). Asking ONNX Runtime for one that is absent makes it
+ * print a red error of its own, so they are looked for first.
+ */
+const PROVIDER_LIBRARIES: Partial<Record<ProviderName, string[]>> = {
+  cuda: ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"],
+  tensorrt: ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_tensorrt.so"],
+};
+
+/** Providers already reported absent in this process (each is said once, not per model). */
+const announcedAbsent = new Set<ProviderName>();
+
+/** How to get the CUDA and TensorRT providers where the package lacks them. */
+export const CUDA_PROVIDER_HINT =
+  "the onnxruntime-node package carries the CPU provider only; on a CUDA 12 host install the CUDA " +
+  "provider with `ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node`";
+
+/** The folder of ONNX Runtime's addon and libraries for this platform, as onnxruntime-node loads it. */
+function addonFolder(): string {
+  const entry = new URL(import.meta.resolve("onnxruntime-node"));
+  const arch = Deno.build.arch === "x86_64" ? "x64" : "arm64";
+  return new URL(`../bin/napi-v6/${Deno.build.os}/${arch}/`, entry).pathname;
+}
+
+/**
+ * Why `provider` cannot load here without trying it (a library it needs is not installed), or null when
+ * it may: only an attempt tells for sure.
+ */
+export function providerAbsence(provider: ProviderName, folder = addonFolder()): string | null {
+  const missing = (PROVIDER_LIBRARIES[provider] ?? []).filter((file) => {
+    try {
+      return !Deno.statSync(`${folder}${file}`).isFile;
+    } catch {
+      return true;
+    }
+  });
+  return missing.length ? `not installed (${missing.join(", ")} absent): ${CUDA_PROVIDER_HINT}` : null;
+}
+
 export interface OnnxSessionOptions {
   providers?: readonly ProviderName[];
   /** Threads for one operator; 0 lets ONNX Runtime choose. */
@@ -22,6 +62,8 @@ export interface OnnxSessionOptions {
   logger?: Logger;
   /** For messages: where the model came from. */
   source?: string;
+  /** Where provider libraries are looked for (default: ONNX Runtime's addon folder); for tests. */
+  libraryFolder?: string;
 }
 
 /** Plain row-major data for one tensor; `type` is ONNX Runtime's element type name. */
@@ -46,6 +88,8 @@ export interface OnnxSession {
   provider: ProviderName;
   /** One line per requested provider that failed before `provider` loaded. */
   warnings: string[];
+  /** One line per requested provider that is not installed here and so was not tried. */
+  absent: string[];
 }
 
 /** ONNX Runtime element type -> OIP v2 datatype. */
@@ -66,20 +110,39 @@ export const ORT_TO_OIP = {
  */
 export async function createOnnxSession(
   model: Uint8Array | string,
-  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger, source }:
-    OnnxSessionOptions = {},
+  {
+    providers = ["cuda", "cpu"],
+    intraOpThreads = 0,
+    requireProviders = false,
+    logger,
+    source,
+    libraryFolder,
+  }: OnnxSessionOptions = {},
 ): Promise<OnnxSession> {
   if (providers.length === 0) {
     throw new MmmlError("usage", "No ONNX Runtime execution providers were requested");
   }
   const from = source ?? (typeof model === "string" ? model : "an in-memory model");
   const warnings: string[] = [];
+  const notInstalled: string[] = [];
   const failures: string[] = [];
   for (const provider of providers) {
+    const absent = providerAbsence(provider, libraryFolder);
+    if (absent && !requireProviders) {
+      // Expected on a CPU host with the default [cuda, cpu]: said once, quietly, not as a failure.
+      failures.push(`${provider}: ${absent}`);
+      notInstalled.push(`ONNX Runtime provider "${provider}" is ${absent}`);
+      if (!announcedAbsent.has(provider)) {
+        announcedAbsent.add(provider);
+        logger?.info(`ONNX Runtime provider "${provider}" is ${absent}`, { provider });
+      }
+      continue;
+    }
     try {
+      if (absent) throw new Error(absent);
       const session = await open(model, provider, intraOpThreads);
       logger?.info("ONNX Runtime session ready", { model: from, provider, requested: providers });
-      return { session: wrap(session), provider, warnings };
+      return { session: wrap(session), provider, warnings, absent: notInstalled };
     } catch (err) {
       const reason = firstLine(err);
       failures.push(`${provider}: ${reason}`);
@@ -113,6 +176,11 @@ export async function availableProviders(
   const model = identityModel();
   const out = [];
   for (const provider of candidates) {
+    const absent = providerAbsence(provider);
+    if (absent) {
+      out.push({ provider, available: false, reason: absent });
+      continue;
+    }
     try {
       const s = await open(model, provider, 1);
       await s.release();

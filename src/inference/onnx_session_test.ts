@@ -38,24 +38,54 @@ Deno.test("createOnnxSession on cpu reports the cpu provider and runs a batch", 
   assert.ok(logger.lines.some((l) => /"provider":"cpu"/.test(l)));
 });
 
-Deno.test("createOnnxSession warns loudly, naming cuda and the reason, before falling back to cpu", async () => {
+Deno.test("createOnnxSession says at info level that an absent CUDA provider is not installed, then uses cpu", async () => {
   const logger = createMemoryLogger();
-  const { session, provider, warnings } = await createOnnxSession(bytes, {
-    providers: ["cuda", "cpu"],
-    logger,
-  });
-  await session.close();
-  if (cudaWorks) {
-    assert.equal(provider, "cuda");
-    return;
+  const empty = await Deno.makeTempDir({ prefix: "mmml_no_cuda_" });
+  try {
+    const { session, provider, warnings, absent } = await createOnnxSession(bytes, {
+      providers: ["cuda", "cpu"],
+      logger,
+      libraryFolder: `${empty}/`,
+    });
+    await session.close();
+    assert.equal(provider, "cpu");
+    assert.deepEqual(warnings, []);
+    assert.equal(absent.length, 1);
+    assert.match(absent[0], /provider "cuda" is not installed .*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    assert.ok(!logger.lines.some((l) => /"level":"(warn|error)"/.test(l)), "nothing alarming");
+  } finally {
+    await Deno.remove(empty, { recursive: true });
   }
-  assert.equal(provider, "cpu");
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /provider "cuda" failed to load.*falling back to "cpu"/);
-  const warned = logger.lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warn");
-  assert.equal(warned.length, 1);
-  assert.equal(warned[0].provider, "cuda");
-  assert.ok(warned[0].reason.length > 0);
+});
+
+Deno.test("createOnnxSession warns loudly, naming cuda and the reason, when an installed provider fails to load", async () => {
+  const logger = createMemoryLogger();
+  // Present but unusable libraries: ONNX Runtime tries them and fails (it loads its own folder's copies).
+  const fake = await Deno.makeTempDir({ prefix: "mmml_fake_cuda_" });
+  try {
+    for (const lib of ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"]) {
+      await Deno.writeTextFile(`${fake}/${lib}`, "not a library");
+    }
+    const { session, provider, warnings } = await createOnnxSession(bytes, {
+      providers: ["cuda", "cpu"],
+      logger,
+      libraryFolder: `${fake}/`,
+    });
+    await session.close();
+    if (cudaWorks) {
+      assert.equal(provider, "cuda");
+      return;
+    }
+    assert.equal(provider, "cpu");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /provider "cuda" failed to load.*falling back to "cpu"/);
+    const warned = logger.lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warn");
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0].provider, "cuda");
+    assert.ok(warned[0].reason.length > 0);
+  } finally {
+    await Deno.remove(fake, { recursive: true });
+  }
 });
 
 Deno.test("createOnnxSession with requireProviders fails instead of falling back", async () => {

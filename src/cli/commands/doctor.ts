@@ -69,11 +69,13 @@ export function formatDoctorReport(r: DoctorReport): string {
   const width = Math.max(...r.backends.map((b) => b.name.length));
   for (const b of r.backends) {
     const state = b.available ? (b.auto ? "yes" : "yes, not chosen by auto") : "no";
-    const threads = b.details.threads as { available?: boolean; max?: number; reason?: string } | undefined;
+    const threads = b.details.threads as
+      | { available?: boolean; max?: number; cores?: number; reason?: string }
+      | undefined;
     const extra = threads === undefined
       ? ""
       : threads.available
-      ? `; threads: up to ${threads.max} (training.threads)`
+      ? `; threads: up to ${threads.max} (training.threads${threads.cores ? `; ${threads.cores} cores` : ""})`
       : `; threads: unavailable (${threads.reason})`;
     lines.push(`  ${b.name.padEnd(width)}  ${state}: ${b.reason}${extra}`);
     if (b.install) lines.push(`  ${"".padEnd(width)}  to install: ${b.install}`);
