@@ -129,6 +129,9 @@ export const VISION_ARCH_NAMES = [
 ];
 export type ArchName = (typeof ARCH_NAMES)[number];
 
+/** Up to this size, training.checkpoint.keep "auto" keeps a version's checkpoints. */
+export const KEEP_CHECKPOINTS_AUTO_BYTES = 16 * 1024 * 1024;
+
 export const TrainingConfig = z.strictObject({
   epochs: positiveInt.default(20),
   batch_size: positiveInt.default(64),
@@ -192,6 +195,13 @@ export const TrainingConfig = z.strictObject({
     mode: z.enum(["auto", "min", "max"]).default("auto"),
     save_best: z.boolean().default(true),
     save_last: z.boolean().default(true),
+    /**
+     * Whether the published version keeps checkpoints/ (the best weights and the resumable last state:
+     * weights, optimizer moments, early-stopping snapshot; about 4x the model). "auto" keeps them up to
+     * KEEP_CHECKPOINTS_AUTO_BYTES (every MLP) and leaves them out of larger versions (CNNs), saying so;
+     * `--keep-checkpoints` is "always". The run's work folder has them either way while it trains.
+     */
+    keep: z.enum(["auto", "always", "never"]).default("auto"),
   }).prefault({}),
   progress: z.boolean().default(true),
 });

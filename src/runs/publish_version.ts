@@ -1,14 +1,15 @@
 /**
  * The end of a training run: everything it made becomes a new registry version in one step. The files
  * are written into the registry's private staging folder through the artifact table (model/, the run's
- * inputs, metrics.json, the report's files, model.onnx, the work folder's history and checkpoints), and
+ * inputs, metrics.json, the report's files, model.onnx, the work folder's history, and its checkpoints
+ * when training.checkpoint.keep says so), and
  * the registry publishes them atomically, or not at all if anything fails.
  */
 import { join } from "node:path";
 import { artifactFolder } from "../artifacts/artifact_folder.ts";
 import type { MetricsArtifact } from "../artifacts/metrics_file.ts";
 import { CHECKPOINTS_DIR, HISTORY_FILE, ONNX_FILE } from "../artifacts/version_files.ts";
-import type { MmmlConfig } from "../config/schema.ts";
+import { KEEP_CHECKPOINTS_AUTO_BYTES, type MmmlConfig } from "../config/schema.ts";
 import type { MmmlModel } from "../models/model.ts";
 import { saveModel } from "../models/model_io.ts";
 import type { ModelMeta, ModelVersion, Registry } from "../registry/registry_types.ts";
@@ -31,8 +32,10 @@ export interface RunOutputs {
   /** Predicted probabilities of the validation and test splits, for the report's ROC curves. */
   probs: { val: Float32Array | null; test: Float32Array | null };
   onnx: Uint8Array;
-  /** The run's work folder, whose history.jsonl and checkpoints/ travel with the version. */
+  /** The run's work folder, whose history.jsonl (and checkpoints/, when kept) travel with the version. */
   workDir: string;
+  /** Whether checkpoints/ goes into the version (keepCheckpoints). */
+  keepCheckpoints: boolean;
 }
 
 /** Registers the run's outputs as the next version of `name`. */
@@ -51,8 +54,46 @@ export async function publishVersion(registry: Registry, out: RunOutputs): Promi
     });
     await Deno.writeFile(folder.path(ONNX_FILE), out.onnx);
     await copyIfExists(join(out.workDir, HISTORY_FILE), folder.path(HISTORY_FILE));
-    await copyTree(join(out.workDir, CHECKPOINTS_DIR), folder.path(CHECKPOINTS_DIR));
+    if (out.keepCheckpoints) await copyTree(join(out.workDir, CHECKPOINTS_DIR), folder.path(CHECKPOINTS_DIR));
   });
+}
+
+/**
+ * Whether a run's checkpoints go into its version (training.checkpoint.keep), and the line that says why
+ * when they do not: a resumed run needs them, so leaving them out is said, not done silently.
+ */
+export async function keepCheckpoints(
+  keep: "auto" | "always" | "never",
+  workDir: string,
+): Promise<{ keep: boolean; note: string | null }> {
+  const bytes = await treeBytes(join(workDir, CHECKPOINTS_DIR));
+  if (bytes === 0) return { keep: false, note: null };
+  const mb = (bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0);
+  if (keep === "always" || (keep === "auto" && bytes <= KEEP_CHECKPOINTS_AUTO_BYTES)) {
+    return { keep: true, note: null };
+  }
+  const why = keep === "never"
+    ? "training.checkpoint.keep is never"
+    : `over the ${KEEP_CHECKPOINTS_AUTO_BYTES / 1024 ** 2} MB that training.checkpoint.keep: auto keeps`;
+  return {
+    keep: false,
+    note: `checkpoints/ (${mb} MB: best weights and resumable state) left out of the version (${why}); ` +
+      `model/ and model.onnx hold the trained weights. To resume it later, train with --keep-checkpoints`,
+  };
+}
+
+/** Bytes of the files under `dir` (0 when it does not exist). */
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      total += entry.isDirectory ? await treeBytes(path) : (await Deno.stat(path)).size;
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return total;
 }
 
 async function copyIfExists(from: string, to: string): Promise<void> {

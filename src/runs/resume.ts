@@ -96,11 +96,11 @@ async function readSavedRun(folder: ArtifactFolder, info: RunInfo): Promise<Save
   if (!await hasTrainerState(checkpoint)) {
     throw new MmmlError(
       "unsupported",
-      `Cannot resume ${label}: ${
-        join(checkpoint, TRAINER_STATE_FILE)
-      } does not exist; only runs saved with ` +
-        `resumable checkpoints (training.checkpoint.enabled and save_last) can be resumed, and only after ` +
-        `their first epoch`,
+      `Cannot resume ${label}: its resumable state (${join(checkpoint, TRAINER_STATE_FILE)}) was not kept. ` +
+        `A published version keeps it when it is small or when the run was trained with --keep-checkpoints ` +
+        `(training.checkpoint.keep: always), and only runs with checkpoints (training.checkpoint.enabled and ` +
+        `save_last) that finished an epoch have one; a killed run continues from its work folder with ` +
+        `--resume-dir`,
     );
   }
   const config = await folder.read("config");
@@ -126,6 +126,10 @@ async function continueRun(
       ...saved.config.training,
       epochs: request.epochs ?? saved.config.training.epochs,
       progress: request.progress ?? saved.config.training.progress,
+      checkpoint: {
+        ...saved.config.training.checkpoint,
+        ...(request.keepCheckpoints ? { keep: "always" } : {}),
+      },
     },
     registry: {
       ...saved.config.registry,

@@ -18,6 +18,8 @@ export interface ResumeRequest {
   registry?: string;
   artifacts?: string;
   progress?: boolean;
+  /** --keep-checkpoints: keep this continuation's checkpoints in its version whatever their size. */
+  keepCheckpoints?: boolean;
 }
 
 /** `--set` keys a resumed run accepts; anything else would make it a different run. */
@@ -49,8 +51,8 @@ const FIXED_FLAGS = [
 
 /**
  * Checks the flags given with --resume or --resume-dir (parsed `mmml train` values) and returns the
- * request; `cwd` resolves a relative --resume-dir. Any flag but --epochs, --name, --registry and --json
- * (or --set of those) is a usage error saying why.
+ * request; `cwd` resolves a relative --resume-dir. Any flag but --epochs, --name, --registry,
+ * --keep-checkpoints and --json (or --set of those) is a usage error saying why.
  */
 export function parseResumeRequest(values: Record<string, unknown>, cwd: string): ResumeRequest {
   const ref = values.resume as string | undefined, dir = values["resume-dir"] as string | undefined;
@@ -71,6 +73,7 @@ export function parseResumeRequest(values: Record<string, unknown>, cwd: string)
   });
   if (given.length) throw refuse(given.map((flag) => `--${flag}`));
   const request: ResumeRequest = {
+    ...(values["keep-checkpoints"] === true ? { keepCheckpoints: true } : {}),
     ref,
     dir: dir === undefined || isAbsolute(dir) ? dir : join(cwd, dir),
     epochs: values.epochs === undefined ? undefined : Number(values.epochs),
