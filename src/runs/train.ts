@@ -22,8 +22,9 @@ import { detectTask, TASKS } from "../tasks/tasks.ts";
 import { classWeights } from "../training/class_weights.ts";
 import { resolveLrSchedule } from "../training/lr_schedule.ts";
 import { createTrainer } from "../training/trainer.ts";
-import { publishVersion } from "./publish_version.ts";
+import { keepCheckpoints, publishVersion } from "./publish_version.ts";
 import { runCallbacks } from "./run_callbacks.ts";
+import { adviceAfterFit, adviceBeforeFit } from "./training_advice.ts";
 import { closeRunWorkDir, createRunWorkDir, type ResumePoint, writeWorkInputs } from "./work_dir.ts";
 
 /** The `--json` contract of `mmml train`. */
@@ -127,6 +128,7 @@ export async function trainPrepared(
     logger.info(`work folder: ${workDir} (if this run dies, continue it with --resume-dir ${workDir})`);
     await writeWorkInputs(workDir, { config, data, name, resumedFrom: resume?.resumedFrom ?? null });
     const k = data.classes.length;
+    for (const advice of adviceBeforeFit(config, data)) logger.warn(advice);
     logger.info(
       `model: ${config.model.arch}, ${model.paramCount()} parameters (${model.trainableParamCount()} trainable)`,
     );
@@ -153,6 +155,12 @@ export async function trainPrepared(
         `(${Math.round(fit.samplesPerSecond)} samples/s)${fit.stopReason ? `; ${fit.stopReason}` : ""}`,
     );
     const scores = await evaluateSplits(model, data);
+    const after = {
+      epochsRun: fit.history.length,
+      stopReason: fit.stopReason,
+      image: config.model.arch !== "mlp",
+    };
+    for (const advice of adviceAfterFit(scores.val, after)) logger.warn(advice);
     const timings = {
       load_seconds: data.loadSeconds,
       preprocess_seconds: data.preprocessSeconds,
@@ -161,8 +169,11 @@ export async function trainPrepared(
       epochs_run: fit.history.length,
       best_epoch: fit.bestEpoch,
     };
+    const kept = await keepCheckpoints(config.training.checkpoint.keep, workDir);
+    if (kept.note) logger.info(kept.note);
     const version = await publishVersion(registry, {
       name,
+      keepCheckpoints: kept.keep,
       config,
       data,
       model,

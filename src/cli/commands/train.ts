@@ -42,6 +42,11 @@ export const TRAIN_SPEC = {
       "threads",
     ),
     "freeze-backbone": { type: "boolean", description: "sets model.freeze_backbone (train the head only)" },
+    "keep-checkpoints": {
+      type: "boolean",
+      description: "keep the best and resumable checkpoints in the version, whatever their size " +
+        "(training.checkpoint.keep=always; by default only small ones are kept)",
+    },
     resume: {
       type: "string",
       valueName: "NAME@VERSION",
@@ -59,20 +64,34 @@ export const TRAIN_SPEC = {
   },
 } as const satisfies CommandSpec;
 
-/** The embedded default: a small shipped data set, so `mmml train` alone runs the main job. */
+/**
+ * The embedded default: a small shipped data set, so `mmml train` alone runs the main job. Its 104
+ * training rows would make 2 steps an epoch at the default batch of 64, so the demo trains at 16 unless a
+ * batch size was chosen.
+ */
 export const DEFAULT_DATA = {
   path: fileURLToPath(new URL("../../../fixtures/iris.csv", import.meta.url)),
   label: "species",
   name: "iris",
+  batchSize: 16,
 } as const;
 
-/** Fills in the embedded default data set when neither flags nor config files name any data. */
-export function withDefaultData(config: MmmlConfig): { config: MmmlConfig; usedDefault: boolean } {
+/**
+ * Fills in the embedded default data set when neither flags nor config files name any data;
+ * `batchSizeChosen` says whether a flag, file or --set chose the batch size.
+ */
+export function withDefaultData(
+  config: MmmlConfig,
+  { batchSizeChosen = true }: { batchSizeChosen?: boolean } = {},
+): { config: MmmlConfig; usedDefault: boolean } {
   if (config.data.path) return { config, usedDefault: false };
   return {
     config: {
       ...config,
       data: { ...config.data, path: DEFAULT_DATA.path, label: config.data.label ?? DEFAULT_DATA.label },
+      training: batchSizeChosen
+        ? config.training
+        : { ...config.training, batch_size: DEFAULT_DATA.batchSize },
       registry: { ...config.registry, name: config.registry.name ?? DEFAULT_DATA.name },
     },
     usedDefault: true,
@@ -96,11 +115,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const loaded = await loadConfig({
     files: values.config,
     flags: values,
-    sets: values["freeze-backbone"] ? [...values.set, "model.freeze_backbone=true"] : values.set,
+    sets: [
+      ...values.set,
+      ...(values["freeze-backbone"] ? ["model.freeze_backbone=true"] : []),
+      ...(values["keep-checkpoints"] ? ["training.checkpoint.keep=always"] : []),
+    ],
     cwd: ctx.cwd,
     logger: ctx.logger,
   });
-  const { config, usedDefault } = withDefaultData(loaded.config);
+  const batchSizeChosen = values["batch-size"] !== undefined || values.config.length > 0 ||
+    values.set.some((s) => s.startsWith("training.batch_size") || s.startsWith("training="));
+  const { config, usedDefault } = withDefaultData(loaded.config, { batchSizeChosen });
   if (usedDefault) ctx.logger.info(`no --data given: training on the embedded default ${DEFAULT_DATA.path}`);
   const registry = await openRegistry(config.registry.path, ctx, config.registry.artifacts);
   const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: ctx.stderrIsTerminal })
