@@ -5,6 +5,7 @@
  */
 import { closestMatch } from "../closest_match.ts";
 import { CONFIG_FLAGS, type ConfigFlagName } from "../config/overrides.ts";
+import { choicesAt } from "../config/schema_path.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 
 /** One flag a command accepts. */
@@ -87,7 +88,9 @@ export function configFlagSpecs<const N extends ConfigFlagName>(
   const out: Record<string, FlagSpec> = {};
   for (const name of names) {
     const valueName = NUMERIC_FLAGS.has(name) ? "N" : name === "data" || name === "test" ? "PATH" : "VALUE";
-    out[name] = { type: "string", valueName, description: `sets ${CONFIG_FLAGS[name]}` };
+    const choices = choicesAt(CONFIG_FLAGS[name].split("."));
+    const description = `sets ${CONFIG_FLAGS[name]}` + (choices ? `: ${choices.join("|")}` : "");
+    out[name] = { type: "string", valueName, description };
   }
   return out as { [K in N]: { type: "string"; valueName: string; description: string } };
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ARCH_NAMES, BACKEND_NAMES } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 import {
   type CommandSpec,
@@ -126,4 +127,15 @@ Deno.test("parseCommandArgs reports --help even next to bad flags", () => {
   assert.match(help, /--config FILE\.\.\.\s+config file/);
   assert.match(help, /--epochs N\s+sets training\.epochs/);
   assert.match(help, /-o, --output FILE\s+where to write/);
+});
+
+Deno.test("help lists the choices of a config flag whose setting is a choice", () => {
+  const help = formatHelp({
+    name: "train",
+    summary: "s",
+    flags: configFlagSpecs("model", "backend", "epochs"),
+  });
+  assert.match(help, new RegExp(`--model VALUE +sets model\\.arch: ${ARCH_NAMES.join("\\|")}\\n`));
+  assert.match(help, new RegExp(`--backend VALUE +sets training\\.backend: ${BACKEND_NAMES.join("\\|")}\\n`));
+  assert.match(help, /--epochs N +sets training\.epochs\n/);
 });

@@ -162,6 +162,39 @@ function issueMessage(issue: z.core.$ZodIssue, path: ConfigPath, input: unknown,
   }
 }
 
+/**
+ * Keys as other tools spell them (Keras, Ludwig, PyTorch Lightning, scikit-learn), by full dotted path,
+ * and where mmml keeps the setting: an edit distance cannot find `training.optimizer.lr` from
+ * `training.learning_rate`.
+ */
+export const RENAMED_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  "training.learning_rate": "training.optimizer.lr",
+  "training.lr": "training.optimizer.lr",
+  "training.optimizer.learning_rate": "training.optimizer.lr",
+  "training.optimizer.type": "training.optimizer.name",
+  "training.num_epochs": "training.epochs",
+  "training.max_epochs": "training.epochs",
+  "training.n_epochs": "training.epochs",
+  "training.patience": "training.early_stopping.patience",
+  "training.random_seed": "training.seed",
+  "training.lr_scheduler": "training.lr_schedule",
+  "training.learning_rate_scheduler": "training.lr_schedule",
+  "model.architecture": "model.arch",
+  "model.type": "model.arch",
+  "model.hidden_layers": "model.hidden",
+  "model.hidden_sizes": "model.hidden",
+  "model.layers": "model.hidden",
+  "data.target": "data.label",
+  "data.target_column": "data.label",
+  "data.label_column": "data.label",
+  "data.file": "data.path",
+  "data.csv": "data.path",
+  "data.train_path": "data.path",
+  "data.validation_split": "data.split.validation",
+  "data.test_split": "data.split.test",
+  "registry.model_name": "registry.name",
+});
+
 /** "unknown key", with a did-you-mean or, under model, the architectures the key belongs to. */
 export function unknownKeyMessage(
   parent: ConfigPath,
@@ -169,6 +202,8 @@ export function unknownKeyMessage(
   input: unknown,
   root: SchemaNode = configJsonSchema(),
 ): string {
+  const renamed = RENAMED_KEYS[[...parent, key].join(".")];
+  if (renamed) return `unknown key (did you mean ${renamed}?)`;
   if (parent.length === 1 && parent[0] === "model") {
     const arch = valueAtPath(input, ["model", "arch"]);
     const owners = archesWithModelKey(key, root);

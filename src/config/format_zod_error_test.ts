@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeSchema, formatZodError } from "./format_zod_error.ts";
+import { describeSchema, formatZodError, RENAMED_KEYS } from "./format_zod_error.ts";
 import { configJsonSchema, schemaAtPath } from "./schema_path.ts";
 import { MmmlConfig } from "./schema.ts";
 
@@ -53,6 +53,18 @@ Deno.test("formatZodError reports each unknown key on its own line with a sugges
     "training.epoch: unknown key (did you mean training.epochs?)\ntraining.foo: unknown key",
   );
   assert.equal(messageFor({ trainig: {} }), "trainig: unknown key (did you mean training?)");
+});
+
+Deno.test("formatZodError points keys as other tools name them at mmml's own", () => {
+  assert.equal(
+    messageFor({ training: { learning_rate: 0.01 } }),
+    "training.learning_rate: unknown key (did you mean training.optimizer.lr?)",
+  );
+  assert.equal(messageFor({ data: { target: "y" } }), "data.target: unknown key (did you mean data.label?)");
+  for (const [from, to] of Object.entries(RENAMED_KEYS)) {
+    const known = schemaAtPath(to.split("."), { model: { arch: "mlp" } }) !== undefined;
+    assert.ok(known, `${from} points at ${to}, a real key`);
+  }
 });
 
 Deno.test("formatZodError says which architectures a stray model key belongs to", () => {

@@ -134,3 +134,20 @@ export function archesWithModelKey(key: string, root = configJsonSchema()): stri
       return a?.enum ? a.enum.map(String) : a?.const !== undefined ? [String(a.const)] : [];
     });
 }
+
+/**
+ * The values a config path takes when it is a choice (an enum, or the `const`s of a union's options, as
+ * model.arch), in schema order; undefined for free values. What `--help` lists beside a flag.
+ */
+export function choicesAt(path: ConfigPath, root = configJsonSchema()): string[] | undefined {
+  const nodesAt = (node: SchemaNode, rest: readonly (string | number)[]): SchemaNode[] => {
+    const options = [...(node.oneOf ?? []), ...(node.anyOf ?? [])];
+    if (options.length) return options.flatMap((o) => nodesAt(o, rest));
+    if (rest.length === 0) return [node];
+    const next = node.properties?.[String(rest[0])];
+    return next ? nodesAt(next, rest.slice(1)) : [];
+  };
+  const values = nodesAt(root, path).flatMap((n) => n.enum ?? (n.const !== undefined ? [n.const] : []));
+  const choices = [...new Set(values.filter((v): v is string => typeof v === "string"))];
+  return choices.length ? choices : undefined;
+}

@@ -3,6 +3,7 @@
  * model output i), or the classes a trained model already has, in which case a label it never saw is
  * an error rather than a silently new class.
  */
+import { closestMatch } from "../closest_match.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { categoryOf } from "./cells.ts";
 import { cellRef, type RawTable } from "./table.ts";
@@ -72,9 +73,11 @@ export function countLabels(table: RawTable, label: string): Map<string, number>
 function labelCells(table: RawTable, label: string): readonly (string | null)[] {
   const cells = table.columns.get(label);
   if (cells === undefined) {
+    const near = closestMatch(label, table.header);
     throw new MmmlError(
       "invalid_input",
-      `${table.file}: label column "${label}" not found; available columns: ${table.header.join(", ")}`,
+      `${table.file}: label column "${label}" not found${near ? ` (did you mean --label ${near}?)` : ""}; ` +
+        `available columns: ${table.header.join(", ")}`,
     );
   }
   return cells;

@@ -72,3 +72,14 @@ Deno.test("encodeLabels accepts a test file holding one class when the classes a
 Deno.test("countLabels counts rows per class in class order", () => {
   assert.deepEqual([...countLabels(table, "species")], [["Adelie", 2], ["Chinstrap", 1], ["Gentoo", 1]]);
 });
+
+Deno.test("a label column spelled in another case or with a typo is named with did-you-mean", () => {
+  const table = parseCsvText("Cultivar,alcohol\na,1\nb,2\n", "wine.csv");
+  assert.throws(
+    () => encodeLabels(table, "cultivar"),
+    (e) =>
+      e instanceof MmmlError && e.code === "invalid_input" &&
+      e.message === 'wine.csv: label column "cultivar" not found (did you mean --label Cultivar?); ' +
+          "available columns: Cultivar, alcohol",
+  );
+});

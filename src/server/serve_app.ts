@@ -2,6 +2,7 @@
  * Opens a port for the app with Deno.serve and stops it gracefully: stop accepting, let requests in
  * flight finish, then resolve. `stopOnSignals` wires that to SIGINT/SIGTERM for server.ts.
  */
+import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 export interface ServeAppOptions {
@@ -27,10 +28,15 @@ export function serveApp(
   { host = "127.0.0.1", port = 8080, signal, onListen }: ServeAppOptions = {},
 ): RunningServer {
   // Deno.serve's own `signal` drops connections in flight; a graceful shutdown() is wired to it instead.
-  const server = Deno.serve(
-    { hostname: host, port, onListen: (addr) => onListen?.(addr as Deno.NetAddr) },
-    (req) => app.fetch(req),
-  );
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve(
+      { hostname: host, port, onListen: (addr) => onListen?.(addr as Deno.NetAddr) },
+      (req) => app.fetch(req),
+    );
+  } catch (err) {
+    throw listenError(err, host, port);
+  }
   const shutdown = async () => {
     await server.shutdown();
     await server.finished;
@@ -38,6 +44,26 @@ export function serveApp(
   if (signal?.aborted) shutdown();
   else signal?.addEventListener("abort", () => shutdown(), { once: true });
   return { addr: server.addr as Deno.NetAddr, shutdown, finished: server.finished };
+}
+
+/** A port that cannot be opened is a usage problem naming the address and the way out, not an internal one. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  if (err instanceof Deno.errors.AddrInUse) {
+    return new MmmlError(
+      "usage",
+      `Cannot listen on ${host}:${port}: the port is already in use (another mmml serve?); choose another ` +
+        `with --port N (--port 0 picks a free one)`,
+      { cause: err },
+    );
+  }
+  if (err instanceof Deno.errors.AddrNotAvailable || err instanceof Deno.errors.PermissionDenied) {
+    return new MmmlError(
+      "usage",
+      `Cannot listen on ${host}:${port}: ${(err as Error).message}; check --host and --port`,
+      { cause: err },
+    );
+  }
+  return err;
 }
 
 export type ShutdownSignal = "SIGINT" | "SIGTERM";

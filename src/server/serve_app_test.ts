@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { MmmlError } from "../errors.ts";
 import { serveApp, stopOnSignals } from "./serve_app.ts";
 import { createTestApp } from "../../testing/server_app.ts";
 import { createLinearPredictor } from "../../testing/server_predictor.ts";
@@ -90,4 +91,21 @@ Deno.test("serveApp stops gracefully when its AbortSignal fires, and stopOnSigna
     null,
     "a cancelled watcher resolves null and leaves no signal listener behind",
   );
+});
+
+Deno.test("serveApp on a busy port is a usage error naming the address and --port", () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    const { app } = createTestApp({ predictors: [createLinearPredictor()] });
+    assert.throws(
+      () => serveApp(app, { port }),
+      (e) =>
+        e instanceof MmmlError && e.code === "usage" &&
+        e.message.startsWith(`Cannot listen on 127.0.0.1:${port}: the port is already in use`) &&
+        e.message.includes("--port"),
+    );
+  } finally {
+    taken.close();
+  }
 });
