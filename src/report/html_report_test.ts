@@ -136,3 +136,32 @@ Deno.test("renderReport of a many-class model lists the largest confusions and d
   assert.match(html, /Drawn: the 10 classes with the lowest AUC of 60/);
   assert.ok(html.length < 400_000, `${html.length} bytes`);
 });
+
+Deno.test("renderReport draws one ROC curve for two classes: the positive class's, as scikit-learn does", () => {
+  const input = sampleReportInput({ classes: ["benign", "malignant"] });
+  const html = renderReport(input);
+  const roc = /<svg[^>]*data-chart="chart-roc"[\s\S]*?<\/svg>/.exec(html)![0];
+  assert.equal((roc.match(/<path class="series"/g) ?? []).length, 1);
+  assert.match(html, /ROC curve, &quot;malignant&quot; as the positive class/);
+  assert.doesNotMatch(roc, /benign \(AUC/);
+});
+
+Deno.test("renderReport lists the dropped columns and the file's columns that were not used", () => {
+  const input = sampleReportInput();
+  input.config = { data: { drop_columns: ["id", "sample_date"] } };
+  input.dataInfo = {
+    file: "penguins.csv",
+    rows: 10,
+    columns: [...input.schema!.columns.map((c) => c.name), "species", "id", "sample_date", "notes"].map((
+      name,
+    ) => ({
+      name,
+    })),
+  } as unknown as typeof input.dataInfo;
+  const html = renderReport(input);
+  assert.match(
+    html,
+    /<dt>Dropped columns<\/dt><dd><code>id<\/code>, <code>sample_date<\/code> \(data\.drop_columns\)<\/dd>/,
+  );
+  assert.match(html, /<dt>Columns not used<\/dt><dd><code>notes<\/code><\/dd>/);
+});

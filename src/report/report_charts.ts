@@ -158,7 +158,12 @@ export function rocSection(roc: RocArtifact | null | undefined, metrics: Metrics
     );
   }
   const split = roc.splits[name]!;
-  const drawn = split.curves.length > MAX_ROC_CURVES
+  // Two classes make two mirror-image curves of one AUC: draw the positive (second) class's, as
+  // scikit-learn's RocCurveDisplay does.
+  const binary = split.curves.length === 2 && split.skipped.length === 0;
+  const drawn = binary
+    ? [split.curves[1]]
+    : split.curves.length > MAX_ROC_CURVES
     ? [...split.curves].sort((a, b) => a.auc - b.auc).slice(0, MAX_ROC_CURVES - 2)
     : split.curves;
   const series: LineSeries[] = drawn.map((c, i) => ({
@@ -168,7 +173,9 @@ export function rocSection(roc: RocArtifact | null | undefined, metrics: Metrics
   }));
   const chart = lineChart(series, {
     id: "chart-roc",
-    title: `ROC curves, one class against the rest, ${SPLIT_NAMES[name]} split`,
+    title: binary
+      ? `ROC curve, "${drawn[0].class}" as the positive class, ${SPLIT_NAMES[name]} split`
+      : `ROC curves, one class against the rest, ${SPLIT_NAMES[name]} split`,
     description: drawn.map((c) => `${c.class}: AUC ${formatMetric(c.auc)}`).join("; "),
     xLabel: "false positive rate",
     yLabel: "true positive rate",
@@ -188,8 +195,11 @@ export function rocSection(roc: RocArtifact | null | undefined, metrics: Metrics
     ? ` Drawn: the ${drawn.length} classes with the lowest AUC of ${split.curves.length}; every class's AUC ` +
       `is in the per-class table.`
     : "";
-  const caption = `${cap(SPLIT_NAMES[name])} split, ${split.n} rows; each class's probability ranks it ` +
-    `against all others. The dashed diagonal is a classifier that guesses; AUC is from every row.${subset}${skipped}`;
+  const ranks = binary
+    ? `the probability of "${drawn[0].class}" ranks the rows (the other class's curve is its mirror image)`
+    : "each class's probability ranks it against all others";
+  const caption = `${cap(SPLIT_NAMES[name])} split, ${split.n} rows; ${ranks}. The dashed diagonal is a ` +
+    `classifier that guesses; AUC is from every row.${subset}${skipped}`;
   return section("roc", "ROC curves", figure(chart, chartLegend(series), escapeHtml(caption)));
 }
 

@@ -108,6 +108,25 @@ export function perClassSection(metrics: MetricsArtifact, aucByClass: Map<string
   );
 }
 
+/**
+ * Columns of the training data that are not features: those the config dropped, and (when the training
+ * file was read again) any other column of the file that is neither a feature nor the label.
+ */
+export function leftOutColumns(input: ReportInput): { dropped: string[]; unused: string[] } {
+  const config = input.config as { data?: { drop_columns?: unknown } } | undefined;
+  const raw = config?.data?.drop_columns;
+  const dropped = Array.isArray(raw) ? raw.filter((c): c is string => typeof c === "string") : [];
+  const used = new Set([
+    ...(input.schema?.columns.map((c) => c.name) ?? []),
+    input.schema?.label,
+    ...dropped,
+  ]);
+  const unused = input.schema && input.dataInfo
+    ? input.dataInfo.columns.map((c) => c.name).filter((name) => !used.has(name))
+    : [];
+  return { dropped, unused };
+}
+
 /** Rows per split, class balance, and the input columns (with statistics when the file was read again). */
 export function dataSection(input: ReportInput): string {
   const { data, metrics, schema, dataInfo, meta } = input;
@@ -141,6 +160,10 @@ export function dataSection(input: ReportInput): string {
       "Label",
       `<code>${escapeHtml(schema.label)}</code>`,
     ]);
+    const { dropped, unused } = leftOutColumns(input);
+    const list = (names: string[]) => names.map((n) => `<code>${escapeHtml(n)}</code>`).join(", ");
+    if (dropped.length) facts.push(["Dropped columns", `${list(dropped)} (data.drop_columns)`]);
+    if (unused.length) facts.push(["Columns not used", list(unused)]);
   }
   if (dataInfo) {
     facts.push(["File", `<code>${escapeHtml(dataInfo.file)}</code>, ${formatCount(dataInfo.rows)} rows`]);
