@@ -6,7 +6,13 @@
 import { createRng } from "../src/random.ts";
 import { classificationMetrics } from "../src/evaluation/metrics.ts";
 import { buildDataSummary } from "../src/report/data_summary.ts";
+import type { MetricsArtifact, SplitReport } from "../src/artifacts/metrics_file.ts";
 import type { ReportInput } from "../src/report/report_input.ts";
+
+/** A report input whose splits are classification reports (what every sample here makes). */
+export type ClassificationReportInput = ReportInput & {
+  metrics: MetricsArtifact & { val: SplitReport | null; test: SplitReport | null };
+};
 import { buildRocArtifact } from "../src/report/roc_artifact.ts";
 
 function labelled(y: Int32Array) {
@@ -51,7 +57,7 @@ export function syntheticScores(
 export function sampleReportInput(
   { classes = ["Adelie", "Chinstrap", "Gentoo"], rows = 60, epochs = 12, seed = 7, signal = 2 }:
     SampleOptions = {},
-): ReportInput {
+): ClassificationReportInput {
   const k = classes.length;
   const val = syntheticScores(rows, k, { seed, signal });
   const test = syntheticScores(rows, k, { seed: seed + 1, signal });

@@ -19,7 +19,8 @@ export type SplitSummary = z.infer<typeof SplitSummary>;
 /** The whole data_summary.json. */
 export const DataSummary = z.object({
   format: z.literal(DATA_SUMMARY_FORMAT),
-  classes: z.array(z.string()).min(1),
+  /** Class names; none for a regression. */
+  classes: z.array(z.string()),
   /** Model input shape without the batch dimension, after preprocessing (one-hot columns counted). */
   input_shape: z.array(z.number().int().nonnegative()),
   /** "split", or the --test file the test rows came from. */

@@ -35,14 +35,36 @@ export type SplitReport = z.infer<typeof SplitReport>;
 const _sameShape: ClassificationReport = {} as SplitReport satisfies ClassificationReport;
 void _sameShape;
 
+/** One split's RegressionReport (src/evaluation/regression_metrics.ts) as stored in metrics.json. */
+export const RegressionSplitReport = z.object({
+  n: z.number().int().positive(),
+  rmse: z.number(),
+  mae: z.number(),
+  r2: z.number(),
+  mape: z.number().nullable(),
+  target_mean: z.number(),
+  target_std: z.number(),
+});
+export type RegressionSplitReport = z.infer<typeof RegressionSplitReport>;
+
+/** A split of either kind: classes (with a confusion matrix) or a regression (with an RMSE). */
+export const AnySplitReport = z.union([SplitReport, RegressionSplitReport]);
+
+/** Whether a stored split is a classification report. */
+export function isClassificationSplit(
+  r: SplitReport | RegressionSplitReport | null | undefined,
+): r is SplitReport {
+  return r != null && "confusion_matrix" in r;
+}
+
 // Plain z.object: machine-written, and a later trainer may add fields an older report ignores.
 /**
  * metrics.json: val and test reports (null when the split is empty), the per-epoch history (JSON turns
  * a NaN loss into null), and the engine and backend the run used.
  */
 export const MetricsArtifact = z.object({
-  val: SplitReport.nullable().default(null),
-  test: SplitReport.nullable().default(null),
+  val: AnySplitReport.nullable().default(null),
+  test: AnySplitReport.nullable().default(null),
   test_source: z.string().optional(),
   history: z.array(z.record(z.string(), z.number().nullable())).default([]),
   engine: z.string().optional(),

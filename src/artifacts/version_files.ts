@@ -12,7 +12,8 @@
  *   schema.json             the input columns                      (tabular)
  *   image_preprocessing.json size, channels, mean and std          (image)
  *   metrics.json            val and test reports, history, engine, backend, timings
- *   roc.json                ROC curves per class and split
+ *   roc.json                ROC curves per class and split        (classes)
+ *   prediction_points.json  true and predicted values per split   (regression)
  *   data_summary.json       rows and class counts per split
  *   run.json                a work folder's identity (not published)
  *   model/                  the tfjs model (model.json + weights.bin)
@@ -29,6 +30,7 @@ import { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import { DataSummary } from "./data_summary_file.ts";
 import { MetricsArtifact } from "./metrics_file.ts";
+import { PredictionPoints } from "./prediction_points_file.ts";
 import { RocArtifact } from "./roc_file.ts";
 import { RunInfo } from "./run_info.ts";
 import { SavedConfig } from "./saved_config.ts";
@@ -53,6 +55,7 @@ export const JSON_ARTIFACTS = Object.freeze(
     image_preprocessing: { file: "image_preprocessing.json", schema: ImagePreprocessing, layout: "pretty" },
     metrics: { file: "metrics.json", schema: MetricsArtifact, layout: "pretty" },
     roc: { file: "roc.json", schema: RocArtifact, layout: "line" },
+    prediction_points: { file: "prediction_points.json", schema: PredictionPoints, layout: "line" },
     data_summary: { file: "data_summary.json", schema: DataSummary, layout: "pretty" },
     run: { file: "run.json", schema: RunInfo, layout: "pretty" },
   } as const satisfies Record<string, JsonArtifact>,

@@ -28,6 +28,7 @@ export const CONFIG_FLAGS = Object.freeze(
     model: "model.arch",
     data: "data.path",
     label: "data.label",
+    "problem-type": "data.problem_type",
     test: "data.test_path",
     registry: "registry.path",
     name: "registry.name",

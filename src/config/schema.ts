@@ -4,12 +4,25 @@
  */
 import { z } from "zod";
 
-export const ColumnType = z.enum(["numeric", "categorical", "boolean"]);
+export const ColumnType = z.enum(["numeric", "categorical", "boolean", "date"]);
 
-/** What a model learns from: rows of a CSV, or a folder of class subfolders. The one list of tasks. */
-export const TaskName = z.enum(["tabular", "image"]);
+/**
+ * What a model learns: classes from table rows ("tabular"), a number from table rows ("regression"), or
+ * classes from a folder of class subfolders ("image"). The one list of tasks; src/tasks/ has their rules.
+ */
+export const TaskName = z.enum(["tabular", "image", "regression"]);
 export type Task = z.infer<typeof TaskName>;
 export const TASK_NAMES = TaskName.options;
+
+/** What `--data` holds (data.task): table rows or an image folder; "auto" tells by looking. */
+export const DataKind = z.enum(["auto", "tabular", "image"]);
+
+/**
+ * What the label of table rows is (data.problem_type, AutoGluon's name): classes, or a number to
+ * predict; "auto" infers it from the label column (src/data/problem_type.ts).
+ */
+export const ProblemType = z.enum(["auto", "classification", "regression"]);
+export type ProblemType = z.infer<typeof ProblemType>;
 
 /**
  * TensorFlow.js backends a run can train (and score) on; "auto" picks the fastest that runs here
@@ -53,7 +66,11 @@ export const DataConfig = z.strictObject({
   label: z.string().optional(),
   /** Explicit test file; when absent, a stratified test split is cut from `path`. */
   test_path: z.string().optional(),
-  task: z.enum(["auto", ...TASK_NAMES]).default("auto"),
+  task: DataKind.default("auto"),
+  /** Classes or a number (table rows only); "auto" infers it from the label column. */
+  problem_type: ProblemType.default("auto"),
+  /** Cell texts that mean "missing" besides an empty cell (pandas' na_values), e.g. ["?", "-"]. */
+  na_values: z.array(z.string()).default([]),
   delimiter: z.enum(["auto", ",", ";", "\t"]).default("auto"),
   /** A schema file (JSON or YAML, see src/data/data_schema.ts); inferred from the data when absent. */
   schema: z.string().optional(),
@@ -79,6 +96,10 @@ export const PreprocessingConfig = z.strictObject({
     encoding: z.enum(["onehot", "label"]).default("onehot"),
     /** Categories unseen in training: "ignore" encodes them as all zeros (one-hot) or -1 (label). */
     unknown: z.enum(["ignore", "error"]).default("ignore"),
+  }).prefault({}),
+  /** Regression: the target is standardised with the training rows' mean and std (undone at predict time). */
+  target: z.strictObject({
+    scale: z.enum(["standard", "none"]).default("standard"),
   }).prefault({}),
 });
 
@@ -173,6 +194,12 @@ export const TrainingConfig = z.strictObject({
     cooldown: z.number().int().nonnegative().default(0),
     min_lr: z.number().min(0).default(0),
   }).prefault({}),
+  /**
+   * The loss: "auto" is cross-entropy for classes and mean squared error for regression; "huber" is
+   * less swayed by outlying targets (huber_delta in standardised target units).
+   */
+  loss: z.enum(["auto", "cross_entropy", "mse", "huber"]).default("auto"),
+  huber_delta: z.number().positive().default(1),
   /** "balanced" weighs each class by n / (k * count); a map gives weights by class name. */
   class_weights: z.union([z.enum(["none", "balanced"]), z.record(z.string(), z.number().positive())])
     .default("none"),
@@ -223,6 +250,11 @@ export const ServingConfig = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   models: z.array(z.string()).default([]),
   providers: z.array(z.enum(["cuda", "tensorrt", "webgpu", "cpu"])).default(["cuda", "cpu"]),
+  /**
+   * Row keys the model does not read (an id, the label): "ignore" answers and names them in
+   * `ignored_columns`; "error" refuses the request with 400 naming them.
+   */
+  extra_columns: z.enum(["ignore", "error"]).default("ignore"),
   /** When true, a requested provider that fails to load is an error instead of a loud warning. */
   require_providers: z.boolean().default(false),
   intra_op_threads: z.number().int().nonnegative().default(0),

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ColumnType } from "../config/schema.ts";
+import { DATE_FORMATS } from "./dates.ts";
 
 export const ColumnSchema = z.strictObject({
   name: z.string().min(1),
@@ -13,6 +14,8 @@ export const ColumnSchema = z.strictObject({
   required: z.boolean().default(true),
   /** Categories seen in training (categorical and boolean columns), sorted. */
   categories: z.array(z.string()).optional(),
+  /** How a date column's cells are written (src/data/dates.ts). */
+  format: z.enum(DATE_FORMATS).optional(),
 });
 export type ColumnSchema = z.infer<typeof ColumnSchema>;
 
@@ -20,8 +23,16 @@ export const DataSchema = z.strictObject({
   /** Feature columns in model order; the label is not among them. */
   columns: z.array(ColumnSchema),
   label: z.string().min(1),
-  /** Class names, sorted; index i is model output i. */
-  classes: z.array(z.string()).min(2),
+  /** What the label is: classes (when absent), or a number ("regression"). */
+  problem_type: z.enum(["classification", "regression"]).optional(),
+  /** Class names, sorted; index i is model output i. None for a regression. */
+  classes: z.array(z.string()),
+  /** Cell texts read as missing besides an empty cell (data.na_values), at predict and serve time too. */
+  na_values: z.array(z.string()).optional(),
+}).superRefine((schema, ctx) => {
+  if (schema.problem_type !== "regression" && schema.classes.length < 2) {
+    ctx.addIssue({ code: "custom", path: ["classes"], message: "expected at least 2 classes" });
+  }
 });
 export type DataSchema = z.infer<typeof DataSchema>;
 

@@ -1,12 +1,15 @@
 /**
  * What the Trainer consumes: a sized source of batches. Tabular data is an in-memory matrix; image data
- * streams from disk. Labels are class indices.
+ * streams from disk. Labels are class indices; a regression source also carries a number per row
+ * (`target`), and its labels are all 0 (one "class").
  */
 export interface Batch {
   /** Row-major features: [size, ...inputShape] flattened. */
   x: Float32Array;
   /** Class index per row. */
   y: Int32Array;
+  /** Regression: the target of each row. */
+  target?: Float32Array;
   size: number;
 }
 
@@ -26,5 +29,7 @@ export interface DataSource {
   readonly numClasses: number;
   /** Labels of every row, in source order (for class weights and metrics). */
   labels(): Int32Array;
+  /** Regression: the target of every row, in source order. */
+  targets?(): Float32Array;
   batches(options: BatchOptions): AsyncIterable<Batch>;
 }

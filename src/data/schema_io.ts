@@ -8,18 +8,22 @@ import type { ColumnType } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { categoryOf, parseBooleanCell, parseNumberCell } from "./cells.ts";
 import { ColumnSchema, DataSchema } from "./data_schema.ts";
+import { dateFormatsOf } from "./dates.ts";
 import { encodeLabels } from "./label_encoding.ts";
 import type { RawTable } from "./table.ts";
 import { inferColumnTypes } from "./type_inference.ts";
 
 /** A schema as a person writes it: DataSchema, except that the classes may be left to the data. */
-export const SchemaFile = DataSchema.extend({
+export const SchemaFile = z.strictObject({
+  ...DataSchema.shape,
   classes: z.array(z.string()).min(2).optional(),
 });
 export type SchemaFile = z.infer<typeof SchemaFile>;
 
 export interface InferSchemaOptions {
   label: string;
+  /** A regression's label is a number: no classes. */
+  problemType?: "classification" | "regression";
   /** `data.column_types`: types forced by config. */
   overrides?: Readonly<Record<string, ColumnType>>;
   /** `data.drop_columns`: columns that are not features. */
@@ -32,7 +36,7 @@ export interface InferSchemaOptions {
  */
 export function inferSchema(
   table: RawTable,
-  { label, overrides = {}, dropColumns = [] }: InferSchemaOptions,
+  { label, overrides = {}, dropColumns = [], problemType = "classification" }: InferSchemaOptions,
 ): DataSchema {
   const absent = dropColumns.filter((name) => !table.columns.has(name));
   if (absent.length > 0) {
@@ -48,10 +52,15 @@ export function inferSchema(
       `data.drop_columns includes the label "${label}"; remove it from the list`,
     );
   }
-  const { classes } = encodeLabels(table, label);
+  const classes = problemType === "regression" ? [] : encodeLabels(table, label).classes;
   const types = inferColumnTypes(table, { overrides, label, dropColumns });
   const columns = [...types].map(([name, type]) => describeColumn(table, name, type));
-  return DataSchema.parse({ columns, label, classes });
+  return DataSchema.parse({
+    columns,
+    label,
+    ...(problemType === "regression" ? { problem_type: problemType } : {}),
+    classes,
+  });
 }
 
 /**
@@ -59,14 +68,19 @@ export function inferSchema(
  * categories of categorical and boolean columns that declare none.
  */
 export function resolveSchema(file: SchemaFile, table: RawTable): DataSchema {
-  const classes = file.classes ?? encodeLabels(table, file.label).classes;
+  const regression = file.problem_type === "regression";
+  const classes = regression ? [] : file.classes ?? encodeLabels(table, file.label).classes;
   const columns = file.columns.map((column) => {
-    if (column.categories !== undefined || column.type === "numeric" || !table.columns.has(column.name)) {
-      return column;
+    if (!table.columns.has(column.name)) return column;
+    if (column.type === "date") {
+      return column.format
+        ? column
+        : { ...column, format: describeColumn(table, column.name, "date").format };
     }
+    if (column.categories !== undefined || column.type === "numeric") return column;
     return { ...column, categories: describeColumn(table, column.name, column.type).categories };
   });
-  return DataSchema.parse({ columns, label: file.label, classes });
+  return DataSchema.parse({ ...file, columns, classes });
 }
 
 /** Reads and validates a schema file (.json, or YAML for any other extension). */
@@ -171,6 +185,10 @@ function describeColumn(table: RawTable, name: string, type: ColumnType): Column
       }
     }
     return ColumnSchema.parse({ name, type, nullable, required: true });
+  }
+  if (type === "date") {
+    const format = dateFormatsOf(cells)[0];
+    return ColumnSchema.parse({ name, type, nullable: cells.includes(null), required: true, format });
   }
   const categories = new Set<string>();
   for (const cell of cells) {

@@ -115,7 +115,7 @@ Deno.test("loadSchemaFile reports a bad column type like a compiler", async () =
   const err = await assertMmmlError(() => loadSchemaFile(path), "invalid_input", []);
   assert.equal(
     err.message,
-    `Cannot load schema "${path}": columns.2.type: expected one of numeric|categorical|boolean, received "num"`,
+    `Cannot load schema "${path}": columns.2.type: expected one of numeric|categorical|boolean|date, received "num"`,
   );
 });
 

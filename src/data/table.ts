@@ -27,3 +27,17 @@ export function selectRows(table: RawTable, rows: ArrayLike<number>): RawTable {
   const lines = Array.from({ length: rows.length }, (_, i) => table.lines[rows[i]]);
   return { file: table.file, header: table.header, columns, rowCount: rows.length, lines };
 }
+
+/** The table with every cell spelled like one of `naValues` made missing (pandas' na_values). */
+export function withMissing(table: RawTable, naValues: readonly string[]): RawTable {
+  if (naValues.length === 0) return table;
+  const na = new Set(naValues);
+  const columns = new Map<string, (string | null)[]>();
+  for (const [name, cells] of table.columns) {
+    columns.set(
+      name,
+      cells.map((c) => c !== null && na.has(c.trim()) ? null : c),
+    );
+  }
+  return { ...table, columns };
+}

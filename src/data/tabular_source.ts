@@ -15,7 +15,11 @@ export function createTabularSource(
   y: Int32Array,
   featureCount: number,
   numClasses: number,
+  target?: Float32Array,
 ): DataSource {
+  if (target && target.length !== y.length) {
+    throw new RangeError(`target holds ${target.length} values, expected one per row (${y.length})`);
+  }
   if (!Number.isInteger(featureCount) || featureCount < 1) {
     throw new RangeError(`featureCount must be a positive integer, received ${featureCount}`);
   }
@@ -33,8 +37,18 @@ export function createTabularSource(
     inputShape: [featureCount],
     numClasses,
     labels: () => y,
-    batches: (options) => batchesOf(x, y, featureCount, options),
+    ...(target ? { targets: () => target } : {}),
+    batches: (options) => batchesOf(x, y, featureCount, options, target),
   };
+}
+
+/** A regression matrix: targets per row, every label 0 (one output). */
+export function createRegressionSource(
+  x: Float32Array,
+  target: Float32Array,
+  featureCount: number,
+): DataSource {
+  return createTabularSource(x, new Int32Array(target.length), featureCount, 1, target);
 }
 
 async function* batchesOf(
@@ -42,6 +56,7 @@ async function* batchesOf(
   y: Int32Array,
   width: number,
   { batchSize, shuffle, seed }: BatchOptions,
+  target?: Float32Array,
 ): AsyncGenerator<Batch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`batchSize must be a positive integer, received ${batchSize}`);
@@ -52,17 +67,25 @@ async function* batchesOf(
     const end = Math.min(size, start + batchSize);
     const n = end - start;
     if (order === null) {
-      yield { x: x.subarray(start * width, end * width), y: y.subarray(start, end), size: n };
+      const t = target?.subarray(start, end);
+      yield {
+        x: x.subarray(start * width, end * width),
+        y: y.subarray(start, end),
+        size: n,
+        ...(t ? { target: t } : {}),
+      };
       continue;
     }
     const bx = new Float32Array(n * width);
     const by = new Int32Array(n);
+    const bt = target ? new Float32Array(n) : undefined;
     for (let i = 0; i < n; i++) {
       const row = order[start + i];
       by[i] = y[row];
+      if (bt) bt[i] = target![row];
       // An index loop rather than set(subarray(...)): no view object per row.
       for (let k = 0, from = row * width, to = i * width; k < width; k++) bx[to + k] = x[from + k];
     }
-    yield { x: bx, y: by, size: n };
+    yield { x: bx, y: by, size: n, ...(bt ? { target: bt } : {}) };
   }
 }

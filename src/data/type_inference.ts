@@ -1,11 +1,12 @@
 /**
- * Infers each column's type (numeric, categorical, boolean) from its raw cells, or checks the cells
+ * Infers each column's type (numeric, categorical, boolean, date) from its raw cells, or checks the cells
  * against a type forced by `data.column_types`. The cell spellings are those of cells.ts, so training,
  * prediction and serving agree on what a number or a boolean is.
  */
 import type { ColumnType } from "../config/schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { parseBooleanCell, parseNumberCell } from "./cells.ts";
+import { DATE_FORMAT_EXAMPLES, DATE_FORMATS, type DateFormat, parseDate } from "./dates.ts";
 import { cellRef, type RawTable } from "./table.ts";
 
 /**
@@ -73,6 +74,7 @@ export function inspectColumn(table: RawTable, name: string, declared?: ColumnTy
   if (cells === undefined) throw new Error(`inspectColumn: ${table.file} has no column "${name}"`);
   if (declared === "categorical") return { type: declared };
   if (declared === "boolean") return { type: declared, problem: checkDeclaredBoolean(table, name, cells) };
+  if (declared === "date") return inspectDates(table, name, cells, true)!;
 
   let present = 0;
   let numbers = 0;
@@ -96,7 +98,9 @@ export function inspectColumn(table: RawTable, name: string, declared?: ColumnTy
     } else if (parsed.reason === "text") {
       if (firstText < 0) firstText = i;
       text++;
-      if (declared === undefined && text > textLimit && booleans < present) return { type: "categorical" };
+      if (declared === undefined && text > textLimit && booleans < present) {
+        return inspectDates(table, name, cells, false) ?? { type: "categorical" };
+      }
     } else {
       if (firstNonFinite < 0) firstNonFinite = i;
       nonFinite++;
@@ -125,7 +129,9 @@ export function inspectColumn(table: RawTable, name: string, declared?: ColumnTy
     return { type: "numeric", problem: cellError(table, firstNonFinite, name, "expected a finite number") };
   }
   const share = (numbers + nonFinite) / (numbers + nonFinite + text);
-  if (share < TEXT_IN_NUMERIC_SHARE) return { type: "categorical" };
+  if (share < TEXT_IN_NUMERIC_SHARE) {
+    return inspectDates(table, name, cells, false) ?? { type: "categorical" };
+  }
   const percent = Math.floor(share * 1000) / 10;
   const problem = cellError(
     table,
@@ -136,6 +142,44 @@ export function inspectColumn(table: RawTable, name: string, declared?: ColumnTy
       `If "${name}" is categorical, declare it in the config: data.column_types: { ${name}: categorical }`,
   );
   return { type: "numeric", problem };
+}
+
+/** Cells looked at to decide whether a text column could be dates at all. */
+const DATE_PROBE_CELLS = 20;
+
+/**
+ * A column of dates: every non-missing cell a date in one of DATE_FORMATS. At least
+ * TEXT_IN_NUMERIC_SHARE of them in one format with the rest not is a problem naming the first cell that
+ * is not (mixed formats, a typo); fewer and (undeclared) the column is not dates: null.
+ */
+function inspectDates(
+  table: RawTable,
+  name: string,
+  cells: readonly (string | null)[],
+  declared: boolean,
+): ColumnInference | null {
+  const present = cells.filter((c): c is string => c !== null);
+  const probe = present.slice(0, DATE_PROBE_CELLS);
+  if (!declared && !DATE_FORMATS.some((f) => probe.some((c) => !Number.isNaN(parseDate(c, f))))) return null;
+  let best: DateFormat = DATE_FORMATS[0], bestCount = -1;
+  for (const format of DATE_FORMATS) {
+    const count = present.reduce((n, c) => n + (Number.isNaN(parseDate(c, format)) ? 0 : 1), 0);
+    if (count > bestCount) [best, bestCount] = [format, count];
+  }
+  if (present.length > 0 && bestCount === present.length) return { type: "date" };
+  if (!declared && bestCount < TEXT_IN_NUMERIC_SHARE * present.length) return null;
+  const bad = cells.findIndex((c) => c !== null && Number.isNaN(parseDate(c, best)));
+  const why = declared ? ` (data.column_types declares "${name}" a date)` : "";
+  return {
+    type: "date",
+    problem: cellError(
+      table,
+      Math.max(bad, 0),
+      name,
+      `expected a date in the column's format (${DATE_FORMAT_EXAMPLES[best]})${why}; one column holds one ` +
+        `date format (ISO 2024-03-05, day first 05/03/2024, or 2024/03/05)`,
+    ),
+  };
 }
 
 function checkDeclaredBoolean(

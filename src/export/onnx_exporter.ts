@@ -8,7 +8,8 @@
  *   label block. The graph imputes and standard-scales the numeric block, then concatenates. An input
  *   with zero width is left out. Categorical encoding and schema validation stay outside the graph:
  *   ONNX has no portable string-to-one-hot op that also honours "unknown: error".
- * - output `probabilities` [N, classes].
+ * - output `probabilities` [N, classes]; for a regression (a preprocessor with a target scaling) output
+ *   `value` [N, 1] in the target's unit: the model's standardised output times std plus mean.
  * Metadata props: mmml.name, mmml.classes (JSON), mmml.inputs (JSON), and the feature names.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -24,6 +25,7 @@ export const ONNX_NAMES = {
   numeric: "numeric",
   categorical: "categorical",
   output: "probabilities",
+  value: "value",
 } as const;
 
 /** Bumped when the graph contract above changes. */
@@ -93,7 +95,7 @@ export function exportOnnx(
       `Model "${net.name}" outputs shape [${out.shape}]; expected [N, classes]`,
     );
   }
-  if (classes) {
+  if (classes && !preprocessor?.target) {
     if (out.shape[1] !== null && out.shape[1] !== classes.length) {
       throw new MmmlError(
         "schema_mismatch",
@@ -104,7 +106,21 @@ export function exportOnnx(
     }
     metadata["mmml.classes"] = JSON.stringify(classes);
   }
-  g.output(out, ONNX_NAMES.output);
+  if (preprocessor?.target) {
+    if (out.shape[1] !== 1) {
+      throw new MmmlError(
+        "schema_mismatch",
+        `Model "${net.name}" outputs [${out.shape}]; a regression has one output`,
+      );
+    }
+    const { mean, std, name: target } = preprocessor.target;
+    const scaled = g.node("Mul", [out.name, g.floats("target_std", [std], [1])], "target_scaled");
+    const value = g.node("Add", [scaled, g.floats("target_mean", [mean], [1])], "target_value");
+    metadata["mmml.target"] = JSON.stringify({ name: target, mean, std });
+    g.output({ ...out, name: value }, ONNX_NAMES.value);
+  } else {
+    g.output(out, ONNX_NAMES.output);
+  }
   return g.encode({ graphName: name || "mmml", producerVersion: EXPORT_FORMAT_VERSION, metadata });
 }
 

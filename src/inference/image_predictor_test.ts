@@ -1,5 +1,6 @@
 import { loadPredictor } from "../runs/load_predictor.ts";
 import assert from "node:assert/strict";
+import type { ClassPrediction } from "./predictor_types.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { drawPattern, encodeImage, type Encoding, type Pattern } from "../../testing/image_fixtures.ts";
@@ -83,7 +84,7 @@ async function tfjsProbabilities(images: Uint8Array[]): Promise<Float32Array> {
 Deno.test("Predictor predicts PNG and JPEG images of any size like the tfjs model", async () => {
   const p = await loadPredictor(await writeImageVersion(), { providers: ["cpu"] });
   const images = await sampleImages();
-  const predictions = await p.predictImages(images);
+  const predictions = await p.predictImages(images) as ClassPrediction[];
   const expected = await tfjsProbabilities(images);
   assert.equal(predictions.length, images.length);
   const got = predictions.flatMap((pr) => CLASSES.map((c) => pr.probabilities[c]));
@@ -107,7 +108,9 @@ Deno.test("Predictor's OIP v2 infer on the preprocessed tensor equals predictIma
   );
   const [out] = await p.infer([{ name: "input", datatype: "FP32", shape: [2, 9, 9, 3], data: rows.flat() }]);
   assert.deepEqual(out.shape, [2, 3]);
-  const predicted = (await p.predictImages(images)).flatMap((pr) => CLASSES.map((c) => pr.probabilities[c]));
+  const predicted = (await p.predictImages(images) as ClassPrediction[]).flatMap((pr) =>
+    CLASSES.map((c) => pr.probabilities[c])
+  );
   assert.ok(maxAbsDiff(out.data as number[], predicted) < 1e-6);
   await p.close();
 });
@@ -116,7 +119,7 @@ Deno.test("Predictor runs more images than one ONNX run takes, in order", async 
   const p = await loadPredictor(await writeImageVersion(), { providers: ["cpu"] });
   const base = await sampleImages();
   const images = Array.from({ length: MAX_IMAGES_PER_RUN + 5 }, (_, i) => base[i % base.length]);
-  const predictions = await p.predictImages(images);
+  const predictions = await p.predictImages(images) as ClassPrediction[];
   assert.equal(predictions.length, images.length);
   const single = await p.predictImages(base);
   predictions.forEach((pr, i) => assert.deepEqual(pr, single[i % base.length]));

@@ -9,13 +9,13 @@ import { createOnnxSession, type OnnxRunner, type ProviderName, type TensorData 
 import type { NamedTensor, Prediction, Predictor, TensorMeta } from "./predictor_types.ts";
 import { checkImageSignature, type ImageInput, MAX_IMAGES_PER_RUN } from "./image_input.ts";
 import { parseInferInputs } from "./infer_inputs.ts";
-import type { TabularInput } from "./tabular_input.ts";
+import { extraColumns, type TabularInput } from "./tabular_input.ts";
 
 /** Rows per ONNX Runtime run in predictRows, bounding memory on very large batches. */
 export const MAX_ROWS_PER_RUN = 4096;
 
 /** What turns requests into the graph's inputs: rows for a tabular model, encoded images for an image model. */
-export type PredictorInput = { tabular: TabularInput } | { image: ImageInput };
+export type PredictorInput = { tabular: TabularInput; output?: "value" } | { image: ImageInput };
 
 /** How a predictor's ONNX Runtime session is opened. */
 export interface SessionOptions {
@@ -50,6 +50,7 @@ export async function openPredictor(
   const ref = `${meta.name}@${meta.version}`;
   const tabular = "tabular" in input ? input.tabular : null;
   const image = "image" in input ? input.image : null;
+  const regression = "tabular" in input && input.output === "value";
   const { session, provider } = await createOnnxSession(onnx, {
     providers,
     intraOpThreads,
@@ -58,24 +59,42 @@ export async function openPredictor(
     source: typeof onnx === "string" ? onnx : `${ref} (exported on load)`,
   });
   try {
-    checkSignature(session, classes, tabular, onnxName);
+    if (regression) checkValueSignature(session, onnxName);
+    else checkSignature(session, classes, tabular, onnxName);
     if (image) checkImageSignature(session, image, onnxName);
   } catch (err) {
     await session.close();
     throw err;
   }
   const loadSeconds = (performance.now() - started) / 1000;
-  return createPredictor({ version, session, provider, classes, tabular, image, loadSeconds });
+  return createPredictor({ version, session, provider, classes, tabular, image, regression, loadSeconds });
 }
 
+/** A regression's graph gives one `value` per row. */
+function checkValueSignature(session: OnnxRunner, file: string): void {
+  const out = session.outputs.find((o) => o.name === ONNX_VALUE);
+  if (!out || out.shape.length !== 2 || (out.shape[1] >= 0 && out.shape[1] !== 1)) {
+    throw new MmmlError(
+      "artifact_corrupt",
+      `${file}: expected output "${ONNX_VALUE}" [N, 1] (a regression), received ${
+        session.outputs.map((o) => `${o.name} [${o.shape}]`).join(", ")
+      }`,
+    );
+  }
+}
+
+/** The output a regression's graph names its value (src/export/onnx_exporter.ts ONNX_NAMES.value). */
+const ONNX_VALUE = "value";
+
 function createPredictor(
-  { version, session, provider, classes, tabular, image, loadSeconds }: {
+  { version, session, provider, classes, tabular, image, regression, loadSeconds }: {
     version: ModelVersion;
     session: OnnxRunner;
     provider: ProviderName;
     classes: string[];
     tabular: TabularInput | null;
     image: ImageInput | null;
+    regression: boolean;
     loadSeconds: number;
   },
 ): Predictor {
@@ -103,6 +122,8 @@ function createPredictor(
     name: meta.name,
     version: meta.version,
     meta,
+    takes: tabular ? "rows" : "images",
+    extraColumns: (rows) => tabular ? extraColumns(tabular, rows) : [],
     provider,
     loadSeconds,
     async predictRows(rows) {
@@ -151,7 +172,11 @@ function createPredictor(
           }
         }
         const result = await session.run(feeds);
-        out.push(...toPredictions(result.probabilities.data as Float32Array, n));
+        if (regression) {
+          for (const v of result[ONNX_VALUE].data as Float32Array) out.push({ value: v });
+        } else {
+          out.push(...toPredictions(result.probabilities.data as Float32Array, n));
+        }
       }
       return out;
     },

@@ -1,5 +1,6 @@
 import { loadPredictor } from "../runs/load_predictor.ts";
 import assert from "node:assert/strict";
+import type { ClassPrediction } from "./predictor_types.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { DataSchema } from "../data/data_schema.ts";
@@ -111,7 +112,7 @@ Deno.test("Predictor predicts a batch of rows like the tfjs model on preprocesse
       const p = await loadPredictor(await writeVersion({ onnx }), { providers: ["cpu"], logger });
       assert.equal(p.provider, "cpu");
       assert.ok(p.loadSeconds > 0);
-      const preds = await p.predictRows(ROWS);
+      const preds = await p.predictRows(ROWS) as ClassPrediction[];
       const expected = expectedProbabilities(FEATURES);
       const got = preds.flatMap((r) => CLASSES.map((c) => r.probabilities[c]));
       assert.ok(maxAbsDiff(expected, got) < 1e-5, `diff ${maxAbsDiff(expected, got)}`);
@@ -137,8 +138,10 @@ Deno.test("Predictor runs thousands of rows in one call", async () => {
 Deno.test("Predictor rejects bad rows with messages naming the row, column and value", async (t) => {
   const p = await loadPredictor(await writeVersion(), { providers: ["cpu"] });
   const ok = ROWS[0];
+  // Columns the model does not read are ignored (and named), not refused.
+  assert.deepEqual(p.extraColumns([ok, { ...ok, beak: 1 }]), ["beak"]);
+  assert.equal((await p.predictRows([ok, { ...ok, beak: 1 }])).length, 2);
   const cases: [string, unknown[], RegExp][] = [
-    ["unknown column", [ok, { ...ok, beak: 1 }], /row 1: unknown column "beak"/],
     [
       "missing required column",
       [{ bill: 1, mass: 2, island: "dream" }],
@@ -179,7 +182,7 @@ Deno.test("Predictor infer checks tensor names, datatypes and shapes and matches
   const [out] = await p.infer([numeric, categorical]);
   assert.equal(out.name, "probabilities");
   assert.deepEqual(out.shape, [1, 3]);
-  const [row] = await p.predictRows([ROWS[0]]);
+  const [row] = await p.predictRows([ROWS[0]]) as ClassPrediction[];
   assert.ok(maxAbsDiff(Array.from(out.data as number[]), CLASSES.map((c) => row.probabilities[c])) < 1e-6);
   const cases: [string, unknown[], RegExp][] = [
     ["unknown name", [numeric, categorical, { ...numeric, name: "extra" }], /unknown input tensor "extra"/],

@@ -7,7 +7,13 @@
 import { categoryOf, parseBooleanCell, parseNumberCell } from "../data/cells.ts";
 import type { ColumnSchema, DataSchema } from "../data/data_schema.ts";
 import { describeValue, MmmlError } from "../errors.ts";
-import type { CategoricalFeature, PreprocessorState } from "../preprocess/preprocessor_state.ts";
+import { readNumeric } from "../preprocess/feature_cells.ts";
+import {
+  type CategoricalFeature,
+  type NumericFeature,
+  type PreprocessorState,
+  sourceColumn,
+} from "../preprocess/preprocessor_state.ts";
 
 /** One batch, row-major: numeric [rows, numericWidth] and categorical [rows, categoricalWidth]. */
 export interface TabularBatch {
@@ -17,6 +23,9 @@ export interface TabularBatch {
 }
 
 export interface TabularInput {
+  /** The columns the model reads, in schema order, and the label column (not read, but not extra). */
+  readonly columns: readonly string[];
+  readonly label: string;
   readonly numericWidth: number;
   readonly categoricalWidth: number;
   /** Validates and encodes rows; the first bad cell is a `validation_failed` error naming row and column. */
@@ -50,7 +59,7 @@ export function createTabularInput(
 ): TabularInput {
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
   for (const f of [...pre.numeric, ...pre.categorical]) {
-    if (!byName.has(f.name)) {
+    if (!byName.has(sourceColumn(f))) {
       throw new MmmlError(
         "artifact_corrupt",
         `${file}: feature "${f.name}" is not a column of the saved schema`,
@@ -65,6 +74,7 @@ export function createTabularInput(
   const numericWidth = pre.numeric.length;
   const categoricalWidth = slots.reduce((n, s) => n + s.width, 0);
   const known = schema.columns.map((c) => c.name);
+  const na = new Set(schema.na_values ?? []);
 
   function checkRow(row: unknown, r: number): Record<string, unknown> {
     if (row === null || typeof row !== "object" || Array.isArray(row)) {
@@ -77,15 +87,8 @@ export function createTabularInput(
       );
     }
     const obj = row as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      if (!byName.has(key) && key !== schema.label) {
-        throw new MmmlError(
-          "validation_failed",
-          `row ${r}: unknown column "${key}"; expected columns: ${known.join(", ")}`,
-          { details: { row: r, column: key } },
-        );
-      }
-    }
+    // Columns the model does not use (the label, an id) are ignored here; callers that must refuse them
+    // ask extraColumns first (serving.extra_columns: error, predict --strict-columns).
     for (const col of schema.columns) {
       if (!Object.hasOwn(obj, col.name)) {
         if (col.required) {
@@ -102,11 +105,16 @@ export function createTabularInput(
 
   function primitive(value: unknown, r: number, col: ColumnSchema, what: string): Cell {
     if (value === undefined || value === null) return null;
+    if (typeof value === "string" && na.has(value.trim())) return null;
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
     throw invalid(r, col.name, what, value);
   }
 
-  function numericValue(value: unknown, r: number, col: ColumnSchema): number {
+  function numericValue(value: unknown, r: number, col: ColumnSchema, f: NumericFeature): number {
+    if (col.type === "date") {
+      const cell = primitive(value, r, col, "expected a date (a string)");
+      return readNumeric(cell, "date", r, col.name, (row, column) => `row ${row}, column "${column}"`, f);
+    }
     if (col.type === "boolean") {
       const parsed = parseBooleanCell(primitive(value, r, col, "expected a boolean"));
       if (!parsed.ok) throw invalid(r, col.name, "expected a boolean (true/false, yes/no, 1/0)", value);
@@ -141,6 +149,8 @@ export function createTabularInput(
   return {
     numericWidth,
     categoricalWidth,
+    columns: known,
+    label: schema.label,
     encode(rows) {
       const n = rows.length;
       const numeric = new Float32Array(n * numericWidth);
@@ -148,7 +158,8 @@ export function createTabularInput(
       for (let r = 0; r < n; r++) {
         const row = checkRow(rows[r], r);
         pre.numeric.forEach((f, j) => {
-          numeric[r * numericWidth + j] = numericValue(row[f.name], r, byName.get(f.name)!);
+          const column = sourceColumn(f);
+          numeric[r * numericWidth + j] = numericValue(row[column], r, byName.get(column)!, f);
         });
         let offset = r * categoricalWidth;
         for (const s of slots) {
@@ -177,4 +188,21 @@ export function createTabularInput(
       return out;
     },
   };
+}
+
+/**
+ * The keys of `rows` that are not columns of the model (nor its label), in first-seen order: what a
+ * request sent beyond what the model reads. Non-object rows are left to encode() to refuse.
+ */
+export function extraColumns(
+  input: Pick<TabularInput, "columns" | "label">,
+  rows: readonly unknown[],
+): string[] {
+  const known = new Set([...input.columns, input.label]);
+  const extra = new Set<string>();
+  for (const row of rows) {
+    if (row === null || typeof row !== "object" || Array.isArray(row)) continue;
+    for (const key of Object.keys(row)) if (!known.has(key)) extra.add(key);
+  }
+  return [...extra];
 }

@@ -1,5 +1,5 @@
 /**
- * The tabular model: a stack of dense layers ending in a softmax head. Layer names are stable
+ * The tabular model: a stack of dense layers ending in a softmax head (a linear one for regression). Layer names are stable
  * (dense_i, bn_i, act_i, dropout_i, head) because the ONNX exporter walks `net.layers` and maps each one.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -53,9 +53,10 @@ export function buildMlp(config: ModelConfig, spec: ModelSpec): MmmlModel {
     }
     if (config.dropout > 0) net.add(tf.layers.dropout({ rate: config.dropout, name: `dropout_${i}` }));
   });
+  const linear = spec.output === "linear";
   net.add(tf.layers.dense({
-    units: spec.numClasses,
-    activation: "softmax",
+    units: linear ? 1 : spec.numClasses,
+    activation: linear ? "linear" : "softmax",
     name: HEAD_LAYER,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seedFor(config.hidden.length) }),
     ...(config.hidden.length === 0 ? { inputShape: spec.inputShape } : {}),
@@ -71,7 +72,14 @@ function checkSpec(spec: ModelSpec): void {
       `model input shape: an MLP expects [features], received [${spec.inputShape.join(", ")}]`,
     );
   }
-  if (!Number.isInteger(spec.numClasses) || spec.numClasses < 2) {
+  if (spec.output === "linear") {
+    if (spec.numClasses !== 1) {
+      throw new MmmlError(
+        "invalid_input",
+        `model outputs: a regression has 1, received ${describeValue(spec.numClasses)}`,
+      );
+    }
+  } else if (!Number.isInteger(spec.numClasses) || spec.numClasses < 2) {
     throw new MmmlError(
       "invalid_input",
       `model classes: expected at least 2, received ${describeValue(spec.numClasses)}`,

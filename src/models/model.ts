@@ -1,6 +1,7 @@
 /**
  * One interface for every architecture. A model wraps a tf.LayersModel whose output is class
- * probabilities (softmax last), so training, evaluation, export and serving all see the same function.
+ * probabilities (softmax last), or for a regression one linear output, so training, evaluation, export
+ * and serving all see the same function.
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/schema.ts";
@@ -8,7 +9,10 @@ import type { ModelConfig } from "../config/schema.ts";
 export interface ModelSpec {
   /** Input shape without the batch dimension: [features] for tabular, [H, W, C] (NHWC) for images. */
   inputShape: number[];
+  /** Output width: the classes, or 1 for a regression. */
   numClasses: number;
+  /** The head: class probabilities (softmax, the default) or a regression's value (linear, 1 output). */
+  output?: "softmax" | "linear";
   /** Seed for weight initialisation. */
   seed?: number;
 }
@@ -23,7 +27,7 @@ export interface MmmlModel {
   /** Freezes the backbone (every layer but the classification head). */
   freeze(): void;
   unfreeze(): void;
-  /** Probabilities [N, numClasses] for a batch; the caller owns the returned tensor. */
+  /** Probabilities [N, numClasses] (a regression: its value [N, 1]) for a batch; the caller owns the result. */
   predict(x: tf.Tensor): tf.Tensor2D;
 }
 

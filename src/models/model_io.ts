@@ -19,6 +19,7 @@ const SavedSpec = z.object({
   inputShape: z.array(z.number().int().positive()),
   numClasses: z.number().int().positive(),
   seed: z.number().optional(),
+  output: z.enum(["softmax", "linear"]).optional(),
 });
 const WeightEntry = z.looseObject({
   name: z.string(),

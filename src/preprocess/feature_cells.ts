@@ -6,6 +6,7 @@
 import { describeValue, MmmlError } from "../errors.ts";
 import { FALSE_STRINGS, TRUE_STRINGS } from "../data/data_schema.ts";
 import { categoryOf, fastNumber, parseBooleanCell, parseNumberCell } from "../data/cells.ts";
+import { DATE_FORMAT_EXAMPLES, datePart, parseDate } from "../data/dates.ts";
 import type { NumericFeature } from "./preprocessor_state.ts";
 
 /** Names a cell in an error message. */
@@ -17,15 +18,17 @@ const BOOLEAN_SPELLINGS: ReadonlyMap<string, number> = new Map(
     .flatMap(([s, v]) => [[s, v], [s.toUpperCase(), v], [s[0].toUpperCase() + s.slice(1), v]] as const),
 );
 
-/** A numeric or boolean cell as a number; NaN when missing. */
+/** A numeric, boolean or date cell as a number (a date: the feature's part of it); NaN when missing. */
 export function readNumeric(
   cell: unknown,
   kind: NumericFeature["kind"],
   row: number,
   column: string,
   where: Where,
+  date?: Pick<NumericFeature, "part" | "format">,
 ): number {
   if (cell === null || cell === undefined) return NaN;
+  if (kind === "date") return readDatePart(cell, row, column, where, date ?? {});
   if (typeof cell === "string") {
     const v = kind === "numeric" ? fastNumber(cell) : BOOLEAN_SPELLINGS.get(cell);
     if (v !== undefined && v === v) return v;
@@ -60,6 +63,26 @@ export function readNumeric(
     );
   }
   return p.value === null ? NaN : p.value ? 1 : 0;
+}
+
+function readDatePart(
+  cell: unknown,
+  row: number,
+  column: string,
+  where: Where,
+  { part = "year", format = "iso" }: Pick<NumericFeature, "part" | "format">,
+): number {
+  if (cell === "") return NaN;
+  const t = typeof cell === "string" ? parseDate(cell, format) : NaN;
+  if (Number.isNaN(t)) {
+    throw new MmmlError(
+      "validation_failed",
+      `${where(row, column)}: expected a date in the column's format (${DATE_FORMAT_EXAMPLES[format]}), ` +
+        `received ${describeValue(cell)}`,
+      { details: { column, row, value: cell } },
+    );
+  }
+  return datePart(t, part);
 }
 
 /** A categorical cell as its category; null when missing. */

@@ -11,7 +11,13 @@ import { cellRef, type RawTable } from "../data/table.ts";
 import type { DataSchema } from "../data/data_schema.ts";
 import { readCategory, readNumeric, type Where } from "./feature_cells.ts";
 import type { PreprocessingConfig } from "../config/schema.ts";
-import type { CategoricalFeature, NumericFeature, PreprocessorState } from "./preprocessor_state.ts";
+import {
+  type CategoricalFeature,
+  type NumericFeature,
+  type PreprocessorState,
+  sourceColumn,
+} from "./preprocessor_state.ts";
+import { DATE_PARTS } from "../data/dates.ts";
 
 export interface TransformOptions {
   /**
@@ -46,6 +52,11 @@ export function fitPreprocessor(
     const cells = columnOf(table, column.name);
     if (column.type === "categorical") {
       categorical.push(fitCategorical(column.name, cells, config.categorical, where));
+    } else if (column.type === "date") {
+      for (const part of DATE_PARTS) {
+        const date = { column: column.name, part, format: column.format ?? "iso" };
+        numeric.push(fitNumeric(`${column.name}.${part}`, "date", cells, config.numeric, where, date));
+      }
     } else {
       numeric.push(fitNumeric(column.name, column.type, cells, config.numeric, where));
     }
@@ -91,7 +102,7 @@ export function transformRows(
 }
 
 function featureColumnNames(state: PreprocessorState): string[] {
-  return [...state.numeric.map((f) => f.name), ...state.categorical.map((f) => f.name)];
+  return [...state.numeric.map(sourceColumn), ...state.categorical.map((f) => f.name)];
 }
 
 function columnOf(table: RawTable, name: string): readonly (string | null)[] {
@@ -131,10 +142,12 @@ function encode(
     const end = Math.min(rowCount, start + ROW_BLOCK);
     let slot = 0;
     let col = 0;
-    for (const { kind, name, fill, mean, std } of state.numeric) {
+    for (const f of state.numeric) {
+      const { kind, fill, mean, std } = f;
+      const name = sourceColumn(f);
       const cells = columns[col++];
       for (let r = start, o = start * width + slot; r < end; r++, o += width) {
-        const v = readNumeric(cells[r], kind, r, name, where);
+        const v = readNumeric(cells[r], kind, r, name, where, f);
         out[o] = ((v === v ? v : fill) - mean) / std;
       }
       slot++;
@@ -181,12 +194,13 @@ function fitNumeric(
   cells: ArrayLike<unknown>,
   config: PreprocessingConfig["numeric"],
   where: Where,
+  date?: Pick<NumericFeature, "column" | "part" | "format">,
 ): NumericFeature {
   const n = cells.length;
   const values = new Float64Array(n);
   let observed = 0;
   for (let r = 0; r < n; r++) {
-    const v = readNumeric(cells[r], kind, r, name, where);
+    const v = readNumeric(cells[r], kind, r, date?.column ?? name, where, date);
     values[r] = v;
     if (v === v) observed++;
   }
@@ -194,7 +208,7 @@ function fitNumeric(
   const fill = config.impute === "constant" || observed === 0
     ? config.fill_value
     : imputeValue(values, observed, config.impute);
-  if (config.scale === "none") return { name, kind, fill, mean: 0, std: 1 };
+  if (config.scale === "none") return { name, kind, ...date, fill, mean: 0, std: 1 };
   let sum = 0;
   for (let r = 0; r < n; r++) sum += values[r] === values[r] ? values[r] : fill;
   const mean = sum / n;
@@ -206,7 +220,7 @@ function fitNumeric(
   const std = Math.sqrt(squares / n);
   // Population std, as StandardScaler; a constant column (std 0 up to rounding) keeps scale 1.
   const constant = !(std > 10 * Number.EPSILON * Math.max(1, Math.abs(mean)));
-  return { name, kind, fill, mean, std: constant ? 1 : std };
+  return { name, kind, ...date, fill, mean, std: constant ? 1 : std };
 }
 
 function imputeValue(

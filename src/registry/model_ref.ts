@@ -24,8 +24,15 @@ export interface ModelRef {
   text: string;
 }
 
-/** The metrics `@best` ranks by, most important first; a later one only breaks ties of those before it. */
-export const BEST_BY = ["val.macro_f1", "val.accuracy"] as const;
+/**
+ * The metrics `@best` ranks by, most important first, and which way is better; a later one only breaks
+ * ties of those before it. Classifiers record macro F1 and accuracy, regressions RMSE (lowest wins).
+ */
+export const BEST_BY = [
+  { key: "val.macro_f1", sign: 1 },
+  { key: "val.accuracy", sign: 1 },
+  { key: "val.rmse", sign: -1 },
+] as const;
 
 function checkIdentifier(value: string, what: string, ref: string): void {
   if (value.length > MAX_NAME_LENGTH || !MODEL_NAME_PATTERN.test(value)) {
@@ -100,12 +107,17 @@ function notFound(ref: ModelRef, location: string, why: string): MmmlError {
 }
 
 function score(v: ModelVersion): number[] {
-  return [...BEST_BY.map((key) => v.meta.metrics?.[key] ?? -Infinity), v.meta.version];
+  const metric = (key: string, sign: number) => {
+    const value = v.meta.metrics?.[key];
+    return Number.isFinite(value) ? sign * value : -Infinity;
+  };
+  return [...BEST_BY.map(({ key, sign }) => metric(key, sign)), v.meta.version];
 }
 
 /**
  * Picks the version `ref` names among `versions` (all of `ref.name`, any order): the highest number for
- * latest; the highest val.macro_f1, then val.accuracy, then number for best; the highest number whose
+ * latest; the highest val.macro_f1, then val.accuracy, then the lowest val.rmse, then number for best;
+ * the highest number whose
  * stages include the stage. Throws MmmlError "model_not_found" listing what is there instead.
  */
 export function selectVersion(
@@ -127,12 +139,14 @@ export function selectVersion(
       return hit;
     }
     case "best": {
-      const ranked = own.filter((v) => BEST_BY.some((key) => Number.isFinite(v.meta.metrics?.[key])));
+      const ranked = own.filter((v) => BEST_BY.some(({ key }) => Number.isFinite(v.meta.metrics?.[key])));
       if (ranked.length === 0) {
         throw notFound(
           ref,
           location,
-          `no version of ${ref.name} (${versionList(own)}) has ${BEST_BY.join(" or ")} in its metrics`,
+          `no version of ${ref.name} (${versionList(own)}) has ${
+            BEST_BY.map((b) => b.key).join(" or ")
+          } in its metrics`,
         );
       }
       return ranked.reduce((a, b) => {

@@ -24,6 +24,8 @@ export interface SplitLabels {
 export function buildDataSummary(data: SplitLabels): DataSummary {
   const k = data.classes.length;
   const count = (y: ArrayLike<number>, split: string): SplitSummary => {
+    // A regression has no classes to count, only rows.
+    if (k === 0) return { rows: y.length, class_counts: [] };
     const counts = new Array<number>(k).fill(0);
     for (let i = 0; i < y.length; i++) {
       const c = y[i];

@@ -3,7 +3,9 @@
  * font, stylesheet or image) with the run's header facts, key metrics, learning curves, confusion-matrix
  * heat map, per-class metrics, ROC curves, data summary, timings and config. Opens offline in any browser.
  */
+import { isClassificationSplit } from "../artifacts/metrics_file.ts";
 import { escapeHtml } from "./escape_html.ts";
+import { predictionsSection, residualsSection } from "./regression_charts.ts";
 import { confusionSection, evaluationSplit, learningCurvesSection, rocSection } from "./report_charts.ts";
 import type { ReportInput } from "./report_input.ts";
 import { REPORT_CSS } from "./report_style.ts";
@@ -29,6 +31,19 @@ const SECTIONS = Object.freeze(
   ] as const satisfies readonly (readonly [string, string])[],
 );
 
+/** A regression's sections: predicted against actual and residuals instead of confusion, classes, ROC. */
+const REGRESSION_SECTIONS = Object.freeze(
+  [
+    ["metrics", "Key metrics"],
+    ["learning-curves", "Learning curves"],
+    ["predictions", "Predicted against actual"],
+    ["residuals", "Residuals"],
+    ["data", "Data"],
+    ["timings", "Timings"],
+    ["config", "Config"],
+  ] as const satisfies readonly (readonly [string, string])[],
+);
+
 /** Renders the whole page; pure (no I/O, no clock: `input.generatedAt` stamps it). */
 export function renderReport(input: ReportInput): string {
   const { meta, metrics, roc } = input;
@@ -36,7 +51,9 @@ export function renderReport(input: ReportInput): string {
   const split = evaluationSplit(metrics)?.name;
   const curves = roc && split ? roc.splits[split] : undefined;
   const aucByClass = new Map((curves?.curves ?? []).map((c) => [c.class, c.auc]));
-  const toc = SECTIONS.map(([id, title]) => `<li><a href="#${id}">${title}</a></li>`).join("");
+  const regression = [metrics.val, metrics.test].some((r) => r && !isClassificationSplit(r));
+  const toc = (regression ? REGRESSION_SECTIONS : SECTIONS)
+    .map(([id, title]) => `<li><a href="#${id}">${title}</a></li>`).join("");
   const notes = input.notes?.length
     ? `<ul class="notes">${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`
     : "";
@@ -49,11 +66,13 @@ export function renderReport(input: ReportInput): string {
       bestEpoch: meta.timings?.best_epoch,
       monitor: monitorOf(input),
     }),
-    // Side by side where the page is wide enough: the table explains the matrix.
-    `<div class="pair">\n${confusionSection(metrics, meta.classes)}\n${
-      perClassSection(metrics, aucByClass)
-    }\n</div>`,
-    rocSection(roc, metrics),
+    ...(regression ? [predictionsSection(input.points, metrics), residualsSection(input.points)] : [
+      // Side by side where the page is wide enough: the table explains the matrix.
+      `<div class="pair">\n${confusionSection(metrics, meta.classes)}\n${
+        perClassSection(metrics, aucByClass)
+      }\n</div>`,
+      rocSection(roc, metrics),
+    ]),
     dataSection(input),
     timingsSection(meta, metrics.history),
     configSection(input.config),

@@ -12,6 +12,8 @@ export interface LineSeries {
   points: readonly (readonly [number, number])[];
   color: string;
   dashed?: boolean;
+  /** Dots only, no line (a scatter plot). */
+  pointsOnly?: boolean;
 }
 
 /** A labelled vertical line at `x`. */
@@ -114,15 +116,20 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   for (const s of series) {
     const d = pathData(s.points, sx, sy);
     if (d === "") continue;
-    out.push(
-      `<g class="series-group" data-series="${escapeHtml(s.name)}">`,
-      `<path class="series" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${escapeHtml(s.color)}"` +
-        `${s.dashed ? ` stroke-dasharray="6 4"` : ""}/>`,
-    );
-    if (showPoints) {
+    out.push(`<g class="series-group" data-series="${escapeHtml(s.name)}">`);
+    if (!s.pointsOnly) {
+      out.push(
+        `<path class="series" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${escapeHtml(s.color)}"` +
+          `${s.dashed ? ` stroke-dasharray="6 4"` : ""}/>`,
+      );
+    }
+    if (showPoints || s.pointsOnly) {
       for (const [x, y] of s.points) {
         if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-        out.push(`<circle cx="${px(sx(x))}" cy="${px(sy(y))}" r="2.5" fill="${escapeHtml(s.color)}"/>`);
+        out.push(
+          `<circle class="point" cx="${px(sx(x))}" cy="${px(sy(y))}" r="${s.pointsOnly ? 2 : 2.5}" ` +
+            `fill="${escapeHtml(s.color)}"${s.pointsOnly ? ` fill-opacity="0.6"` : ""}/>`,
+        );
       }
     }
     out.push(`</g>`);

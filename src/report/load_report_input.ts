@@ -44,6 +44,7 @@ export async function loadReportInput(
     config,
     schema: await folder.readOptional("schema") ?? null,
     roc: await folder.readOptional("roc") ?? null,
+    points: await folder.readOptional("prediction_points") ?? null,
     data: await folder.readOptional("data_summary") ?? null,
     dataInfo,
     notes,

@@ -3,7 +3,7 @@
  * map, and one-vs-rest ROC curves. Each returns an HTML <section>; a part that was not recorded leaves
  * a note saying so instead of an empty frame.
  */
-import type { MetricsArtifact, SplitReport } from "../artifacts/metrics_file.ts";
+import { isClassificationSplit, type MetricsArtifact, type SplitReport } from "../artifacts/metrics_file.ts";
 import type { RocArtifact } from "../artifacts/roc_file.ts";
 import { PALETTE, SPLIT_COLORS } from "./chart_palette.ts";
 import { escapeHtml } from "./escape_html.ts";
@@ -11,12 +11,12 @@ import { heatMap } from "./heat_map.ts";
 import { chartLegend, lineChart, type LineSeries } from "./line_chart.ts";
 import { formatMetric } from "./report_format.ts";
 
-/** The split the report describes in detail: test when there is one, else validation. */
+/** The classification split the report describes in detail: test when there is one, else validation. */
 export function evaluationSplit(
   metrics: MetricsArtifact,
 ): { name: "test" | "val"; report: SplitReport } | null {
-  if (metrics.test) return { name: "test", report: metrics.test };
-  if (metrics.val) return { name: "val", report: metrics.val };
+  if (isClassificationSplit(metrics.test)) return { name: "test", report: metrics.test };
+  if (isClassificationSplit(metrics.val)) return { name: "val", report: metrics.val };
   return null;
 }
 

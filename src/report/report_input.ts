@@ -4,6 +4,7 @@
  */
 import type { DataSummary } from "../artifacts/data_summary_file.ts";
 import type { RocArtifact } from "../artifacts/roc_file.ts";
+import type { PredictionPoints } from "../artifacts/prediction_points_file.ts";
 import type { MetricsArtifact } from "../artifacts/metrics_file.ts";
 import type { DataInfo } from "../data/data_info.ts";
 import type { DataSchema } from "../data/data_schema.ts";
@@ -26,6 +27,8 @@ export interface ReportInput {
   /** schema.json: the input columns. */
   schema?: DataSchema | null;
   roc?: RocArtifact | null;
+  /** A regression's true and predicted values (prediction_points.json). */
+  points?: PredictionPoints | null;
   data?: DataSummary | null;
   /** Column statistics of the training file (data_info.ts), when it could be read again. */
   dataInfo?: DataInfo | null;

@@ -2,7 +2,12 @@
  * The report's text sections: the header facts, key metrics, per-class metrics, data summary, timings
  * and config. Tables carry captions and header scopes so a screen reader can walk them.
  */
-import type { MetricsArtifact, SplitReport } from "../artifacts/metrics_file.ts";
+import {
+  isClassificationSplit,
+  type MetricsArtifact,
+  type RegressionSplitReport,
+  type SplitReport,
+} from "../artifacts/metrics_file.ts";
 import { stringify as stringifyYaml } from "yaml";
 import type { ColumnInfo } from "../data/data_info.ts";
 import { escapeHtml } from "./escape_html.ts";
@@ -51,21 +56,38 @@ const KEY_METRICS = Object.freeze(
   ] as const satisfies readonly (readonly [keyof SplitReport, string])[],
 );
 
+const REGRESSION_KEY_METRICS = Object.freeze(
+  [
+    ["n", "Rows"],
+    ["rmse", "RMSE"],
+    ["mae", "MAE"],
+    ["r2", "R²"],
+    ["mape", "MAPE"],
+    ["target_mean", "Target mean"],
+    ["target_std", "Target std"],
+  ] as const satisfies readonly (readonly [keyof RegressionSplitReport, string])[],
+);
+
 /** Validation and test figures side by side, and the notes that qualify them. */
 export function keyMetricsSection(metrics: MetricsArtifact): string {
   const splits = (["val", "test"] as const).filter((s) => metrics[s]);
   if (splits.length === 0) {
     return section("metrics", "Key metrics", note("No validation or test rows were scored."));
   }
+  const classes = splits.every((s) => isClassificationSplit(metrics[s]));
   const head = splits.map((s) => `<th scope="col">${SPLIT_NAMES[s]}</th>`).join("");
-  const rows = KEY_METRICS.map(([key, label]) => {
+  const table: readonly (readonly [string, string])[] = classes ? KEY_METRICS : REGRESSION_KEY_METRICS;
+  const rows = table.map(([key, label]) => {
     const cells = splits.map((s) => {
-      const v = metrics[s]![key] as number | null;
+      const v = (metrics[s] as Record<string, unknown>)[key] as number | null;
       return `<td class="num">${key === "n" ? formatCount(v) : formatMetric(v)}</td>`;
     });
     return `<tr><th scope="row">${label}</th>${cells.join("")}</tr>`;
   });
-  const notes = splits.flatMap((s) => metrics[s]!.notes.map((n) => `${SPLIT_NAMES[s]}: ${n}`));
+  const notes = splits.flatMap((s) => {
+    const report = metrics[s];
+    return isClassificationSplit(report) ? report.notes.map((n) => `${SPLIT_NAMES[s]}: ${n}`) : [];
+  });
   const source = metrics.test_source && metrics.test_source !== "split"
     ? `<p class="note">Test rows come from ${escapeHtml(metrics.test_source)}.</p>`
     : "";
@@ -141,7 +163,13 @@ export function dataSection(input: ReportInput): string {
   } else {
     for (const s of ["val", "test"] as const) {
       const r = metrics[s];
-      if (r) counts.push({ split: s, rows: r.n, perClass: classes.map((c) => r.per_class[c]?.support ?? 0) });
+      if (isClassificationSplit(r)) {
+        counts.push({
+          split: s,
+          rows: r.n,
+          perClass: classes.map((c) => r.per_class[c]?.support ?? 0),
+        });
+      }
     }
   }
   const facts: [string, string][] = [];

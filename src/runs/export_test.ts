@@ -1,5 +1,6 @@
 import { loadPredictor } from "./load_predictor.ts";
 import assert from "node:assert/strict";
+import type { ClassPrediction } from "../inference/predictor_types.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { MlpConfig, PreprocessingConfig } from "../config/schema.ts";
@@ -109,7 +110,9 @@ Deno.test("exportVersion: served predictions equal tfjs on the training preproce
         model.predict(tf.tensor2d(features, [rows.length, state.featureCount])).dataSync()
       );
       const p = await loadPredictor(version, { providers: ["cpu"] });
-      const got = (await p.predictRows(rows)).flatMap((r) => CLASSES.map((c) => r.probabilities[c]));
+      const got = (await p.predictRows(rows) as ClassPrediction[]).flatMap((r) =>
+        CLASSES.map((c) => r.probabilities[c])
+      );
       await p.close();
       const diff = maxAbsDiff(expected, got);
       assert.ok(diff < 1e-4, `max abs diff ${diff}`);

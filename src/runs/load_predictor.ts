@@ -26,7 +26,7 @@ export async function loadPredictor(
   const ref = `${meta.name}@${meta.version}`;
   const rules = taskRules(meta.task, ref);
   const folder = versionFolder(version);
-  const classes = await folder.read("classes");
+  const classes = rules.modelOutput === "linear" ? [] : await folder.read("classes");
   const input = rules.servingInput(await rules.readInputs(folder), folder);
   const onnxPath = folder.path(ONNX_FILE);
   let onnx: string | Uint8Array = onnxPath;

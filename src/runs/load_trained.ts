@@ -35,8 +35,9 @@ export async function loadTrained(
   const rules = taskRules(meta.task, label);
   if (verify) await registry.verify(version);
   const folder = versionFolder(version);
+  const linear = rules.modelOutput === "linear";
   const [classes, config, inputs] = await Promise.all([
-    folder.read("classes"),
+    linear ? [] : folder.read("classes"),
     folder.read("config"),
     rules.readInputs(folder),
   ]);
@@ -47,12 +48,15 @@ export async function loadTrained(
   const choice = await useBackend(backend ?? recorded ?? "wasm");
   const model = await folder.readModel();
   const takes = rules.inputShape(inputs);
-  if (model.spec.numClasses !== classes.length || model.spec.inputShape.join() !== takes.shape.join()) {
+  const outputs = linear ? 1 : classes.length;
+  if (model.spec.numClasses !== outputs || model.spec.inputShape.join() !== takes.shape.join()) {
     model.net.dispose();
     throw new MmmlError(
       "artifact_corrupt",
       `${label} (${version.dir}): the model takes [${model.spec.inputShape}] and gives ${model.spec.numClasses} ` +
-        `classes, but ${takes.says} and classes.json has ${classes.length} classes`,
+        `outputs, but ${takes.says} and ${
+          linear ? "a regression has 1" : `classes.json has ${classes.length}`
+        }`,
     );
   }
   logger?.info(`loaded ${label} from ${version.dir} (backend ${choice.name})`);

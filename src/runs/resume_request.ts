@@ -35,6 +35,7 @@ const RESUME_SETS = {
 const FIXED_FLAGS = [
   "data",
   "label",
+  "problem-type",
   "test",
   "model",
   "batch-size",

@@ -8,7 +8,6 @@ import { basename } from "node:path";
 import { useBackend } from "../backend/choose.ts";
 import type { MmmlConfig, Task } from "../config/schema.ts";
 import type { DataSource } from "../data/data_source.ts";
-import { classificationMetrics, type ClassificationReport, flattenMetrics } from "../evaluation/metrics.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
 import { readWeightValues } from "../export/onnx_layer_call.ts";
 import type { Logger } from "../log.ts";
@@ -57,21 +56,14 @@ export function modelName(config: MmmlConfig): string {
   return cleaned || "model";
 }
 
-/** The figures `train --json` reports per split. */
-const SCALAR_KEYS = ["accuracy", "macro_f1", "weighted_f1", "precision", "recall", "auc", "log_loss"];
-
-function scalars(report: ClassificationReport | null): Record<string, number> {
-  if (!report) return {};
-  const flat = flattenMetrics(report);
-  return Object.fromEntries(SCALAR_KEYS.filter((k) => typeof flat[k] === "number").map((k) => [k, flat[k]]));
-}
-
 /** A fresh model of the config's architecture (with its pretrained weights), or the checkpoint's. */
 async function startingModel(config: MmmlConfig, data: PreparedData, logger: Logger, resume?: ResumePoint) {
   if (resume) return await loadModel(resume.checkpoint);
+  const output = TASKS[data.task].modelOutput;
   const model = buildModel(config.model, {
     inputShape: data.inputShape,
-    numClasses: data.classes.length,
+    numClasses: output === "linear" ? 1 : data.classes.length,
+    output,
     seed: config.training.seed,
   });
   if (config.model.arch === "mlp") return model;
@@ -94,13 +86,13 @@ async function startingModel(config: MmmlConfig, data: PreparedData, logger: Log
 
 /** Validation and test reports of the trained model (null for a split the data has not). */
 async function evaluateSplits(model: MmmlModel, data: PreparedData) {
-  const k = data.classes.length;
+  const rules = TASKS[data.task];
   const probs = {
     val: data.val ? await predictSource(model, data.val) : null,
     test: data.test ? await predictSource(model, data.test) : null,
   };
   const report = (part: DataSource | null, p: Float32Array | null) =>
-    part && p ? classificationMetrics(p, part.labels(), k, data.classes) : null;
+    part && p ? rules.report(p, part, data) : null;
   return { probs, val: report(data.val, probs.val), test: report(data.test, probs.test) };
 }
 
@@ -115,8 +107,9 @@ export async function trainPrepared(
   resume?: ResumePoint,
 ): Promise<TrainRunResult> {
   const { logger, registry } = deps;
+  const rules = TASKS[data.task];
   // Resolved before anything is saved, so the run's config.json says which schedule ran.
-  const schedule = resolveLrSchedule(config.training.lr_schedule, TASKS[data.task].autoLrSchedule);
+  const schedule = resolveLrSchedule(config.training.lr_schedule, rules.autoLrSchedule);
   config = { ...config, training: { ...config.training, lr_schedule: schedule } };
   const name = modelName(config);
   const backend = await useBackend(config.training.backend, { threads: config.training.threads, logger });
@@ -137,7 +130,10 @@ export async function trainPrepared(
       batchSize: config.training.batch_size,
       optimizer: config.training.optimizer,
       lrSchedule: config.training.lr_schedule,
-      classWeights: classWeights(data.train.labels(), k, config.training.class_weights, data.classes),
+      objective: rules.objective(config),
+      classWeights: k > 0
+        ? classWeights(data.train.labels(), k, config.training.class_weights, data.classes)
+        : null,
       seed: config.training.seed,
       shuffle: config.training.shuffle,
       augment: data.augment,
@@ -145,7 +141,7 @@ export async function trainPrepared(
       backend: backend.name,
       monitor: data.val ? config.training.early_stopping.monitor : "loss",
       mode: config.training.early_stopping.mode,
-      valMetrics: (probs, y, classes) => ({ macro_f1: classificationMetrics(probs, y, classes).macro_f1 }),
+      valMetrics: rules.valMetrics(data),
       resume: resume?.state,
     });
     logger.info(
@@ -185,8 +181,8 @@ export async function trainPrepared(
         backend: backend.name,
         classes: data.classes,
         metrics: {
-          ...(scores.val ? flattenMetrics(scores.val, { prefix: "val." }) : {}),
-          ...(scores.test ? flattenMetrics(scores.test, { prefix: "test." }) : {}),
+          ...(scores.val ? rules.flatten(scores.val, "val.") : {}),
+          ...(scores.test ? rules.flatten(scores.test, "test.") : {}),
         },
         timings,
         data_fingerprint: data.fingerprint,
@@ -219,7 +215,7 @@ export async function trainPrepared(
       task: data.task,
       backend: backend.name,
       engine: fit.engine,
-      metrics: { val: scalars(scores.val), test: scalars(scores.test) },
+      metrics: { val: rules.scalars(scores.val), test: rules.scalars(scores.test) },
       epochs_run: fit.history.length,
       best_epoch: fit.bestEpoch,
       train_seconds: fit.trainSeconds,

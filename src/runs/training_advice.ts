@@ -6,6 +6,7 @@
  */
 import type { MmmlConfig } from "../config/schema.ts";
 import type { ClassificationReport } from "../evaluation/metrics.ts";
+import type { RegressionReport } from "../evaluation/regression_metrics.ts";
 import type { PreparedData } from "../tasks/prepared_data.ts";
 
 /** Below this, the ImageNet stem (7x7/2 conv, 3x3/2 max pool) leaves the first block maps of 16 px or less. */
@@ -50,18 +51,26 @@ export function adviceBeforeFit(config: MmmlConfig, data: PreparedData): string[
  * predicting the most common class of the validation split.
  */
 export function adviceAfterFit(
-  val: ClassificationReport | null,
+  val: ClassificationReport | RegressionReport | null,
   { epochsRun, stopReason, image }: { epochsRun: number; stopReason: string | null; image: boolean },
 ): string[] {
   if (!val) return [];
+  const how = stopReason?.startsWith("early stopping")
+    ? `early stopping ended the run after ${epochsRun} epoch(s)`
+    : `after ${epochsRun} epoch(s)`;
+  if ("rmse" in val) {
+    if (val.r2 > 0) return [];
+    return [
+      `the model has not learned: ${how}, validation R² is ${val.r2.toFixed(3)}, no better than predicting ` +
+      `the mean; try more --epochs (or a larger training.early_stopping.patience), another --lr, or a smaller ` +
+      `--batch-size`,
+    ];
+  }
   const support = Object.values(val.per_class).map((c) => c.support);
   const total = support.reduce((a, b) => a + b, 0);
   if (total === 0) return [];
   const majority = Math.max(...support) / total;
   if (val.accuracy > majority + 1e-9) return [];
-  const how = stopReason?.startsWith("early stopping")
-    ? `early stopping ended the run after ${epochsRun} epoch(s)`
-    : `after ${epochsRun} epoch(s)`;
   const fixes = [
     "more --epochs (or a larger training.early_stopping.patience)",
     "another --lr",

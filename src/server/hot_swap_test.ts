@@ -37,6 +37,10 @@ function withLatency(p: Predictor, ms: number): Predictor {
     get provider() {
       return p.provider;
     },
+    get takes() {
+      return p.takes;
+    },
+    extraColumns: (rows) => p.extraColumns(rows),
     get loadSeconds() {
       return p.loadSeconds;
     },

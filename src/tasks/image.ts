@@ -10,6 +10,7 @@ import { JSON_ARTIFACTS } from "../artifacts/version_files.ts";
 import { prepareImageData } from "./image_data.ts";
 import { runImageEvaluation, runImagePrediction } from "./image_scoring.ts";
 import type { ImageInputs, TaskInputs } from "./task_inputs.ts";
+import { CLASSIFICATION_RULES } from "./classification_rules.ts";
 import type { TaskRules } from "./task_rules.ts";
 import { requireImage } from "./trained_model.ts";
 
@@ -24,6 +25,7 @@ export const IMAGE_TASK: TaskRules = Object.freeze<TaskRules>({
   unit: "images",
   // Short runs gain most from annealing (README, vision benchmark).
   autoLrSchedule: "cosine",
+  ...CLASSIFICATION_RULES,
   checkModel(config) {
     if (config.model.arch === "mlp") {
       throw new MmmlError(

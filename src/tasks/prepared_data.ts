@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ArtifactFolder } from "../artifacts/artifact_folder.ts";
 import type { ArtifactInput, JsonArtifactName } from "../artifacts/version_files.ts";
+import type { TargetScaling } from "../preprocess/target_scaling.ts";
 import type { MmmlConfig } from "../config/schema.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 import type { Task } from "../config/schema.ts";
@@ -30,6 +31,8 @@ export interface PreparedData {
   fingerprint: string;
   /** The task's fitted inputs (schema and preprocessor, or image preprocessing), saved with the model. */
   artifacts: RunArtifacts;
+  /** Regression: the target's standardisation (the model predicts (y - mean) / std). */
+  target?: TargetScaling;
   /** Tabular numeric preprocessing folded into the ONNX graph. */
   onnxPreprocessor?: PreprocessorState;
   loadSeconds: number;
@@ -70,7 +73,7 @@ export async function writeRunInputs(
   data: PreparedData,
 ): Promise<void> {
   await folder.write("config", config);
-  await folder.write("classes", data.classes);
+  if (data.classes.length) await folder.write("classes", data.classes);
   for (const [name, value] of Object.entries(data.artifacts) as [JsonArtifactName, unknown][]) {
     await folder.write(name, value as never);
   }

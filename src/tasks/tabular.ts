@@ -9,10 +9,11 @@ import { JSON_ARTIFACTS } from "../artifacts/version_files.ts";
 import { prepareTabularData, tabularPrepared } from "./tabular_data.ts";
 import { runTabularEvaluation, runTabularPrediction } from "./tabular_scoring.ts";
 import type { TabularInputs, TaskInputs } from "./task_inputs.ts";
+import { CLASSIFICATION_RULES } from "./classification_rules.ts";
 import type { TaskRules } from "./task_rules.ts";
 
 function tabularInputs(inputs: TaskInputs): TabularInputs {
-  if (inputs.task !== "tabular") throw new TypeError(`expected tabular inputs, received ${inputs.task}`);
+  if (inputs.task === "image") throw new TypeError(`expected table inputs, received ${inputs.task}`);
   return inputs;
 }
 
@@ -21,6 +22,7 @@ export const TABULAR_TASK: TaskRules = Object.freeze<TaskRules>({
   name: "tabular",
   unit: "rows",
   autoLrSchedule: "constant",
+  ...CLASSIFICATION_RULES,
   checkModel(config) {
     if (config.model.arch !== "mlp") {
       throw new MmmlError(

@@ -6,14 +6,15 @@
  * column, if present, is ignored; categories unseen in training follow the preprocessor's setting and
  * are counted so the caller can warn once per column.
  */
-import { readCsv } from "../data/csv_adapter.ts";
+import { readTable } from "../data/table_reader.ts";
 import { encodeLabels } from "../data/label_encoding.ts";
 import { classificationMetrics, type ClassificationReport } from "../evaluation/metrics.ts";
 import { validateTable } from "../data/schema_validator.ts";
 import type { RawTable } from "../data/table.ts";
+import { MmmlError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { transformTable } from "../preprocess/tabular_preprocessor.ts";
-import { requireTabular, type TrainedModel } from "./trained_model.ts";
+import { requireTabular, type TrainedModel, type TrainedTabular } from "./trained_model.ts";
 import { predictProbs } from "../models/predict_probs.ts";
 
 /** One output line of `mmml predict`; `row` is the 0-based data row of the input file. */
@@ -42,6 +43,8 @@ export interface ScoredTable {
 export interface TabularPredictions {
   predictions: RowPrediction[];
   unknown: Record<string, UnknownCategories>;
+  /** Input columns the model does not read. */
+  ignored_columns: string[];
 }
 
 const MAX_EXAMPLES = 5;
@@ -102,13 +105,18 @@ export function toPredictions(
 export async function runTabularPrediction(
   trained: TrainedModel,
   path: string,
-  { logger }: { logger?: Logger } = {},
+  { logger, strictColumns }: { logger?: Logger; strictColumns?: boolean } = {},
 ): Promise<TabularPredictions> {
   const tabular = requireTabular(trained, "predicting a CSV file");
-  const table = await readCsv(path, { delimiter: tabular.delimiter });
+  const table = await readInputTable(tabular, path);
+  const ignored = extraTableColumns(tabular, table, { strict: strictColumns, logger });
   validateTable(table, tabular.schema, { requireLabel: false });
   const scored = await scoreTable(tabular, table, logger);
-  return { predictions: toPredictions(scored.probs, scored.rows, tabular.classes), unknown: scored.unknown };
+  return {
+    predictions: toPredictions(scored.probs, scored.rows, tabular.classes),
+    unknown: scored.unknown,
+    ignored_columns: ignored,
+  };
 }
 
 /** The `--json` body of `mmml evaluate`, plus the unseen categories met on the way. */
@@ -125,10 +133,39 @@ export async function runTabularEvaluation(
   { logger }: { logger?: Logger } = {},
 ): Promise<TabularEvaluation> {
   const tabular = requireTabular(trained, "evaluating on a CSV file");
-  const table = await readCsv(path, { delimiter: tabular.delimiter });
+  const table = await readInputTable(tabular, path);
   validateTable(table, tabular.schema, { requireLabel: true });
   const { y } = encodeLabels(table, tabular.schema.label, tabular.classes);
   const scored = await scoreTable(tabular, table, logger);
   const metrics = classificationMetrics(scored.probs, y, tabular.classes.length, tabular.classes);
   return { rows: scored.rows, metrics, unknown: scored.unknown };
+}
+
+/** The rows at `path`, read as the version's training data was (delimiter, missing-value spellings). */
+export function readInputTable(trained: TrainedTabular, path: string): Promise<RawTable> {
+  return readTable(path, { delimiter: trained.delimiter, naValues: trained.schema.na_values ?? [] });
+}
+
+/**
+ * The table's columns the model does not read (nor its label): refused with `strict`, else named once at
+ * info level and returned, so `mmml predict` can list them as the server does (`ignored_columns`).
+ */
+export function extraTableColumns(
+  trained: TrainedTabular,
+  table: RawTable,
+  { strict = false, logger }: { strict?: boolean; logger?: Logger } = {},
+): string[] {
+  const known = new Set([...trained.schema.columns.map((c) => c.name), trained.schema.label]);
+  const extra = table.header.filter((h) => !known.has(h));
+  if (extra.length && strict) {
+    throw new MmmlError(
+      "validation_failed",
+      `${table.file}: column(s) ${extra.map((c) => `"${c}"`).join(", ")} are not inputs of the model; ` +
+        `drop them or leave out --strict-columns`,
+    );
+  }
+  if (extra.length) {
+    logger?.info(`ignored ${extra.length} column(s) the model does not read: ${extra.join(", ")}`);
+  }
+  return extra;
 }

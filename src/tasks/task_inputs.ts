@@ -7,9 +7,9 @@ import type { DataSchema } from "../data/data_schema.ts";
 import type { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
 
-/** A tabular version's inputs: rows go through its schema and fitted preprocessor. */
+/** A tabular version's inputs (classes or a regression): rows go through its schema and fitted preprocessor. */
 export interface TabularInputs {
-  task: "tabular";
+  task: "tabular" | "regression";
   preprocessor: PreprocessorState;
   schema: DataSchema;
   /** The CSV delimiter the version was trained with ("auto" unless the config fixed one). */

@@ -5,7 +5,11 @@
  */
 import type { ArtifactFolder } from "../artifacts/artifact_folder.ts";
 import type { MmmlConfig, Task } from "../config/schema.ts";
+import type { DataSource } from "../data/data_source.ts";
 import type { ClassificationReport } from "../evaluation/metrics.ts";
+import type { RegressionReport } from "../evaluation/regression_metrics.ts";
+import type { ValMetrics } from "../training/fit_options.ts";
+import type { Objective } from "../training/objective.ts";
 import type { PredictorInput } from "../inference/predictor.ts";
 import type { Logger } from "../log.ts";
 import type { PreprocessorState } from "../preprocess/preprocessor_state.ts";
@@ -18,24 +22,28 @@ export interface ScoringOptions {
   logger?: Logger;
   /** How the path reads in output and messages (the command line's spelling); default the path. */
   display?: string;
+  /** Refuse input columns the model does not read instead of ignoring them (predict --strict-columns). */
+  strictColumns?: boolean;
 }
 
-/** One prediction: the most probable class and every class's probability, plus what locates it. */
-export interface Scored {
-  label: string;
-  probabilities: Record<string, number>;
-}
+/** One prediction: the most probable class and every class's probability, or a regression's value. */
+export type Scored = { label: string; probabilities: Record<string, number> } | { value: number };
 
 /** What `mmml predict` prints: one entry per row or image, in input order. */
 export interface PredictionResult {
   /** Each also says where it came from (`row` of a CSV, `file` of an image). */
   predictions: Scored[];
+  /** Table inputs: the columns the model does not read, which were ignored. */
+  ignored_columns?: string[];
 }
+
+/** A split's figures: a classification's report, or a regression's. */
+export type SplitReport = ClassificationReport | RegressionReport;
 
 /** What `mmml evaluate` prints: how many rows or images were scored, and the metrics. */
 export interface EvaluationResult {
   rows: number;
-  metrics: ClassificationReport;
+  metrics: SplitReport;
 }
 
 /** A fresh run's data, or (resuming) the same data encoded with the saved inputs and classes. */
@@ -51,6 +59,18 @@ export interface TaskRules {
   readonly unit: string;
   /** What `training.lr_schedule.name: auto` runs. */
   readonly autoLrSchedule: "constant" | "cosine";
+  /** The model's head: class probabilities, or one value. */
+  readonly modelOutput: "softmax" | "linear";
+  /** What the fit minimises. */
+  objective(config: MmmlConfig): Objective;
+  /** The figures logged beside val_loss each epoch (macro F1, RMSE). */
+  valMetrics(data: PreparedData): ValMetrics;
+  /** A split's report from the model's outputs on it (probabilities, or standardised values). */
+  report(outputs: Float32Array, source: DataSource, data: PreparedData): SplitReport;
+  /** A report's numbers keyed `prefix + name`, for registry metadata. */
+  flatten(report: SplitReport, prefix: string): Record<string, number>;
+  /** The headline figures `train --json` prints for a split (none for an absent one). */
+  scalars(report: SplitReport | null): Record<string, number>;
   /** Fails with a usage error naming the right choices when `config.model` cannot learn this task. */
   checkModel(config: MmmlConfig): void;
   /** Reads, splits and preprocesses the data `config.data` names; with `saved`, reuses a run's inputs. */

@@ -7,12 +7,16 @@ import type { MmmlConfig, Task } from "../config/schema.ts";
 import { IMAGE_EXTENSIONS } from "../data/image_folder_adapter.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { IMAGE_TASK } from "./image.ts";
+import { REGRESSION_TASK } from "./regression.ts";
 import { TABULAR_TASK } from "./tabular.ts";
 import type { TaskRules } from "./task_rules.ts";
 
 /** Every task's rules, by name; a task the config schema names must be here. */
 export const TASKS = Object.freeze(
-  { tabular: TABULAR_TASK, image: IMAGE_TASK } as const satisfies Record<Task, TaskRules>,
+  { tabular: TABULAR_TASK, image: IMAGE_TASK, regression: REGRESSION_TASK } as const satisfies Record<
+    Task,
+    TaskRules
+  >,
 );
 
 /** The rules of `task`; a name from an unknown (newer) version is refused, not guessed. */
@@ -29,7 +33,8 @@ export function taskRules(task: string, what = "this model"): TaskRules {
 
 /** The task of a run: `data.task`, else a folder is an image data set and anything else a CSV. */
 export async function detectTask(config: MmmlConfig): Promise<TaskRules> {
-  if (config.data.task !== "auto") return TASKS[config.data.task];
+  if (config.data.task === "image") return TASKS.image;
+  if (config.data.task === "tabular") return tableTask(config);
   if (!config.data.path) throw new MmmlError("usage", "missing --data FILE.csv or --data DIR/");
   let folder: boolean;
   try {
@@ -40,7 +45,7 @@ export async function detectTask(config: MmmlConfig): Promise<TaskRules> {
     }
     throw err;
   }
-  if (!folder) return TASKS.tabular;
+  if (!folder) return tableTask(config);
   const tables = await tablesWithoutImages(config.data.path);
   if (tables.length) {
     const shown = tables.slice(0, 3).join(", ") + (tables.length > 3 ? ", ..." : "");
@@ -51,6 +56,14 @@ export async function detectTask(config: MmmlConfig): Promise<TaskRules> {
     );
   }
   return TASKS.image;
+}
+
+/**
+ * Table rows are classes or a regression: data.problem_type says, or (auto) the tabular rules infer it
+ * from the label column when they read the data, and their PreparedData names the task.
+ */
+function tableTask(config: MmmlConfig): TaskRules {
+  return config.data.problem_type === "regression" ? TASKS.regression : TASKS.tabular;
 }
 
 const TABLE_FILE = /\.(csv|tsv|txt|parquet|jsonl?)$/i;

@@ -31,7 +31,7 @@ export type TrainedModel = TrainedTabular | TrainedImage;
 
 /** Narrows to a tabular version, or fails naming the model and what `what` needs. */
 export function requireTabular(trained: TrainedModel, what: string): TrainedTabular {
-  if (trained.task === "tabular") return trained;
+  if (trained.task === "tabular" || trained.task === "regression") return trained;
   const { name, version } = trained.version.meta;
   throw new MmmlError("unsupported", `${name}@${version} is an image model; ${what} needs a tabular model`);
 }

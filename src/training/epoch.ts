@@ -10,6 +10,7 @@ import { accuracy, logLoss } from "../evaluation/metrics.ts";
 import { deriveSeed } from "../random.ts";
 import type { StepEngine } from "./engines/step_engine.ts";
 import type { FitOptions, ValMetrics } from "./fit_options.ts";
+import { CLASSIFICATION, type Objective, regressionLoss } from "./objective.ts";
 
 /**
  * One pass over the training source; `ms` is the time in steps (and the weight sync), not in loading.
@@ -27,9 +28,11 @@ export async function trainEpoch(
     stopped: () => boolean;
     learningRate: (epoch: number, step: number) => number;
   },
-): Promise<{ lossSum: number; correct: number; rows: number; ms: number; lr: number }> {
+): Promise<{ lossSum: number; correct: number | null; rows: number; ms: number; lr: number }> {
   const { batchSize, seed, classWeights } = options;
-  let lossSum = 0, correct = 0, rows = 0, ms = 0, step = 0, lr = learningRate(epoch, 0);
+  const regression = options.objective?.kind === "regression";
+  let lossSum = 0, correct: number | null = regression ? null : 0, rows = 0, ms = 0, step = 0;
+  let lr = learningRate(epoch, 0);
   const batches = train.batches({
     batchSize,
     shuffle: options.shuffle ?? true,
@@ -37,17 +40,23 @@ export async function trainEpoch(
     augment: options.augment ?? false,
   });
   for await (const batch of batches) {
-    checkLabels(batch.y, batch.size, ctx.model.spec.numClasses, epoch, step);
+    if (regression) checkTargets(batch.target, batch.size, epoch, step);
+    else checkLabels(batch.y, batch.size, ctx.model.spec.numClasses, epoch, step);
     lr = learningRate(epoch, step);
     engine.setLearningRate(lr);
     const t0 = clock();
-    const weights = classWeights ? sampleWeights(batch.y, batch.size, classWeights) : null;
+    const weights = classWeights && !regression ? sampleWeights(batch.y, batch.size, classWeights) : null;
     const result = await engine.step(batch, weights, deriveSeed(seed, epoch, step));
     ms += clock() - t0;
     lossSum += result.loss * batch.size;
-    correct += result.correct;
+    if (correct !== null && result.correct !== null) correct += result.correct;
     rows += batch.size;
-    const logs = { batch: step, size: batch.size, loss: result.loss, accuracy: result.correct / batch.size };
+    const logs = {
+      batch: step,
+      size: batch.size,
+      loss: result.loss,
+      ...(result.correct === null ? {} : { accuracy: result.correct / batch.size }),
+    };
     await callbacks.onBatchEnd(step, logs, ctx);
     step++;
     if (stopped()) break;
@@ -58,33 +67,55 @@ export async function trainEpoch(
   return { lossSum, correct, rows, ms, lr };
 }
 
-/** Probabilities for the whole validation source, then val_loss, val_accuracy and the extra metrics. */
+/**
+ * Outputs for the whole validation source, then val_loss (the training objective's), val_accuracy
+ * (classes) and the extra metrics.
+ */
 export async function validate(
   engine: StepEngine,
   val: DataSource,
   batchSize: number,
   valMetrics: ValMetrics | undefined,
+  objective: Objective = CLASSIFICATION,
 ): Promise<Record<string, number>> {
   const k = val.numClasses;
   const probs = new Float32Array(val.size * k);
   const y = new Int32Array(val.size);
+  const t = objective.kind === "regression" ? new Float32Array(val.size) : null;
   let rows = 0;
   for await (const batch of val.batches({ batchSize, shuffle: false, seed: 0, augment: false })) {
     probs.set(await engine.predict(batch.x, batch.size), rows * k);
     y.set(batch.y.subarray(0, batch.size), rows);
+    if (t) t.set(batch.target!.subarray(0, batch.size), rows);
     rows += batch.size;
   }
   if (rows !== val.size) {
     throw new Error(`validation source yielded ${rows} rows, its size says ${val.size}`);
   }
-  const out: Record<string, number> = {
-    val_loss: logLoss(probs, y, k, { eps: 1e-7 }),
-    val_accuracy: accuracy(probs, y, k),
-  };
-  for (const [name, value] of Object.entries(valMetrics?.(probs, y, k) ?? {})) {
+  const out: Record<string, number> = objective.kind === "regression"
+    ? { val_loss: regressionLoss(probs, t!, objective) }
+    : { val_loss: logLoss(probs, y, k, { eps: 1e-7 }), val_accuracy: accuracy(probs, y, k) };
+  for (const [name, value] of Object.entries(valMetrics?.(probs, t ?? y, k) ?? {})) {
     out[name.startsWith("val_") ? name : `val_${name}`] = value;
   }
   return out;
+}
+
+function checkTargets(target: Float32Array | undefined, n: number, epoch: number, step: number): void {
+  if (!target || target.length < n) {
+    throw new MmmlError(
+      "invalid_input",
+      `training batch ${step} of epoch ${epoch}: a regression batch needs targets`,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(target[i])) {
+      throw new MmmlError(
+        "invalid_input",
+        `training batch ${step} of epoch ${epoch}, row ${i}: expected a finite target, received ${target[i]}`,
+      );
+    }
+  }
 }
 
 function sampleWeights(y: Int32Array, n: number, classWeights: Float32Array): Float32Array {

@@ -6,10 +6,19 @@
 import type { Callback, MonitorMode, TrainEngineName } from "./callbacks/callback.ts";
 import type { LrScheduleConfig } from "./lr_schedule.ts";
 import type { OptimizerConfig } from "../config/schema.ts";
+import type { Objective } from "./objective.ts";
 import type { TrainerState } from "./trainer_state.ts";
 
-/** Extra validation figures, e.g. macro F1; keys are logged with a `val_` prefix. */
-export type ValMetrics = (probs: Float32Array, y: Int32Array, numClasses: number) => Record<string, number>;
+/**
+ * Extra validation figures, e.g. macro F1 or RMSE; keys are logged with a `val_` prefix. `outputs` is
+ * [rows, width] row-major (probabilities, or a regression's output); `truth` the class indices
+ * (Int32Array) or the regression targets (Float32Array).
+ */
+export type ValMetrics = (
+  outputs: Float32Array,
+  truth: Int32Array | Float32Array,
+  width: number,
+) => Record<string, number>;
 
 export interface FitOptions {
   epochs: number;
@@ -17,6 +26,8 @@ export interface FitOptions {
   optimizer: OptimizerConfig;
   /** How the rate moves from `optimizer.lr` step by step; constant when absent. */
   lrSchedule?: LrScheduleConfig;
+  /** What the fit minimises; classification (softmax cross-entropy) when absent. */
+  objective?: Objective;
   /** Loss weight per class index (see class_weights.ts), or null for an unweighted loss. */
   classWeights?: Float32Array | null;
   seed: number;

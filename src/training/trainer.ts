@@ -125,11 +125,13 @@ export function createTrainer({ logger, clock = () => performance.now() }: Train
           });
           trainMs += totals.ms;
           samples += totals.rows;
-          const valLogs = val ? await validate(engine, val, batchSize, options.valMetrics) : {};
+          const valLogs = val
+            ? await validate(engine, val, batchSize, options.valMetrics, options.objective)
+            : {};
           const logs: EpochLog = {
             epoch,
             loss: totals.lossSum / totals.rows,
-            accuracy: totals.correct / totals.rows,
+            ...(totals.correct === null ? {} : { accuracy: totals.correct / totals.rows }),
             ...valLogs,
             seconds: (clock() - epochStart) / 1000,
             lr: totals.lr,
@@ -202,6 +204,7 @@ async function chooseEngine(
       optimizer: options.optimizer,
       seed: deriveSeed(options.seed, 0x5eed),
       maxBatch: options.batchSize,
+      objective: options.objective,
     });
     return {
       engine,
@@ -214,7 +217,10 @@ async function chooseEngine(
       `training.engine: the fused engine cannot train this model: ${verdict}`,
     );
   }
-  return { engine: createTfjsEngine(model, { optimizer: options.optimizer }), reason: verdict };
+  return {
+    engine: createTfjsEngine(model, { optimizer: options.optimizer, objective: options.objective }),
+    reason: verdict,
+  };
 }
 
 function checkInputs(model: MmmlModel, train: DataSource, val: DataSource | null, options: FitOptions): void {

@@ -7,6 +7,7 @@
  *
  * Numerics follow tfjs (layers + cpu backend) so engines can be swapped mid-run:
  *   Dense y = act(x W + b), W [in, out] row-major; softmax; loss log-sum-exp(z) - z_y (from the logits);
+ *   or, for regression (dk_set_loss), one linear output and the mean squared error or Huber loss;
  *   Adam and Momentum follow tfjs's formulas and op order in float32 (adam_update, momentum_update);
  *   the matmuls use fused multiply-add where the CPU has it (see MADD), so sums differ from tfjs's in
  *   the last bits; the tests hold the two within 1e-5 relative.
@@ -22,6 +23,7 @@
 
 enum { ACT_LINEAR, ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_COUNT };
 enum { OPT_ADAM, OPT_MOMENTUM };
+enum { LOSS_SOFTMAX_CE, LOSS_MSE, LOSS_HUBER };
 
 typedef struct {
   int in, out, op, ip; /* real in/out, padded out (row stride of outputs), padded in */
@@ -36,7 +38,9 @@ static int nl, maxb, nparams;
 static float *params, *grads, *slot1, *slot2;
 static float *xbuf, *swbuf, *probs, *rowcoef;
 static int32_t *ybuf;
-static int opt_kind;
+static float *tbuf; /* regression targets, one per row */
+static int opt_kind, loss_kind;
+static double huber_delta = 1.0;
 static float o_beta1, o_beta2, o_1mb1, o_1mb2, o_eps, o_neglr, o_mom, acc_b1, acc_b2;
 static int32_t step_count;
 static v128_t rs0, rs1, rs2, rs3; /* four-lane xorshift128 state for dropout masks */
@@ -213,6 +217,30 @@ static double loss_and_grad(Layer *o, int n, int weighted) {
   return lsum / wsum;
 }
 
+/*
+ * Regression: the last layer has one real output z (padded to 4 columns), the loss is the mean over rows
+ * of (z - t)^2, or Huber's 0.5 e^2 within delta and delta (|e| - 0.5 delta) beyond, as tf.losses
+ * computes them; dL/dz goes into o->dA.
+ */
+static double regression_loss_and_grad(Layer *o, int n) {
+  double lsum = 0.0;
+  for (int i = 0; i < n; i++) {
+    float *d = o->dA + i * o->op;
+    double e = (double)o->Z[i * o->op] - (double)tbuf[i], g;
+    if (loss_kind == LOSS_MSE) {
+      lsum += e * e;
+      g = 2.0 * e;
+    } else {
+      double a = e < 0 ? -e : e;
+      lsum += a <= huber_delta ? 0.5 * e * e : huber_delta * (a - 0.5 * huber_delta);
+      g = a <= huber_delta ? e : (e < 0 ? -huber_delta : huber_delta);
+    }
+    d[0] = (float)(g / n);
+    for (int j = 1; j < o->op; j++) d[j] = 0.0f;
+  }
+  return lsum / n;
+}
+
 /* ---------------------------------------------------------------- optimizers */
 /* tfjs AdamOptimizer.applyGradients in float32, in its op order */
 static void adam_update(void) {
@@ -305,8 +333,9 @@ EXPORT(dk_build) int dk_build(int max_batch, uint32_t seed) {
   params = alloc_floats(nparams), grads = alloc_floats(nparams);
   slot1 = alloc_floats(nparams), slot2 = alloc_floats(nparams);
   xbuf = alloc_floats(maxb * L[0].in), ybuf = (int32_t *)alloc_floats(maxb), swbuf = alloc_floats(maxb);
+  tbuf = alloc_floats(maxb);
   probs = alloc_floats(maxb * L[nl - 1].out), rowcoef = alloc_floats(maxb);
-  if (!params || !grads || !slot1 || !slot2 || !xbuf || !ybuf || !swbuf || !probs || !rowcoef) return 0;
+  if (!params || !grads || !slot1 || !slot2 || !xbuf || !ybuf || !swbuf || !tbuf || !probs || !rowcoef) return 0;
   int off = 0;
   for (int i = 0; i < nl; i++) {
     Layer *l = &L[i];
@@ -343,6 +372,13 @@ EXPORT(dk_set_momentum) void dk_set_momentum(double lr, double momentum) {
 }
 
 EXPORT(dk_set_lr) void dk_set_lr(double lr) { o_neglr = (float)-lr; }
+/* Softmax cross-entropy (0), or for a one-output regression layer mean squared error (1) or Huber (2). */
+EXPORT(dk_set_loss) int dk_set_loss(int kind, double delta) {
+  if (kind < LOSS_SOFTMAX_CE || kind > LOSS_HUBER || !(delta > 0.0)) return 0;
+  if (kind != LOSS_SOFTMAX_CE && (nl == 0 || L[nl - 1].out != 1)) return 0;
+  loss_kind = kind, huber_delta = delta;
+  return 1;
+}
 EXPORT(dk_set_step) void dk_set_step(int32_t step) { step_count = step, reset_beta_powers(); }
 EXPORT(dk_get_step) int32_t dk_get_step(void) { return step_count; }
 
@@ -351,24 +387,32 @@ EXPORT(dk_train) double dk_train(int n, int weighted) {
   if (n < 1 || n > maxb) return -1.0;
   forward(n, 1);
   Layer *o = &L[nl - 1];
-  softmax_rows(o, n, o->Y, o->op);
-  double loss = loss_and_grad(o, n, weighted);
+  double loss;
+  if (loss_kind == LOSS_SOFTMAX_CE) {
+    softmax_rows(o, n, o->Y, o->op);
+    loss = loss_and_grad(o, n, weighted);
+  } else {
+    loss = regression_loss_and_grad(o, n);
+  }
   backward(n);
   if (opt_kind == OPT_ADAM) adam_update(); else momentum_update();
   step_count++;
   return loss;
 }
 
-/* Probabilities for the n rows in x, without dropout, into probs [n, classes]. */
+/* Probabilities (or, for regression, the output) for the n rows in x, without dropout, into probs. */
 EXPORT(dk_predict) int dk_predict(int n) {
   if (n < 1 || n > maxb) return 0;
   forward(n, 0);
-  softmax_rows(&L[nl - 1], n, probs, L[nl - 1].out);
+  const Layer *o = &L[nl - 1];
+  if (loss_kind == LOSS_SOFTMAX_CE) softmax_rows(o, n, probs, o->out);
+  else for (int i = 0; i < n; i++) probs[i] = o->Z[i * o->op];
   return 1;
 }
 
 EXPORT(dk_x) float *dk_x(void) { return xbuf; }
 EXPORT(dk_y) int32_t *dk_y(void) { return ybuf; }
+EXPORT(dk_t) float *dk_t(void) { return tbuf; }
 EXPORT(dk_sw) float *dk_sw(void) { return swbuf; }
 EXPORT(dk_probs) float *dk_probs(void) { return probs; }
 EXPORT(dk_params) float *dk_params(void) { return params; }

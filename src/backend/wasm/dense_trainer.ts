@@ -25,6 +25,9 @@ export const DENSE_ACTIVATION_CODES = {
   swish: 7,
 } as const satisfies Record<DenseActivation, number>;
 
+/** Regression loss codes shared with dense_kernel.c (enum LOSS_*). */
+const LOSS_CODES = { mse: 1, huber: 2 } as const;
+
 /** Deepest stack the kernel lays out (MAX_LAYERS in dense_kernel.c). */
 export const DENSE_MAX_LAYERS = 16;
 
@@ -46,12 +49,14 @@ interface KernelExports {
   dk_set_adam(lr: number, beta1: number, beta2: number, epsilon: number): void;
   dk_set_momentum(lr: number, momentum: number): void;
   dk_set_lr(lr: number): void;
+  dk_set_loss(kind: number, delta: number): number;
   dk_set_step(step: number): void;
   dk_get_step(): number;
   dk_train(n: number, weighted: number): number;
   dk_predict(n: number): number;
   dk_x(): number;
   dk_y(): number;
+  dk_t(): number;
   dk_sw(): number;
   dk_probs(): number;
   dk_params(): number;
@@ -176,6 +181,11 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
     throw new MmmlError("internal", `Fused dense engine: could not allocate memory for maxBatch ${maxBatch}`);
   }
   setOptimizer(k, options.optimizer);
+  if (options.loss && k.dk_set_loss(LOSS_CODES[options.loss.kind], options.loss.delta) !== 1) {
+    fail(
+      `Fused dense engine: the ${options.loss.kind} loss needs one output, received ${layers.at(-1)!.outDim}`,
+    );
+  }
 
   let offset = 0;
   const layout: VarLayout[] = layers.map(({ inDim, outDim }, i) => {
@@ -191,6 +201,7 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
   const f32 = (ptr: number, len: number) => new Float32Array(mem, ptr, len);
   const xView = f32(k.dk_x(), maxBatch * inDim), swView = f32(k.dk_sw(), maxBatch);
   const yView = new Int32Array(mem, k.dk_y(), maxBatch), probView = f32(k.dk_probs(), maxBatch * classes);
+  const tView = f32(k.dk_t(), maxBatch);
   const paramPtr = k.dk_params(), slotPtrs = [k.dk_slot(0), k.dk_slot(1)];
 
   // Padded storage <-> the caller's unpadded [in, out] kernels and [out] biases, flattened per variable.
@@ -265,6 +276,15 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
         swView.set(sampleWeight.subarray(0, n));
       }
       return k.dk_train(n, sampleWeight ? 1 : 0);
+    },
+    trainTargets(x, t, n) {
+      alive();
+      if (!options.loss) fail("trainTargets: the trainer was built for classes (no regression loss)");
+      expectLength(x, n * inDim, "trainTargets x", true);
+      expectLength(t, n, "trainTargets t", true);
+      copyIn(x, 0, n, "trainTargets");
+      tView.set(t.subarray(0, n));
+      return k.dk_train(n, 0);
     },
     predict(x, n) {
       alive();

@@ -27,6 +27,11 @@ export interface DenseTrainerOptions {
   seed: number;
   /** Largest batch that will be passed to trainBatch/predict. */
   maxBatch: number;
+  /**
+   * A regression loss over the last layer's single output, instead of softmax cross-entropy; the
+   * trainer then takes targets (trainTargets) and predict gives the output itself.
+   */
+  loss?: { kind: "mse" | "huber"; delta: number };
 }
 
 export interface DenseTrainer {
@@ -39,7 +44,9 @@ export interface DenseTrainer {
    * Returns that loss (computed before the update).
    */
   trainBatch(x: Float32Array, y: Int32Array, n: number, sampleWeight?: Float32Array): number;
-  /** Probabilities [n, classes] row-major (no dropout). */
+  /** One optimizer step on a batch of regression targets `t` [n]; returns the loss before the update. */
+  trainTargets(x: Float32Array, t: Float32Array, n: number): number;
+  /** Probabilities [n, classes] row-major (no dropout); for regression the output [n]. */
   predict(x: Float32Array, n: number): Float32Array;
   /** Optimizer state (Adam moments / momentum, step count) for checkpoints and resume. */
   getOptimizerState(): { step: number; slots: Float32Array[] };

@@ -8,6 +8,7 @@ import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../ar
 import type { CliContext } from "../context.ts";
 import { taskRules } from "../../tasks/tasks.ts";
 import type { ClassificationReport } from "../../evaluation/metrics.ts";
+import type { RegressionReport } from "../../evaluation/regression_metrics.ts";
 import {
   BACKEND_FLAG,
   cwdPath,
@@ -64,8 +65,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-/** The report as text: the scalars, per-class figures and the confusion matrix. */
-export function formatReport(m: ClassificationReport): string {
+/** A regression's report as text. */
+export function formatRegressionReport(m: RegressionReport): string {
+  const num = (x: number | null) => (x === null ? "-" : x.toFixed(4));
+  return `  rmse ${num(m.rmse)}  mae ${num(m.mae)}  r2 ${num(m.r2)}  mape ${num(m.mape)}\n` +
+    `  target mean ${num(m.target_mean)}, std ${num(m.target_std)}\n`;
+}
+
+/** The report as text: the scalars, per-class figures and the confusion matrix (a regression's figures). */
+export function formatReport(m: ClassificationReport | RegressionReport): string {
+  if ("rmse" in m) return formatRegressionReport(m);
   const num = (x: number | null) => (x === null ? "-" : x.toFixed(4));
   const lines = [
     `  accuracy ${num(m.accuracy)}  macro_f1 ${num(m.macro_f1)}  weighted_f1 ${num(m.weighted_f1)}`,

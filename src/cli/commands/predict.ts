@@ -32,6 +32,10 @@ export const PREDICT_SPEC = {
       description:
         "CSV file of rows (tabular model), or an image file or folder of images (image model) (required)",
     },
+    "strict-columns": {
+      type: "boolean",
+      description: "refuse input columns the model does not read (by default they are ignored and listed)",
+    },
     "top-k": {
       type: "number",
       valueName: "K",
@@ -63,21 +67,32 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const trained = await loadTrainedFromFlags(values, ctx);
   try {
     const input = cwdPath(values.input!, ctx);
-    const options = { logger: ctx.logger, display: values.input! };
-    const found = (await taskRules(trained.task).predict(trained, input, options)).predictions;
+    const options = { logger: ctx.logger, display: values.input!, strictColumns: values["strict-columns"] };
+    const result = await taskRules(trained.task).predict(trained, input, options);
+    const found = result.predictions;
+    const ignored = result.ignored_columns?.length ? { ignored_columns: result.ignored_columns } : {};
+    if (topK !== undefined && taskRules(trained.task).modelOutput === "linear") {
+      const { name, version } = trained.version.meta;
+      throw new MmmlError(
+        "usage",
+        `--top-k lists classes; ${name}@${version} is a regression, which predicts a value`,
+      );
+    }
     const predictions = topK === undefined
       ? found
-      : found.map((p) => ({ ...p, top_k: mostProbable(p, topK) }));
+      : found.map((p) => ({ ...p, top_k: "probabilities" in p ? mostProbable(p, topK) : [] }));
     const { name, version } = trained.version.meta;
     if (values.output !== undefined) {
       const path = cwdPath(values.output, ctx);
       await writeAtomically(path, predictions.map((p) => JSON.stringify(p) + "\n").join(""), "--output");
       ctx.logger.info(`wrote ${predictions.length} predictions of ${name}@${version} to ${values.output}`);
       if (values.json) {
-        ctx.stdout(JSON.stringify({ model: name, version, rows: predictions.length, output: path }) + "\n");
+        ctx.stdout(
+          JSON.stringify({ model: name, version, rows: predictions.length, output: path, ...ignored }) + "\n",
+        );
       }
     } else if (values.json) {
-      ctx.stdout(JSON.stringify({ model: name, version, predictions }) + "\n");
+      ctx.stdout(JSON.stringify({ model: name, version, predictions, ...ignored }) + "\n");
     } else {
       ctx.stdout(predictions.map((p) => JSON.stringify(p) + "\n").join(""));
     }

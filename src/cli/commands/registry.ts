@@ -43,7 +43,11 @@ export const REGISTRY_SPECS = {
     summary: "Print the version of NAME with the best value of a metric (losses: lowest; others: highest).",
     flags: {
       ...base,
-      metric: { type: "string", valueName: "KEY", description: "metric key, e.g. val.macro_f1 (default)" },
+      metric: {
+        type: "string",
+        valueName: "KEY",
+        description: "metric key, e.g. val.r2 (default: val.macro_f1 for classes, val.rmse for a regression)",
+      },
     },
     positionals: ["NAME"],
   },
@@ -226,8 +230,9 @@ function printVersion(version: ModelVersion, json: boolean, ctx: CliContext): nu
 }
 
 /** Lower is better for losses; everything else the registry records is higher-is-better. */
+/** Losses and errors (log_loss, rmse, mae, mape) are better lower; everything else higher. */
 function lowerIsBetter(metric: string): boolean {
-  return /(^|[._])(log_)?loss$/.test(metric);
+  return /(^|[._])((log_)?loss|rmse|mae|mape|mse)$/.test(metric);
 }
 
 /** The version with the best `metric`; ties go to the newest. Without a metric, the registry's @best. */

@@ -27,6 +27,7 @@ export const TRAIN_SPEC = {
     ...configFlagSpecs(
       "data",
       "label",
+      "problem-type",
       "name",
       "test",
       "model",

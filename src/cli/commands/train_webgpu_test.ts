@@ -6,6 +6,7 @@
 import { loadPredictor } from "../../runs/load_predictor.ts";
 import { loadTrained } from "../../runs/load_trained.ts";
 import assert from "node:assert/strict";
+import type { ClassPrediction } from "../../inference/predictor_types.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { readCsv } from "../../data/csv_adapter.ts";
@@ -117,7 +118,7 @@ Deno.test({
             { length: table.rowCount },
             (_, i) => Object.fromEntries([...table.columns].map(([name, cells]) => [name, cells[i]])),
           );
-          const predictions = await predictor.predictRows(rows);
+          const predictions = await predictor.predictRows(rows) as ClassPrediction[];
           const onnxProbs = Float32Array.from(
             predictions.flatMap((p) => trained.classes.map((c) => p.probabilities[c])),
           );

@@ -18,19 +18,21 @@ export const TabularRequest = z.strictObject({
   instances: z.array(z.record(z.string(), z.unknown())).min(1),
 });
 
-/** The `k` most probable labels, most probable first. */
+/** The `k` most probable labels, most probable first (none for a regression's value). */
 export function topK(p: Prediction, k: number): { label: string; probability: number }[] {
+  if (!("probabilities" in p)) return [];
   return Object.entries(p.probabilities)
     .sort((a, b) => b[1] - a[1])
     .slice(0, k)
     .map(([label, probability]) => ({ label, probability }));
 }
 
-function requireTask(p: Predictor, task: "tabular" | "image", route: string) {
-  if (p.meta.task !== task) {
+function requireInput(p: Predictor, takes: Predictor["takes"], route: string) {
+  if (p.takes !== takes) {
+    const other = p.takes === "rows" ? "tabular" : "image";
     throw new MmmlError(
       "unsupported",
-      `model: "${p.name}" is a ${p.meta.task} model and cannot answer ${route}; use POST /predict/${p.meta.task}`,
+      `model: "${p.name}" is a ${p.meta.task} model and cannot answer ${route}; use POST /predict/${other}`,
     );
   }
 }
@@ -62,17 +64,33 @@ export function predictRoutes(
       // The lease keeps this version open until its batch has run, even if a swap retires it meanwhile;
       // batchers are per predictor, so after a swap new requests batch on the new version.
       return await pool.use(model, version, async (predictor) => {
-        requireTask(predictor, "tabular", "POST /predict/tabular");
+        requireInput(predictor, "rows", "POST /predict/tabular");
         c.set("model", `${predictor.name}@${predictor.version}`);
+        const extra = predictor.extraColumns(instances);
+        if (extra.length && config.extra_columns === "error") {
+          throw new MmmlError(
+            "validation_failed",
+            `instances: column(s) ${
+              extra.map((k) => `"${k}"`).join(", ")
+            } are not inputs of ${predictor.name}; ` +
+              `send only its input columns (serving.extra_columns is "error")`,
+            { details: { columns: extra } },
+          );
+        }
         const { results, batchSize } = await batcherFor(predictor).submit(instances);
         c.set("batchSize", batchSize);
-        return c.json({ model: predictor.name, version: predictor.version, predictions: results });
+        return c.json({
+          model: predictor.name,
+          version: predictor.version,
+          predictions: results,
+          ...(extra.length ? { ignored_columns: extra } : {}),
+        });
       });
     })
     .post("/predict/image", async (c) => {
       const { model, version, images } = await parseImageRequest(c, maxBytes);
       return await pool.use(model, version, async (predictor) => {
-        requireTask(predictor, "image", "POST /predict/image");
+        requireInput(predictor, "images", "POST /predict/image");
         c.set("model", `${predictor.name}@${predictor.version}`);
         c.set("batchSize", images.length);
         metrics.batchSize.observe({ model: predictor.name }, images.length);

@@ -12,14 +12,13 @@ import type { TrainerState } from "../trainer_state.ts";
 export type TrainEngineName = "tfjs" | "fused";
 
 /**
- * One epoch's figures. `epoch` counts from 1. `loss`/`accuracy` are over the epoch's training batches
+ * One epoch's figures. `epoch` counts from 1. `loss`/`accuracy` (classes only) are over the epoch's training batches
  * (dropout on, class weights applied to the loss); `val_*` appear when there is a validation source.
  * `seconds` is the epoch's wall time, validation included; `lr` the learning rate it ran with.
  */
 export interface EpochLog {
   epoch: number;
   loss: number;
-  accuracy: number;
   seconds: number;
   lr: number;
   [metric: string]: number;
@@ -30,7 +29,8 @@ export interface BatchLog {
   batch: number;
   size: number;
   loss: number;
-  accuracy: number;
+  /** Classes only. */
+  accuracy?: number;
 }
 
 /** What every hook can see and do. */

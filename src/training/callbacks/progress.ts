@@ -37,7 +37,7 @@ export function progressBar(
     onBatchEnd(batch, logs, ctx) {
       rows += logs.size;
       lossSum += logs.loss * logs.size;
-      correct += logs.accuracy * logs.size;
+      correct += (logs.accuracy ?? NaN) * logs.size;
       const now = clock();
       if (!isTerminal || now - lastDraw < redrawMs) return;
       lastDraw = now;
@@ -48,7 +48,10 @@ export function progressBar(
       const eta = ((now - epochStart) / done) * (total - done) / 1000;
       logger.write(
         `${CLEAR_LINE}epoch ${ctx.history.length + 1}/${ctx.epochs} [${bar}] ${done}/${total}` +
-          ` - loss ${fmt(lossSum / rows)} - accuracy ${fmt(correct / rows)} - ETA ${duration(eta)}`,
+          ` - loss ${fmt(lossSum / rows)}${
+            logs.accuracy === undefined ? "" : ` - accuracy ${fmt(correct / rows)}`
+          }` +
+          ` - ETA ${duration(eta)}`,
       );
     },
     onEpochEnd(epoch, logs, ctx) {

@@ -12,6 +12,7 @@ import { predictedClasses } from "../../evaluation/metrics.ts";
 import type { OptimizerConfig } from "../../config/schema.ts";
 import { denseOptimizer } from "../optimizers/optimizer.ts";
 import type { StepEngine } from "./step_engine.ts";
+import { CLASSIFICATION, type Objective } from "../objective.ts";
 
 /** Backends whose tensors live in CPU memory, where copying weights to and from the engine is cheap. */
 const CPU_BACKENDS: ReadonlySet<string> = new Set(["wasm", "cpu"]);
@@ -49,8 +50,11 @@ function denseStack(model: MmmlModel): DenseStack | string {
     }
   }
   const head = layers[layers.length - 1];
-  if (!head || head.activation !== ("softmax" as string)) {
-    return "the last layer is not a softmax dense layer";
+  const regression = model.spec.output === "linear";
+  if (!head || head.activation !== (regression ? "linear" : "softmax" as string)) {
+    return regression
+      ? "the last layer is not a linear dense layer"
+      : "the last layer is not a softmax dense layer";
   }
   // The engine puts softmax after the last layer itself.
   head.activation = "linear";
@@ -76,7 +80,12 @@ export function fusedEngineVerdict(
  */
 export async function createFusedEngine(
   model: MmmlModel,
-  { optimizer, seed, maxBatch }: { optimizer: OptimizerConfig; seed: number; maxBatch: number },
+  { optimizer, seed, maxBatch, objective = CLASSIFICATION }: {
+    optimizer: OptimizerConfig;
+    seed: number;
+    maxBatch: number;
+    objective?: Objective;
+  },
 ): Promise<StepEngine> {
   const stack = denseStack(model);
   if (typeof stack === "string") throw new Error(`createFusedEngine: ${stack}`);
@@ -86,6 +95,7 @@ export async function createFusedEngine(
       optimizer: denseOptimizer(optimizer),
       seed: kernelSeed,
       maxBatch,
+      ...(objective.kind === "regression" ? { loss: { kind: objective.loss, delta: objective.delta } } : {}),
     });
   let engine = await build(seed);
   // The rate of the coming steps; a kernel rebuilt for a new epoch takes it over.
@@ -102,6 +112,12 @@ export async function createFusedEngine(
   return {
     name: "fused",
     step(batch, sampleWeight) {
+      if (objective.kind === "regression") {
+        return Promise.resolve({
+          loss: engine.trainTargets(batch.x, batch.target!, batch.size),
+          correct: null,
+        });
+      }
       // The engine reports only the loss; the accuracy comes from a forward pass before the update,
       // without dropout (tfjs's comes from the training forward pass, with dropout).
       const predicted = predictedClasses(engine.predict(batch.x, batch.size), classes);

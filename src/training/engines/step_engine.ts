@@ -10,8 +10,8 @@ import type { OptimizerState } from "../trainer_state.ts";
 export interface StepResult {
   /** The batch's loss before the update (class-weighted when weights are given). */
   loss: number;
-  /** Rows whose arg-max matched the label. */
-  correct: number;
+  /** Rows whose arg-max matched the label; null for regression. */
+  correct: number | null;
 }
 
 export interface StepEngine {

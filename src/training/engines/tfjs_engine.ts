@@ -16,6 +16,7 @@ import type { OptimizerConfig } from "../../config/schema.ts";
 import { createOptimizer, setOptimizerLearningRate } from "../optimizers/optimizer.ts";
 import { reseedLayers, seededLayers } from "../../models/seeded_layers.ts";
 import type { StepEngine } from "./step_engine.ts";
+import { CLASSIFICATION, type Objective } from "../objective.ts";
 import { readTfjsOptimizerState, restoreTfjsOptimizerState } from "../trainer_state.ts";
 
 // Same clip as Keras' categorical cross-entropy on probabilities: keeps log() finite. Used only for a
@@ -45,10 +46,30 @@ export function trainingLogProbs(model: MmmlModel): (x: tf.Tensor) => tf.Tensor 
   return (x) => tf.log(tf.clipByValue(net.apply(x, { training: true }) as tf.Tensor, EPSILON, 1 - EPSILON));
 }
 
+/**
+ * The regression loss of a one-output model in training mode, as a scalar: mean squared error, or Huber
+ * (0.5 e^2 within delta, delta (|e| - delta/2) beyond), over the batch.
+ */
+function regressionStepLoss(
+  model: MmmlModel,
+  objective: Extract<Objective, { kind: "regression" }>,
+): (x: tf.Tensor, t: tf.Tensor1D) => tf.Scalar {
+  return (x, t) => {
+    const z = tf.reshape(model.net.apply(x, { training: true }) as tf.Tensor, [-1]);
+    const e = tf.sub(z, t);
+    if (objective.loss === "mse") return tf.mean(tf.square(e)) as tf.Scalar;
+    const a = tf.abs(e);
+    const quad = tf.minimum(a, objective.delta);
+    return tf.mean(
+      tf.add(tf.mul(0.5, tf.square(quad)), tf.mul(objective.delta, tf.sub(a, quad))),
+    ) as tf.Scalar;
+  };
+}
+
 /** A step engine over tfjs kernels on the active backend. */
 export function createTfjsEngine(
   model: MmmlModel,
-  { optimizer }: { optimizer: OptimizerConfig },
+  { optimizer, objective = CLASSIFICATION }: { optimizer: OptimizerConfig; objective?: Objective },
 ): StepEngine {
   const opt = createOptimizer(optimizer);
   let rate = optimizer.lr;
@@ -62,10 +83,25 @@ export function createTfjsEngine(
 
   const tensorOf = (x: Float32Array, n: number) => tf.tensor(x.subarray(0, n * features), [n, ...shape]);
 
+  const regression = objective.kind === "regression" ? regressionStepLoss(model, objective) : null;
+
   return {
     name: "tfjs",
     async step(batch, sampleWeight, seed) {
       const n = batch.size;
+      if (regression) {
+        reseedLayers(random, seed);
+        const loss = tf.tidy(() => {
+          const x = tensorOf(batch.x, n);
+          const t = tf.tensor1d(batch.target!.subarray(0, n));
+          return opt.minimize(() => regression(x, t), true, variables)!;
+        });
+        try {
+          return { loss: (await loss.data())[0], correct: null };
+        } finally {
+          loss.dispose();
+        }
+      }
       // The weights and the 1/sum(w) normalisation go into the one-hot target, so the weighted and the
       // plain loss are the same three kernels: -sum(target * log(p)).
       let total = 0;
