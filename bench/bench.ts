@@ -1,5 +1,5 @@
 /**
- * `deno task bench [tabular|serve|vision|vision-paired]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
+ * `deno task bench [tabular|serve|vision|vision-paired|regression]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
  * on this machine, in one go, and prints one JSON object with both figures and their ratios. The machine
  * is shared and noisy, so each side runs `--repeat` times and the best run counts.
  */
@@ -39,6 +39,15 @@ switch (which) {
       2,
     ));
     break;
+  case "regression": {
+    const { runRegressionBench } = await import("./regression_bench.ts");
+    console.log(JSON.stringify(
+      await runRegressionBench({ ...common, seeds: values.seeds.split(",").map(Number) }),
+      null,
+      2,
+    ));
+    break;
+  }
   case "serve": {
     const { runServeBench } = await import("./serve_bench.ts");
     console.log(JSON.stringify(await runServeBench(common), null, 2));

@@ -60,6 +60,11 @@ export interface LoadConfigOptions {
 export interface LoadedConfig {
   config: MmmlConfig;
   sources: string[];
+  /**
+   * Every dotted key a file, flag or --set wrote (parents of written keys included): what the user chose,
+   * as against what the schema's defaults filled in. Task defaults apply only to the rest.
+   */
+  explicit: ReadonlySet<string>;
 }
 
 const DEFAULT_ARCH = MmmlConfig.parse({}).model.arch;
@@ -111,7 +116,11 @@ export async function loadConfig(
 
   const result = MmmlConfig.safeParse(state.data);
   if (!result.success) throw configError(formatZodIssues(result.error.issues, state.data), state, layers);
-  return { config: result.data, sources: layers.map((l) => l.source) };
+  return {
+    config: result.data,
+    sources: layers.map((l) => l.source),
+    explicit: new Set(state.writers.keys()),
+  };
 }
 
 /** The merged data with model.arch filled in, so overrides are checked against the arch in force. */

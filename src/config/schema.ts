@@ -199,6 +199,11 @@ export const TrainingConfig = z.strictObject({
    * less swayed by outlying targets (huber_delta in standardised target units).
    */
   loss: z.enum(["auto", "cross_entropy", "mse", "huber"]).default("auto"),
+  /**
+   * L2 weight decay on the kernels (their gradient gets weight_decay * W, as torch's Adam weight_decay).
+   * "auto" is the task's choice: 0 for classes (unchanged since before it existed), a little for regression.
+   */
+  weight_decay: z.union([z.literal("auto"), z.number().min(0)]).default("auto"),
   huber_delta: z.number().positive().default(1),
   /** "balanced" weighs each class by n / (k * count); a map gives weights by class name. */
   class_weights: z.union([z.enum(["none", "balanced"]), z.record(z.string(), z.number().positive())])

@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import { useBackend } from "../backend/choose.ts";
+import { withTaskDefaults } from "../config/task_defaults.ts";
 import type { MmmlConfig, Task } from "../config/schema.ts";
 import type { DataSource } from "../data/data_source.ts";
 import { exportOnnx } from "../export/onnx_exporter.ts";
@@ -46,6 +47,11 @@ export interface TrainRunDeps {
   logger: Logger;
   /** Whether stderr is a terminal (progress bar redraws) */
   isTerminal?: boolean;
+  /**
+   * The config keys the user set (LoadedConfig.explicit); the task's defaults fill the others. Absent
+   * (a resumed run, whose saved config is complete), nothing is filled.
+   */
+  explicit?: ReadonlySet<string>;
 }
 
 /** The model name: --name, else the data file's or folder's base name. */
@@ -108,9 +114,12 @@ export async function trainPrepared(
 ): Promise<TrainRunResult> {
   const { logger, registry } = deps;
   const rules = TASKS[data.task];
-  // Resolved before anything is saved, so the run's config.json says which schedule ran.
+  if (deps.explicit && !resume) config = withTaskDefaults(config, rules.defaults, deps.explicit);
+  // Resolved before anything is saved, so the run's config.json says which schedule and decay ran.
   const schedule = resolveLrSchedule(config.training.lr_schedule, rules.autoLrSchedule);
-  config = { ...config, training: { ...config.training, lr_schedule: schedule } };
+  const decay = config.training.weight_decay;
+  const weightDecay = decay === "auto" ? rules.autoWeightDecay(data.train.size) : decay;
+  config = { ...config, training: { ...config.training, lr_schedule: schedule, weight_decay: weightDecay } };
   const name = modelName(config);
   const backend = await useBackend(config.training.backend, { threads: config.training.threads, logger });
   logger.info(`backend: ${backend.name} (${backend.reason})`);
@@ -131,6 +140,7 @@ export async function trainPrepared(
       optimizer: config.training.optimizer,
       lrSchedule: config.training.lr_schedule,
       objective: rules.objective(config),
+      weightDecay,
       classWeights: k > 0
         ? classWeights(data.train.labels(), k, config.training.class_weights, data.classes)
         : null,

@@ -21,6 +21,8 @@ export const CLASSIFICATION_SCALARS = [
 export const CLASSIFICATION_RULES = Object.freeze(
   {
     modelOutput: "softmax",
+    defaults: {},
+    autoWeightDecay: () => 0,
     objective: () => CLASSIFICATION,
     valMetrics: () => (probs, y, k) => ({ macro_f1: classificationMetrics(probs, y, k).macro_f1 }),
     report: (probs, source, data) =>
@@ -35,6 +37,13 @@ export const CLASSIFICATION_RULES = Object.freeze(
     },
   } as const satisfies Pick<
     TaskRules,
-    "modelOutput" | "objective" | "valMetrics" | "report" | "flatten" | "scalars"
+    | "modelOutput"
+    | "defaults"
+    | "autoWeightDecay"
+    | "objective"
+    | "valMetrics"
+    | "report"
+    | "flatten"
+    | "scalars"
   >,
 );

@@ -24,6 +24,10 @@ export interface ScoringOptions {
   display?: string;
   /** Refuse input columns the model does not read instead of ignoring them (predict --strict-columns). */
   strictColumns?: boolean;
+  /** The input's bytes when they came from standard input (`--input -`); the path then only names them. */
+  content?: Uint8Array;
+  /** Input columns copied into each prediction beside `row` (predict --keep-columns; tables only). */
+  keepColumns?: readonly string[];
 }
 
 /** One prediction: the most probable class and every class's probability, or a regression's value. */
@@ -59,6 +63,13 @@ export interface TaskRules {
   readonly unit: string;
   /** What `training.lr_schedule.name: auto` runs. */
   readonly autoLrSchedule: "constant" | "cosine";
+  /**
+   * Settings this task wants where the user set none (dotted key -> value; see
+   * src/config/task_defaults.ts), e.g. a regression's epochs and batch size.
+   */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** What `training.weight_decay: auto` is, for this many training rows. */
+  autoWeightDecay(trainRows: number): number;
   /** The model's head: class probabilities, or one value. */
   readonly modelOutput: "softmax" | "linear";
   /** What the fit minimises. */

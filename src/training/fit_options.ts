@@ -28,6 +28,8 @@ export interface FitOptions {
   lrSchedule?: LrScheduleConfig;
   /** What the fit minimises; classification (softmax cross-entropy) when absent. */
   objective?: Objective;
+  /** L2 weight decay on the dense and conv kernels: their gradients get weightDecay * W; 0 when absent. */
+  weightDecay?: number;
   /** Loss weight per class index (see class_weights.ts), or null for an unweighted loss. */
   classWeights?: Float32Array | null;
   seed: number;

@@ -205,6 +205,7 @@ async function chooseEngine(
       seed: deriveSeed(options.seed, 0x5eed),
       maxBatch: options.batchSize,
       objective: options.objective,
+      weightDecay: options.weightDecay,
     });
     return {
       engine,
@@ -218,7 +219,11 @@ async function chooseEngine(
     );
   }
   return {
-    engine: createTfjsEngine(model, { optimizer: options.optimizer, objective: options.objective }),
+    engine: createTfjsEngine(model, {
+      optimizer: options.optimizer,
+      objective: options.objective,
+      weightDecay: options.weightDecay,
+    }),
     reason: verdict,
   };
 }

@@ -41,6 +41,7 @@ static int32_t *ybuf;
 static float *tbuf; /* regression targets, one per row */
 static int opt_kind, loss_kind;
 static double huber_delta = 1.0;
+static float weight_decay; /* L2: every kernel gradient gets weight_decay * W (biases are not decayed) */
 static float o_beta1, o_beta2, o_1mb1, o_1mb2, o_eps, o_neglr, o_mom, acc_b1, acc_b2;
 static int32_t step_count;
 static v128_t rs0, rs1, rs2, rs3; /* four-lane xorshift128 state for dropout masks */
@@ -303,6 +304,12 @@ static void backward(int n) {
     const float *in = li == 0 ? xbuf : (L[li - 1].drop ? L[li - 1].A : L[li - 1].Y);
     int ld = li == 0 ? l->in : L[li - 1].op;
     gemm_tn(l->in, l->op, n, in, ld, l->dA, l->op, l->gW, l->op);
+    if (weight_decay != 0.0f) {
+      const v128_t wd = vsplat(weight_decay);
+      for (int k = 0; k < l->in * l->op; k += 4) {
+        wasm_v128_store(l->gW + k, wasm_f32x4_add(wasm_v128_load(l->gW + k), wasm_f32x4_mul(wd, wasm_v128_load(l->W + k))));
+      }
+    }
     if (li == 0) break;
     transpose_weights(l); /* so dX = dZ . W^T runs as a plain row-major product */
     gemm_nn(n, l->ip, l->out, l->dA, l->op, l->WT, l->ip, L[li - 1].dA, l->ip, 0);
@@ -372,6 +379,7 @@ EXPORT(dk_set_momentum) void dk_set_momentum(double lr, double momentum) {
 }
 
 EXPORT(dk_set_lr) void dk_set_lr(double lr) { o_neglr = (float)-lr; }
+EXPORT(dk_set_weight_decay) void dk_set_weight_decay(double wd) { weight_decay = (float)wd; }
 /* Softmax cross-entropy (0), or for a one-output regression layer mean squared error (1) or Huber (2). */
 EXPORT(dk_set_loss) int dk_set_loss(int kind, double delta) {
   if (kind < LOSS_SOFTMAX_CE || kind > LOSS_HUBER || !(delta > 0.0)) return 0;

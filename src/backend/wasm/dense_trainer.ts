@@ -50,6 +50,7 @@ interface KernelExports {
   dk_set_momentum(lr: number, momentum: number): void;
   dk_set_lr(lr: number): void;
   dk_set_loss(kind: number, delta: number): number;
+  dk_set_weight_decay(wd: number): void;
   dk_set_step(step: number): void;
   dk_get_step(): number;
   dk_train(n: number, weighted: number): number;
@@ -181,6 +182,7 @@ export async function createDenseTrainer(options: DenseTrainerOptions): Promise<
     throw new MmmlError("internal", `Fused dense engine: could not allocate memory for maxBatch ${maxBatch}`);
   }
   setOptimizer(k, options.optimizer);
+  if (options.weightDecay) k.dk_set_weight_decay(options.weightDecay);
   if (options.loss && k.dk_set_loss(LOSS_CODES[options.loss.kind], options.loss.delta) !== 1) {
     fail(
       `Fused dense engine: the ${options.loss.kind} loss needs one output, received ${layers.at(-1)!.outDim}`,

@@ -32,6 +32,8 @@ export interface DenseTrainerOptions {
    * trainer then takes targets (trainTargets) and predict gives the output itself.
    */
   loss?: { kind: "mse" | "huber"; delta: number };
+  /** L2 weight decay: every kernel's gradient gets weightDecay * W (as torch's Adam weight_decay). */
+  weightDecay?: number;
 }
 
 export interface DenseTrainer {

@@ -124,12 +124,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     cwd: ctx.cwd,
     logger: ctx.logger,
   });
-  const batchSizeChosen = values["batch-size"] !== undefined || values.config.length > 0 ||
-    values.set.some((s) => s.startsWith("training.batch_size") || s.startsWith("training="));
+  const batchSizeChosen = loaded.explicit.has("training.batch_size");
   const { config, usedDefault } = withDefaultData(loaded.config, { batchSizeChosen });
   if (usedDefault) ctx.logger.info(`no --data given: training on the embedded default ${DEFAULT_DATA.path}`);
   const registry = await openRegistry(config.registry.path, ctx, config.registry.artifacts);
-  const result = await runTraining(config, { registry, logger: ctx.logger, isTerminal: ctx.stderrIsTerminal })
+  const deps = { registry, logger: ctx.logger, isTerminal: ctx.stderrIsTerminal, explicit: loaded.explicit };
+  const result = await runTraining(config, deps)
     .finally(() => registry.close());
   return printResult(result, values.json, ctx);
 }

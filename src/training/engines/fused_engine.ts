@@ -80,11 +80,12 @@ export function fusedEngineVerdict(
  */
 export async function createFusedEngine(
   model: MmmlModel,
-  { optimizer, seed, maxBatch, objective = CLASSIFICATION }: {
+  { optimizer, seed, maxBatch, objective = CLASSIFICATION, weightDecay = 0 }: {
     optimizer: OptimizerConfig;
     seed: number;
     maxBatch: number;
     objective?: Objective;
+    weightDecay?: number;
   },
 ): Promise<StepEngine> {
   const stack = denseStack(model);
@@ -95,6 +96,7 @@ export async function createFusedEngine(
       optimizer: denseOptimizer(optimizer),
       seed: kernelSeed,
       maxBatch,
+      weightDecay,
       ...(objective.kind === "regression" ? { loss: { kind: objective.loss, delta: objective.delta } } : {}),
     });
   let engine = await build(seed);

@@ -69,7 +69,11 @@ function regressionStepLoss(
 /** A step engine over tfjs kernels on the active backend. */
 export function createTfjsEngine(
   model: MmmlModel,
-  { optimizer, objective = CLASSIFICATION }: { optimizer: OptimizerConfig; objective?: Objective },
+  { optimizer, objective = CLASSIFICATION, weightDecay = 0 }: {
+    optimizer: OptimizerConfig;
+    objective?: Objective;
+    weightDecay?: number;
+  },
 ): StepEngine {
   const opt = createOptimizer(optimizer);
   let rate = optimizer.lr;
@@ -84,6 +88,17 @@ export function createTfjsEngine(
   const tensorOf = (x: Float32Array, n: number) => tf.tensor(x.subarray(0, n * features), [n, ...shape]);
 
   const regression = objective.kind === "regression" ? regressionStepLoss(model, objective) : null;
+  // L2 weight decay as torch's Adam weight_decay: the gradient of 0.5 * wd * |W|^2 is wd * W, on kernels
+  // only (biases and batch norm are not decayed). The reported loss is the data loss alone.
+  // By the layer's own name for the weight: tfjs makes variable names unique with a suffix ("kernel_1").
+  const kernels = weightDecay > 0
+    ? model.net.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read())
+    : [];
+  const withDecay = (loss: tf.Scalar): tf.Scalar =>
+    kernels.length === 0 ? loss : tf.add(
+      loss,
+      tf.mul(0.5 * weightDecay, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))),
+    ) as tf.Scalar;
 
   return {
     name: "tfjs",
@@ -91,15 +106,24 @@ export function createTfjsEngine(
       const n = batch.size;
       if (regression) {
         reseedLayers(random, seed);
+        let data: tf.Scalar | undefined;
         const loss = tf.tidy(() => {
           const x = tensorOf(batch.x, n);
           const t = tf.tensor1d(batch.target!.subarray(0, n));
-          return opt.minimize(() => regression(x, t), true, variables)!;
+          return opt.minimize(
+            () => {
+              const l = regression(x, t);
+              data = tf.keep(l);
+              return withDecay(l);
+            },
+            true,
+            variables,
+          )!;
         });
         try {
-          return { loss: (await loss.data())[0], correct: null };
+          return { loss: (await data!.data())[0], correct: null };
         } finally {
-          loss.dispose();
+          tf.dispose([loss, data]);
         }
       }
       // The weights and the 1/sum(w) normalisation go into the one-hot target, so the weighted and the
@@ -111,7 +135,7 @@ export function createTfjsEngine(
         target[i * classes + batch.y[i]] = (sampleWeight ? sampleWeight[i] : 1) / total;
       }
       reseedLayers(random, seed);
-      let logP: tf.Tensor | undefined, loss: tf.Scalar | undefined;
+      let logP: tf.Tensor | undefined, loss: tf.Scalar | undefined, data: tf.Scalar | undefined;
       try {
         loss = tf.tidy(() => {
           const x = tensorOf(batch.x, n);
@@ -120,20 +144,23 @@ export function createTfjsEngine(
             () => {
               const lp = logProbs(x);
               logP = tf.keep(lp);
-              return tf.neg(tf.sum(tf.mul(t, lp))) as tf.Scalar;
+              const l = tf.neg(tf.sum(tf.mul(t, lp))) as tf.Scalar;
+              if (kernels.length === 0) return l;
+              data = tf.keep(l);
+              return withDecay(l);
             },
             true,
             variables,
           )!;
         });
         // log p has the same row maxima as p, so it gives the same predicted classes.
-        const [lossValue, logValues] = await Promise.all([loss.data(), logP!.data()]);
+        const [lossValue, logValues] = await Promise.all([(data ?? loss).data(), logP!.data()]);
         const predicted = predictedClasses(logValues, classes);
         let correct = 0;
         for (let i = 0; i < n; i++) if (predicted[i] === batch.y[i]) correct++;
         return { loss: lossValue[0], correct };
       } finally {
-        tf.dispose([loss, logP]);
+        tf.dispose([loss, logP, data]);
       }
     },
     setLearningRate(lr) {
