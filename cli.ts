@@ -25,6 +25,7 @@ if (import.meta.main) {
     stderr: writerFor(Deno.stderr),
     cwd: Deno.cwd(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stdin: () => new Response(Deno.stdin.readable).bytes(),
   });
   Deno.exit(status);
 }

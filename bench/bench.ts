@@ -19,7 +19,7 @@ const { positionals, values } = parseArgs({
     arch: { type: "string", default: "resnet18" },
     threads: { type: "string", default: "1,2" },
     seeds: { type: "string", default: "0" },
-    // Extra `--set key=value` for the mmml side of the vision bench (e.g. training.lr_schedule.name=cosine).
+    // Extra `--set key=value` for the mmml side of the vision and regression benches.
     set: { type: "string", multiple: true, default: [] },
   },
 });
@@ -42,7 +42,7 @@ switch (which) {
   case "regression": {
     const { runRegressionBench } = await import("./regression_bench.ts");
     console.log(JSON.stringify(
-      await runRegressionBench({ ...common, seeds: values.seeds.split(",").map(Number) }),
+      await runRegressionBench({ ...common, seeds: values.seeds.split(",").map(Number), set: values.set }),
       null,
       2,
     ));

@@ -18,7 +18,12 @@ export interface CliRun {
  */
 export async function cli(
   args: string[],
-  { cwd = ".", stderrIsTerminal = false }: { cwd?: string; stderrIsTerminal?: boolean } = {},
+  { cwd = ".", stderrIsTerminal = false, stdin }: {
+    cwd?: string;
+    stderrIsTerminal?: boolean;
+    /** What standard input holds (`--input -`). */
+    stdin?: string | Uint8Array;
+  } = {},
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
@@ -26,6 +31,10 @@ export async function cli(
     args,
     cwd,
     stderrIsTerminal,
+    stdin: () =>
+      Promise.resolve(
+        typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin ?? new Uint8Array(),
+      ),
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
   });

@@ -18,6 +18,8 @@ export interface CliContext {
   logger: Logger;
   /** The directory relative paths resolve against. */
   cwd: string;
+  /** All of standard input, for `--input -`. */
+  stdin: () => Promise<Uint8Array>;
 }
 
 /** A command module: `src/cli/commands/<name>.ts` exports `run`, which returns the process exit status. */

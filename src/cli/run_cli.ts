@@ -63,13 +63,24 @@ export interface RunCliOptions {
   cwd?: string;
   /** Human log lines on a terminal, JSON lines otherwise. */
   stderrIsTerminal?: boolean;
+  /** Reads all of standard input (`--input -`); none by default. */
+  stdin?: () => Promise<Uint8Array>;
   /** The command table; tests pass their own. */
   commands?: Readonly<Record<string, CommandEntry>>;
 }
 
 /** Runs one CLI invocation and returns its exit status; never throws. */
 export async function runCli(
-  { args, env = {}, stdout, stderr, cwd = ".", stderrIsTerminal = false, commands = COMMANDS }: RunCliOptions,
+  {
+    args,
+    env = {},
+    stdout,
+    stderr,
+    cwd = ".",
+    stderrIsTerminal = false,
+    stdin = () => Promise.resolve(new Uint8Array()),
+    commands = COMMANDS,
+  }: RunCliOptions,
 ): Promise<number> {
   const debug = env.MMML_DEBUG === "1";
   try {
@@ -109,7 +120,7 @@ export async function runCli(
     }
     const mod = await loadCommand(name, entry);
     const logger = createLogger({ level: logLevel(env, debug), json: !stderrIsTerminal, sink: stderr });
-    const ctx: CliContext = { env: { ...env }, stdout, stderr, stderrIsTerminal, logger, cwd };
+    const ctx: CliContext = { env: { ...env }, stdout, stderr, stderrIsTerminal, logger, cwd, stdin };
     const code = await mod.run(rest, ctx);
     if (!Number.isInteger(code)) {
       throw new TypeError(`command "${name}" returned ${code} instead of an exit status`);

@@ -7,7 +7,7 @@
 import { isAbsolute, join } from "node:path";
 import { versionFolder } from "../artifacts/artifact_folder.ts";
 import { JSON_ARTIFACTS } from "../artifacts/version_files.ts";
-import { readCsv } from "../data/csv_adapter.ts";
+import { readTable } from "../data/table_reader.ts";
 import { type DataInfo, summarizeTable } from "../data/data_info.ts";
 import { fingerprintFile } from "../data/fingerprint.ts";
 import { MmmlError } from "../errors.ts";
@@ -58,7 +58,12 @@ interface DataSection {
   label?: unknown;
   delimiter?: unknown;
   column_types?: unknown;
+  drop_columns?: unknown;
+  na_values?: unknown;
 }
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
 async function columnStats(
   config: unknown,
@@ -91,7 +96,10 @@ async function columnStats(
     ? data.column_types as Record<string, "numeric" | "categorical" | "boolean">
     : {};
   try {
-    return summarizeTable(await readCsv(path, { delimiter }), { label: data.label, overrides });
+    const dropped = new Set(strings(data.drop_columns));
+    const naValues = strings(data.na_values);
+    const table = await readTable(path, { delimiter, naValues, reads: (column) => !dropped.has(column) });
+    return summarizeTable(table, { label: data.label, overrides });
   } catch (err) {
     if (!(err instanceof MmmlError)) throw err;
     notes.push(`Column statistics left out: ${err.message}`);

@@ -11,8 +11,24 @@ import { prepareImageData } from "./image_data.ts";
 import { runImageEvaluation, runImagePrediction } from "./image_scoring.ts";
 import type { ImageInputs, TaskInputs } from "./task_inputs.ts";
 import { CLASSIFICATION_RULES } from "./classification_rules.ts";
-import type { TaskRules } from "./task_rules.ts";
+import type { ScoringOptions, TaskRules } from "./task_rules.ts";
 import { requireImage } from "./trained_model.ts";
+
+/** Standard input and kept columns are for rows; an image model reads files. */
+function refuseTableOptions({ content, keepColumns }: ScoringOptions): void {
+  if (content) {
+    throw new MmmlError(
+      "usage",
+      "an image model reads image files: pass a file or folder, not - (standard input)",
+    );
+  }
+  if (keepColumns?.length) {
+    throw new MmmlError(
+      "usage",
+      "--keep-columns copies table columns; an image model's predictions name their file",
+    );
+  }
+}
 
 function imageInputs(inputs: TaskInputs): ImageInputs {
   if (inputs.task !== "image") throw new TypeError(`expected image inputs, received ${inputs.task}`);
@@ -51,8 +67,12 @@ export const IMAGE_TASK: TaskRules = Object.freeze<TaskRules>({
     const file = folder.path(JSON_ARTIFACTS.image_preprocessing.file);
     return { image: createImageInput(imageInputs(inputs).image, file) };
   },
-  evaluate: (trained, path, options) =>
-    runImageEvaluation(requireImage(trained, "evaluating on an image folder"), path, options),
-  predict: (trained, path, options) =>
-    runImagePrediction(requireImage(trained, "predicting images"), path, options),
+  evaluate: async (trained, path, options = {}) => {
+    refuseTableOptions(options);
+    return await runImageEvaluation(requireImage(trained, "evaluating on an image folder"), path, options);
+  },
+  predict: async (trained, path, options = {}) => {
+    refuseTableOptions(options);
+    return await runImagePrediction(requireImage(trained, "predicting images"), path, options);
+  },
 });

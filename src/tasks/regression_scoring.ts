@@ -7,9 +7,16 @@ import { validateTable } from "../data/schema_validator.ts";
 import { encodeTargets } from "../data/target_encoding.ts";
 import { MmmlError } from "../errors.ts";
 import { regressionMetrics, type RegressionReport } from "../evaluation/regression_metrics.ts";
-import type { Logger } from "../log.ts";
 import { unscaleTargets } from "../preprocess/target_scaling.ts";
-import { extraTableColumns, readInputTable, scoreTable, type UnknownCategories } from "./tabular_scoring.ts";
+import {
+  extraTableColumns,
+  readInputTable,
+  readPredictionTable,
+  scoreTable,
+  type UnknownCategories,
+} from "./tabular_scoring.ts";
+import { withKeptColumns } from "./kept_columns.ts";
+import type { ScoringOptions } from "./task_rules.ts";
 import { requireTabular, type TrainedModel, type TrainedTabular } from "./trained_model.ts";
 
 /** One output line of `mmml predict` for a regression; `row` is the 0-based data row of the input file. */
@@ -45,16 +52,17 @@ function scalingOf(trained: TrainedTabular) {
 export async function runRegressionPrediction(
   model: TrainedModel,
   path: string,
-  { logger, strictColumns }: { logger?: Logger; strictColumns?: boolean } = {},
+  options: ScoringOptions = {},
 ): Promise<RegressionPredictions> {
+  const { logger, strictColumns, keepColumns } = options;
   const trained = requireTabular(model, "predicting a CSV file");
-  const table = await readInputTable(trained, path);
+  const table = await readPredictionTable(trained, path, options);
   const ignored = extraTableColumns(trained, table, { strict: strictColumns, logger });
   validateTable(table, trained.schema, { requireLabel: false });
   const scored = await scoreTable(trained, table, logger);
   const values = unscaleTargets(scored.probs, scalingOf(trained));
   return {
-    predictions: Array.from(values, (value, row) => ({ row, value })),
+    predictions: withKeptColumns(Array.from(values, (value, row) => ({ row, value })), table, keepColumns),
     unknown: scored.unknown,
     ignored_columns: ignored,
   };
@@ -64,10 +72,10 @@ export async function runRegressionPrediction(
 export async function runRegressionEvaluation(
   model: TrainedModel,
   path: string,
-  { logger }: { logger?: Logger } = {},
+  { logger, content }: ScoringOptions = {},
 ): Promise<RegressionEvaluation> {
   const trained = requireTabular(model, "evaluating on a CSV file");
-  const table = await readInputTable(trained, path);
+  const table = await readInputTable(trained, path, { content });
   validateTable(table, trained.schema, { requireLabel: true });
   const truth = encodeTargets(table, trained.schema.label);
   const scored = await scoreTable(trained, table, logger);

@@ -74,7 +74,13 @@ export async function prepareTabularData(
   if (!data.label) throw new MmmlError("usage", "missing --label COLUMN (or data.label in a config file)");
   const label = data.label;
   const t0 = performance.now();
-  const read = (path: string) => readTable(path, { delimiter: data.delimiter, naValues: data.na_values });
+  const dropped = new Set(data.drop_columns);
+  const read = (path: string) =>
+    readTable(path, {
+      delimiter: data.delimiter,
+      naValues: data.na_values,
+      reads: (column) => !dropped.has(column),
+    });
   const [table, fingerprint] = await Promise.all([read(data.path), fingerprintFile(data.path)]);
   const problemType = saved?.schema.problem_type ?? decideProblemType(config, table, label, logger);
   const schema: DataSchema = saved?.schema ?? await schemaFor(config, table, problemType, logger);

@@ -7,6 +7,8 @@
  * are counted so the caller can warn once per column.
  */
 import { readTable } from "../data/table_reader.ts";
+import { checkKeptColumns, withKeptColumns } from "./kept_columns.ts";
+import type { ScoringOptions } from "./task_rules.ts";
 import { encodeLabels } from "../data/label_encoding.ts";
 import { classificationMetrics, type ClassificationReport } from "../evaluation/metrics.ts";
 import { validateTable } from "../data/schema_validator.ts";
@@ -105,15 +107,20 @@ export function toPredictions(
 export async function runTabularPrediction(
   trained: TrainedModel,
   path: string,
-  { logger, strictColumns }: { logger?: Logger; strictColumns?: boolean } = {},
+  options: ScoringOptions = {},
 ): Promise<TabularPredictions> {
+  const { logger, strictColumns, keepColumns } = options;
   const tabular = requireTabular(trained, "predicting a CSV file");
-  const table = await readInputTable(tabular, path);
+  const table = await readPredictionTable(tabular, path, options);
   const ignored = extraTableColumns(tabular, table, { strict: strictColumns, logger });
   validateTable(table, tabular.schema, { requireLabel: false });
   const scored = await scoreTable(tabular, table, logger);
   return {
-    predictions: toPredictions(scored.probs, scored.rows, tabular.classes),
+    predictions: withKeptColumns(
+      toPredictions(scored.probs, scored.rows, tabular.classes),
+      table,
+      keepColumns,
+    ),
     unknown: scored.unknown,
     ignored_columns: ignored,
   };
@@ -130,10 +137,10 @@ export interface TabularEvaluation {
 export async function runTabularEvaluation(
   trained: TrainedModel,
   path: string,
-  { logger }: { logger?: Logger } = {},
+  { logger, content }: ScoringOptions = {},
 ): Promise<TabularEvaluation> {
   const tabular = requireTabular(trained, "evaluating on a CSV file");
-  const table = await readInputTable(tabular, path);
+  const table = await readInputTable(tabular, path, { content });
   validateTable(table, tabular.schema, { requireLabel: true });
   const { y } = encodeLabels(table, tabular.schema.label, tabular.classes);
   const scored = await scoreTable(tabular, table, logger);
@@ -141,9 +148,32 @@ export async function runTabularEvaluation(
   return { rows: scored.rows, metrics, unknown: scored.unknown };
 }
 
-/** The rows at `path`, read as the version's training data was (delimiter, missing-value spellings). */
-export function readInputTable(trained: TrainedTabular, path: string): Promise<RawTable> {
-  return readTable(path, { delimiter: trained.delimiter, naValues: trained.schema.na_values ?? [] });
+/**
+ * The rows at `path` (or in `content`, read from standard input), read as the version's training data
+ * was (delimiter, missing-value spellings); nested columns the model does not read are left out.
+ */
+export function readInputTable(
+  trained: TrainedTabular,
+  path: string,
+  { content, keep = [] }: { content?: Uint8Array; keep?: readonly string[] } = {},
+): Promise<RawTable> {
+  const read = new Set([...trained.schema.columns.map((c) => c.name), trained.schema.label, ...keep]);
+  return readTable(content ? { file: path, bytes: content } : path, {
+    delimiter: trained.delimiter,
+    naValues: trained.schema.na_values ?? [],
+    reads: (column) => read.has(column),
+  });
+}
+
+/** The rows to predict, with the columns to keep checked (predict --keep-columns). */
+export async function readPredictionTable(
+  trained: TrainedTabular,
+  path: string,
+  { content, keepColumns = [] }: ScoringOptions,
+): Promise<RawTable> {
+  const table = await readInputTable(trained, path, { content, keep: keepColumns });
+  checkKeptColumns(table, keepColumns);
+  return table;
 }
 
 /**
@@ -156,7 +186,7 @@ export function extraTableColumns(
   { strict = false, logger }: { strict?: boolean; logger?: Logger } = {},
 ): string[] {
   const known = new Set([...trained.schema.columns.map((c) => c.name), trained.schema.label]);
-  const extra = table.header.filter((h) => !known.has(h));
+  const extra = [...table.header.filter((h) => !known.has(h)), ...table.omitted ?? []];
   if (extra.length && strict) {
     throw new MmmlError(
       "validation_failed",

@@ -5,7 +5,7 @@
 import { closestMatch } from "../../closest_match.ts";
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { readCsv } from "../../data/csv_adapter.ts";
+import { readTable } from "../../data/table_reader.ts";
 import { formatDataInfo, summarizeTable } from "../../data/data_info.ts";
 import { MmmlError } from "../../errors.ts";
 import { cwdPath } from "./model_flags.ts";
@@ -40,7 +40,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const file = positionals[0];
-  const table = await readCsv(cwdPath(file, ctx));
+  const table = await readTable(cwdPath(file, ctx));
   const info = summarizeTable({ ...table, file }, { label: values.label });
   ctx.stdout(values.json ? JSON.stringify(info) + "\n" : formatDataInfo(info));
   return 0;

@@ -38,7 +38,7 @@ Deno.test("data info prints a table naming the file as given, relative to the wo
 Deno.test("data info fails with exit 2 for a missing file, an absent label and a bad subcommand", async () => {
   const missing = await cli(["data", "info", "/nonexistent/x.csv"]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /Cannot read CSV "\/nonexistent\/x\.csv": file not found/);
+  assert.match(missing.stderr, /Cannot read "\/nonexistent\/x\.csv": file not found/);
   const label = await cli(["data", "info", IRIS, "--label", "kind"]);
   assert.equal(label.code, 2);
   assert.match(label.stderr, /label column "kind" not found; available columns: sepal_length/);

@@ -11,7 +11,7 @@ import type { ClassificationReport } from "../../evaluation/metrics.ts";
 import type { RegressionReport } from "../../evaluation/regression_metrics.ts";
 import {
   BACKEND_FLAG,
-  cwdPath,
+  inputFrom,
   loadTrainedFromFlags,
   MODEL_REF_FLAG,
   REGISTRY_FLAG,
@@ -28,7 +28,7 @@ export const EVALUATE_SPEC = {
       type: "string",
       valueName: "FILE|DIR",
       description:
-        "labelled CSV file (tabular model), or folder of class subfolders (image model) (required)",
+        "labelled CSV, Parquet or JSON-lines file, - for standard input (tabular model), or folder of class subfolders (image model) (required)",
     },
     registry: REGISTRY_FLAG,
     backend: BACKEND_FLAG,
@@ -46,9 +46,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const trained = await loadTrainedFromFlags(values, ctx);
   try {
     const rules = taskRules(trained.task);
-    const result = await rules.evaluate(trained, cwdPath(values.data!, ctx), {
+    const { path, content } = await inputFrom(values.data!, ctx);
+    const result = await rules.evaluate(trained, path, {
       logger: ctx.logger,
       display: values.data!,
+      content,
     });
     const { name, version } = trained.version.meta;
     if (values.json) {

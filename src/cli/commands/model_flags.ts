@@ -68,6 +68,14 @@ export function cwdPath(path: string, ctx: Pick<CliContext, "cwd">): string {
   return isAbsolute(path) ? path : join(ctx.cwd, path);
 }
 
+/** Where a command's input is: a path, or for `-` the bytes of standard input (named "stdin" in messages). */
+export async function inputFrom(value: string, ctx: Pick<CliContext, "cwd" | "stdin">): Promise<{
+  path: string;
+  content?: Uint8Array;
+}> {
+  return value === "-" ? { path: "stdin", content: await ctx.stdin() } : { path: cwdPath(value, ctx) };
+}
+
 /** Throws a usage error naming every required flag that is absent. */
 export function requireFlags(values: Record<string, unknown>, command: string, names: string[]): void {
   const absent = names.filter((n) => values[n] === undefined);

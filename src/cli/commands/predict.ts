@@ -1,10 +1,11 @@
 /**
- * `mmml predict --model NAME[@VERSION] --input FILE|DIR [--output FILE] [--top-k K]`: for a tabular
- * model, one prediction per row of a CSV file, in file order, as JSON lines `{"row", "label",
- * "probabilities"}`; for an image model, one per image of a file or a folder (PNG/JPEG at any depth,
- * sorted by path), as `{"file", "label", "probabilities"}`. `--top-k` adds the K most probable labels
- * (`top_k`, as the server's image route). A file named by --output is written atomically; with --json
- * and no --output, stdout holds one object with every prediction.
+ * `mmml predict --model NAME[@VERSION] --input FILE|DIR|- [--output FILE] [--top-k K] [--keep-columns C,..]`:
+ * for a tabular model, one prediction per row of a CSV, Parquet or JSON-lines file (or standard input),
+ * in file order, as JSON lines `{"row", "label", "probabilities"}` (a regression: `{"row", "value"}`),
+ * with the `--keep-columns` cells after `row`; for an image model, one per image of a file or a folder
+ * (PNG/JPEG at any depth, sorted by path), as `{"file", "label", "probabilities"}`. `--top-k` adds the K
+ * most probable labels (`top_k`, as the server's image route). A file named by --output is written
+ * atomically; with --json and no --output, stdout holds one object with every prediction.
  */
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
@@ -13,6 +14,7 @@ import { taskRules } from "../../tasks/tasks.ts";
 import {
   BACKEND_FLAG,
   cwdPath,
+  inputFrom,
   loadTrainedFromFlags,
   MODEL_REF_FLAG,
   REGISTRY_FLAG,
@@ -30,7 +32,12 @@ export const PREDICT_SPEC = {
       type: "string",
       valueName: "FILE|DIR",
       description:
-        "CSV file of rows (tabular model), or an image file or folder of images (image model) (required)",
+        "CSV, Parquet or JSON-lines file of rows, - for standard input (tabular model), or an image file or folder of images (image model) (required)",
+    },
+    "keep-columns": {
+      type: "string",
+      valueName: "C1,C2",
+      description: "copy these input columns into each prediction, after row (to join predictions back)",
     },
     "strict-columns": {
       type: "boolean",
@@ -66,9 +73,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   const trained = await loadTrainedFromFlags(values, ctx);
   try {
-    const input = cwdPath(values.input!, ctx);
-    const options = { logger: ctx.logger, display: values.input!, strictColumns: values["strict-columns"] };
-    const result = await taskRules(trained.task).predict(trained, input, options);
+    const { path, content } = await inputFrom(values.input!, ctx);
+    const keepColumns = values["keep-columns"]?.split(",").map((c) => c.trim()).filter((c) => c !== "");
+    const options = {
+      logger: ctx.logger,
+      display: values.input!,
+      strictColumns: values["strict-columns"],
+      content,
+      keepColumns,
+    };
+    const result = await taskRules(trained.task).predict(trained, path, options);
     const found = result.predictions;
     const ignored = result.ignored_columns?.length ? { ignored_columns: result.ignored_columns } : {};
     if (topK !== undefined && taskRules(trained.task).modelOutput === "linear") {

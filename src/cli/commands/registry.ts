@@ -229,7 +229,6 @@ function printVersion(version: ModelVersion, json: boolean, ctx: CliContext): nu
   return 0;
 }
 
-/** Lower is better for losses; everything else the registry records is higher-is-better. */
 /** Losses and errors (log_loss, rmse, mae, mape) are better lower; everything else higher. */
 function lowerIsBetter(metric: string): boolean {
   return /(^|[._])((log_)?loss|rmse|mae|mape|mse)$/.test(metric);
