@@ -11,6 +11,7 @@ import type { MmmlConfig } from "../config/schema.ts";
 import type { DataSchema } from "../data/data_schema.ts";
 import { fingerprintFile } from "../data/fingerprint.ts";
 import { idLikeColumns } from "../data/id_columns.ts";
+import { withoutUnlabelled } from "../data/unlabelled_rows.ts";
 import { encodeLabels } from "../data/label_encoding.ts";
 import { inferProblemType } from "../data/problem_type.ts";
 import { inferSchema, loadSchemaFile, resolveSchema } from "../data/schema_io.ts";
@@ -75,12 +76,18 @@ export async function prepareTabularData(
   const label = data.label;
   const t0 = performance.now();
   const dropped = new Set(data.drop_columns);
-  const read = (path: string) =>
-    readTable(path, {
-      delimiter: data.delimiter,
-      naValues: data.na_values,
-      reads: (column) => !dropped.has(column),
-    });
+  const read = async (path: string) => {
+    const { table, note } = withoutUnlabelled(
+      await readTable(path, {
+        delimiter: data.delimiter,
+        naValues: data.na_values,
+        reads: (column) => !dropped.has(column),
+      }),
+      label,
+    );
+    if (note) logger.warn(note);
+    return table;
+  };
   const [table, fingerprint] = await Promise.all([read(data.path), fingerprintFile(data.path)]);
   const problemType = saved?.schema.problem_type ?? decideProblemType(config, table, label, logger);
   const schema: DataSchema = saved?.schema ?? await schemaFor(config, table, problemType, logger);
