@@ -17,7 +17,7 @@ import { dirname, join, normalize } from "node:path";
  * the shared builders in testing/), while src/ never imports testing/.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["src/errors.ts", "src/log.ts", "src/random.ts", "src/version.ts", "src/closest_match.ts"],
+  ["src/errors.ts", "src/log.ts", "src/random.ts", "src/version.ts", "src/closest_match.ts", "src/redact.ts"],
   ["src/config/"],
   ["src/backend/"],
   ["src/data/"],

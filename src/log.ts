@@ -1,4 +1,5 @@
 /** Injected, level-gated logging. Human text on a terminal, JSON lines otherwise; always to stderr. */
+import { redactDeep, redactSecrets } from "./redact.ts";
 /** The log levels, most verbose first; MMML_LOG_LEVEL takes one of them. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,8 +31,11 @@ export function createLogger(
   { level = "info", json, sink = stderrSink, clock = () => new Date() }: LoggerOptions = {},
 ): Logger {
   const asJson = json ?? !Deno.stderr.isTerminal();
-  const emit = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: LogFields) => {
+  const emit = (lvl: Exclude<LogLevel, "silent">, text: string, data?: LogFields) => {
     if (RANK[lvl] < RANK[level]) return;
+    // Nothing logged keeps a password (a registry URL in a message or a field).
+    const msg = redactSecrets(text);
+    const fields = data && redactDeep(data);
     if (asJson) {
       sink(JSON.stringify({ time: clock().toISOString(), level: lvl, msg, ...fields }) + "\n");
     } else {

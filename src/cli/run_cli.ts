@@ -3,6 +3,7 @@
  * an exit status: 0 success, 2 bad input or usage (MmmlError codes with exit 2), 1 anything internal.
  * Errors print as `mmml: <message>` on stderr; stack traces only when MMML_DEBUG=1.
  */
+import { redactSecrets } from "../redact.ts";
 import { closestMatch } from "../closest_match.ts";
 import { exitCodeFor, MmmlError } from "../errors.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../log.ts";
@@ -162,14 +163,14 @@ function formatFailure(err: unknown, debug: boolean): string {
   } else if (!domain) {
     text += "mmml: set MMML_DEBUG=1 for a stack trace\n";
   }
-  return text;
+  return redactSecrets(text);
 }
 
 function globalHelp(commands: Readonly<Record<string, CommandEntry>>): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return [
-    `mmml ${VERSION}: train, evaluate, export and serve classifiers`,
+    `mmml ${VERSION}: train, evaluate, export and serve classifiers and regressors`,
     "",
     "Usage: mmml <command> [flags]     (mmml <command> --help for its flags)",
     "",

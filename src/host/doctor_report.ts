@@ -7,6 +7,7 @@
  * model and the registry is writable; missing optional engines (a GPU, TensorFlow) are reported, not
  * counted as problems.
  */
+import { redactDeep } from "../redact.ts";
 import { join } from "node:path";
 import { probeBackends } from "../backend/choose.ts";
 import type { BackendProbe } from "../backend/probes.ts";
@@ -108,7 +109,8 @@ export async function gatherDoctorReport(deps: DoctorDeps): Promise<DoctorReport
     problems: [],
   };
   report.problems = problemsOf(report);
-  return report;
+  // A registry URL may hold a password: nothing in the report (printed, and shown by /health) keeps it.
+  return redactDeep(report);
 }
 
 function problemsOf(r: DoctorReport): string[] {

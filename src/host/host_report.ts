@@ -6,6 +6,7 @@
  * until it is done. The gatherer is passed in (server.ts wires gatherDoctorReport), which keeps tfjs and
  * ONNX Runtime out of src/server.
  */
+import { redactDeep, redactSecrets } from "../redact.ts";
 
 /** What /health shows under `doctor`. `report` is doctor's `--json` object. */
 export type HostReportState =
@@ -36,12 +37,12 @@ export function createHostReport(
         const seconds = () => Math.round(clock() - started) / 1000;
         try {
           const report = await gather();
-          state = { state: "ready", seconds: seconds(), report };
+          state = { state: "ready", seconds: seconds(), report: redactDeep(report) };
         } catch (err) {
           state = {
             state: "failed",
             seconds: seconds(),
-            error: err instanceof Error ? err.message : String(err),
+            error: redactSecrets(err instanceof Error ? err.message : String(err)),
           };
         }
       })();

@@ -6,6 +6,7 @@
  * of one registry run one at a time on every machine, and the lock dies with the connection of a killed
  * process, whose transaction the server rolls back. The primary key (name, version) backs it up.
  */
+import { redactUrl } from "../redact.ts";
 import { resolve } from "node:path";
 import pg from "pg";
 import { describeValue, MmmlError } from "../errors.ts";
@@ -25,17 +26,6 @@ export interface PostgresRegistryOptions extends SqlRegistryOptions {
   schema?: string;
   /** Milliseconds to wait for a connection before failing. */
   connectTimeoutMs?: number;
-}
-
-/** The URL without its password, for messages and `location`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
-  }
 }
 
 /** `?` placeholders (what sql_store.ts writes) to PostgreSQL's $1, $2, ... */

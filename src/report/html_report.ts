@@ -3,6 +3,7 @@
  * font, stylesheet or image) with the run's header facts, key metrics, learning curves, confusion-matrix
  * heat map, per-class metrics, ROC curves, data summary, timings and config. Opens offline in any browser.
  */
+import { redactDeep } from "../redact.ts";
 import { isClassificationSplit } from "../artifacts/metrics_file.ts";
 import { escapeHtml } from "./escape_html.ts";
 import { predictionsSection, residualsSection } from "./regression_charts.ts";
@@ -45,7 +46,9 @@ const REGRESSION_SECTIONS = Object.freeze(
 );
 
 /** Renders the whole page; pure (no I/O, no clock: `input.generatedAt` stamps it). */
-export function renderReport(input: ReportInput): string {
+export function renderReport(report: ReportInput): string {
+  // A config saved before secrets were kept out of config.json may still hold a registry password.
+  const input = { ...report, config: redactDeep(report.config) };
   const { meta, metrics, roc } = input;
   const label = `${meta.name}${meta.version === undefined ? "" : `@${meta.version}`}`;
   const split = evaluationSplit(metrics)?.name;

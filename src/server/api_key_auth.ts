@@ -1,6 +1,9 @@
 /**
- * Optional API-key auth for the routes that run models. Off by default; when on, a request must carry
- * one of the configured keys in the configured header, or it gets 401 before its body is read.
+ * Optional API-key auth. Off by default; when on, every route needs one of the configured keys in the
+ * configured header (401 before its body is read) except the open ones a load balancer or a scraper must
+ * reach without a key, as Triton's and KServe's health endpoints are: liveness, readiness (the server's
+ * and each model's), the OIP v2 server metadata and Prometheus metrics. Those carry nothing a stranger
+ * should not see: /health shows the host report (doctor) only to a request with a valid key.
  */
 import type { MiddlewareHandler } from "hono";
 import { MmmlError } from "../errors.ts";
@@ -18,9 +21,16 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Middleware: 401 unless `header` holds one of `keys`. */
+/** Whether `given` is one of `keys`; every key is compared, so timing does not tell which was close. */
+export function isValidKey(given: string | undefined, keys: readonly string[]): boolean {
+  let ok = false;
+  for (const key of keys) ok = constantTimeEqual(given ?? "", key) || ok;
+  return Boolean(given) && ok;
+}
+
+/** Middleware: 401 unless `header` holds one of `keys`, for every path `open` does not match. */
 export function apiKeyAuth(
-  { header, keys }: { header: string; keys: readonly string[] },
+  { header, keys, open = [] }: { header: string; keys: readonly string[]; open?: readonly RegExp[] },
 ): MiddlewareHandler<ServerEnv> {
   if (keys.length === 0) {
     throw new MmmlError(
@@ -29,11 +39,9 @@ export function apiKeyAuth(
     );
   }
   return async (c, next) => {
+    if (open.some((re) => re.test(c.req.path))) return await next();
     const given = c.req.header(header);
-    // Check every key, whatever matched, so timing does not tell which key was close.
-    let ok = false;
-    for (const key of keys) ok = constantTimeEqual(given ?? "", key) || ok;
-    if (!given || !ok) {
+    if (!isValidKey(given, keys)) {
       throw new MmmlError(
         "unauthorized",
         given

@@ -37,12 +37,19 @@ export interface CreateAppOptions {
   hostReport?: HostReport;
 }
 
-/** Routes that run, load or unload models, and so sit behind API-key auth when it is on. */
-export const AUTH_PATHS = [
-  "/predict/*",
-  "/v2/models/:name/infer",
-  "/v2/models/:name/versions/:version/infer",
-  "/v2/repository/*",
+/**
+ * Routes open with API-key auth on (health, readiness, server metadata, metrics); every other route,
+ * model metadata and listings included, needs a key. See api_key_auth.ts.
+ */
+export const OPEN_PATHS = [
+  "/health",
+  "/ready",
+  "/metrics",
+  "/v2",
+  "/v2/health/live",
+  "/v2/health/ready",
+  "/v2/models/:name/ready",
+  "/v2/models/:name/versions/:version/ready",
 ] as const;
 
 function patternToRegExp(path: string): RegExp {
@@ -83,10 +90,7 @@ export function createApp(
 
   app.use(accessLog(deps));
   app.use(requestTimeout(config.request_timeout_ms));
-  if (config.auth.enabled) {
-    const auth = apiKeyAuth(config.auth);
-    for (const path of AUTH_PATHS) app.use(path, auth);
-  }
+  if (config.auth.enabled) app.use(apiKeyAuth({ ...config.auth, open: OPEN_PATHS.map(patternToRegExp) }));
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
   app.route("/", modelsRoutes(deps));

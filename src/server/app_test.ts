@@ -75,7 +75,7 @@ Deno.test("createApp: a request over request_timeout_ms is 504", async () => {
   await new Promise((r) => setTimeout(r, 200)); // let the abandoned prediction finish
 });
 
-Deno.test("createApp: API-key auth guards predict and infer routes only, when enabled", async () => {
+Deno.test("createApp: API-key auth guards every route but health, readiness, server metadata and metrics", async () => {
   const { app } = createTestApp({
     predictors: [createLinearPredictor()],
     serving: { auth: { enabled: true, header: "x-api-key", keys: ["k-one", "k-two"] } },
@@ -95,8 +95,13 @@ Deno.test("createApp: API-key auth guards predict and infer routes only, when en
   assert.equal(v2.status, 401);
   assert.deepEqual(await v2.json(), { error: 'Missing API key: send it in header "x-api-key"' });
   assert.equal((await postJson(app, "/v2/models/iris/infer", infer, { "x-api-key": "k-one" })).status, 200);
-  assert.equal((await app.request("/health")).status, 200);
-  assert.equal((await app.request("/v2/models/iris")).status, 200);
+  for (const open of ["/health", "/ready", "/metrics", "/v2", "/v2/health/live", "/v2/models/iris/ready"]) {
+    assert.notEqual((await app.request(open)).status, 401, open);
+  }
+  for (const closed of ["/models", "/v2/models/iris", "/v2/models/iris/versions/1", "/v2/repository/index"]) {
+    assert.equal((await app.request(closed)).status, 401, closed);
+  }
+  assert.equal((await app.request("/v2/models/iris", { headers: { "x-api-key": "k-one" } })).status, 200);
   assert.throws(
     () => createTestApp({ serving: { auth: { enabled: true } } }),
     /auth.enabled is true but no API keys are configured/,

@@ -4,6 +4,7 @@
  * API `{"error": {"code", "message"}}`; the status comes from `ERROR_CODES` either way.
  */
 import { ERROR_CODES, type ErrorCode, MmmlError } from "../errors.ts";
+import { redactSecrets } from "../redact.ts";
 
 /** An HTTP-level miss (no such route, wrong method): not a domain failure, so not an `MmmlError`. */
 export class RouteError extends Error {
@@ -53,6 +54,7 @@ export function toErrorResponse(err: unknown, protocol: ErrorProtocol): ErrorRes
   }
   const internal = status >= 500 && code !== "timeout" && code !== "not_ready" &&
     code !== "backend_unavailable";
+  message = redactSecrets(message);
   const body = protocol === "v2" ? { error: message } : { error: { code, message } };
   return { status, body, code, internal };
 }

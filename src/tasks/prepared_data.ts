@@ -3,6 +3,7 @@
  * model input shape, and the task-specific artifacts (schema and preprocessor for CSVs, image
  * preprocessing for folders) the registry must keep so predict and serve can repeat the preprocessing.
  */
+import { redactDeep } from "../redact.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { ArtifactFolder } from "../artifacts/artifact_folder.ts";
 import type { ArtifactInput, JsonArtifactName } from "../artifacts/version_files.ts";
@@ -72,7 +73,8 @@ export async function writeRunInputs(
   config: MmmlConfig,
   data: PreparedData,
 ): Promise<void> {
-  await folder.write("config", config);
+  // Saved without secrets: a registry URL's password stays out of config.json, the report and compare.
+  await folder.write("config", redactDeep(config));
   if (data.classes.length) await folder.write("classes", data.classes);
   for (const [name, value] of Object.entries(data.artifacts) as [JsonArtifactName, unknown][]) {
     await folder.write(name, value as never);

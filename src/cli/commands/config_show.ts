@@ -2,6 +2,7 @@
  * `mmml config show`: prints the effective config after every layer (defaults, --config files, flags,
  * --set), so a user can see what a run would use before starting it.
  */
+import { redactDeep, redactSecrets } from "../../redact.ts";
 import { Document, isScalar, visit } from "yaml";
 import { closestMatch } from "../../closest_match.ts";
 import {
@@ -53,17 +54,18 @@ export async function showConfig(args: string[], ctx: CliContext): Promise<numbe
     ctx.stdout(formatHelp(CONFIG_SHOW_SPEC));
     return 0;
   }
-  const { config, sources } = await loadConfig({
+  const { config: loaded, sources } = await loadConfig({
     files: values.config,
     flags: values,
     sets: values.set,
     cwd: ctx.cwd,
     logger: ctx.logger,
   });
+  const config = redactDeep(loaded); // a registry URL's password is not printed
   if (values.json) {
     ctx.stdout(JSON.stringify(config, null, 2) + "\n");
   } else {
-    ctx.stdout(`# effective config: ${sources.join(" < ")}\n${toYaml(config)}`);
+    ctx.stdout(redactSecrets(`# effective config: ${sources.join(" < ")}\n${toYaml(config)}`));
   }
   return 0;
 }

@@ -7,12 +7,19 @@
 import { Hono } from "hono";
 import { MmmlError } from "../../errors.ts";
 import { notReadyMessage } from "../model_pool.ts";
+import { isValidKey } from "../api_key_auth.ts";
 import type { AppDeps, ServerEnv } from "../server_env.ts";
 
 /** GET /health and GET /ready. */
 export function healthRoutes(
-  { pool, clock, info, hostReport }: Pick<AppDeps, "pool" | "clock" | "info" | "hostReport">,
+  { pool, clock, info, hostReport, config }: Pick<
+    AppDeps,
+    "pool" | "clock" | "info" | "hostReport" | "config"
+  >,
 ): Hono<ServerEnv> {
+  // With auth on /health is open, so the host report (paths, GPUs, providers) needs a valid key.
+  const showsHost = (key: string | undefined) =>
+    hostReport !== undefined && (!config.auth.enabled || isValidKey(key, config.auth.keys));
   const started = clock();
   return new Hono<ServerEnv>()
     .get("/health", (c) => {
@@ -28,7 +35,9 @@ export function healthRoutes(
         memory: { rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed },
         models_loaded: pool.list().length,
         ready: pool.readiness().ready,
-        ...(hostReport ? { doctor: hostReport.current() } : {}),
+        ...(hostReport && showsHost(c.req.header(config.auth.header))
+          ? { doctor: hostReport.current() }
+          : {}),
       });
     })
     .get("/ready", (c) => {

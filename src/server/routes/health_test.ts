@@ -62,3 +62,42 @@ Deno.test("GET /ready is 503 naming what is missing until the requested models l
   assert.equal(after.status, 200);
   assert.deepEqual(await after.json(), { ready: true, models: ["iris@2"] });
 });
+
+Deno.test("GET /health shows no password of a registry URL, in the report or a gathering error", async () => {
+  const url = "postgres://mmml:hunter2@db.internal:5432/models";
+  for (
+    const gather of [
+      () =>
+        Promise.resolve({ registry: { location: url, error: `cannot reach ${url}` }, disk: { path: url } }),
+      () => Promise.reject(new Error(`connect ECONNREFUSED ${url}`)),
+    ]
+  ) {
+    const hostReport = createHostReport(gather);
+    const app = createApp({
+      pool: createModelPool({ requested: [] }),
+      logger: createMemoryLogger(),
+      config: ServingConfig.parse({}),
+      hostReport,
+    });
+    await hostReport.gather();
+    const text = await (await app.request("/health")).text();
+    assert.ok(!text.includes("hunter2"), text);
+    assert.match(text, /postgres:\/\/mmml:\*\*\*@db\.internal:5432\/models/);
+  }
+});
+
+Deno.test("with API keys on, /health stays open but shows the host report only to a valid key", async () => {
+  const hostReport = createHostReport(() => Promise.resolve({ disk: { path: "/srv/models" } }));
+  await hostReport.gather();
+  const app = createApp({
+    pool: createModelPool({ requested: [] }),
+    logger: createMemoryLogger(),
+    config: ServingConfig.parse({ auth: { enabled: true, keys: ["k1"] } }),
+    hostReport,
+  });
+  const open = await app.request("/health");
+  assert.equal(open.status, 200);
+  assert.ok(!("doctor" in await open.json()));
+  const keyed = await (await app.request("/health", { headers: { "x-api-key": "k1" } })).json();
+  assert.equal(keyed.doctor.report.disk.path, "/srv/models");
+});
