@@ -17,7 +17,16 @@ import { dirname, join, normalize } from "node:path";
  * the shared builders in testing/), while src/ never imports testing/.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["src/errors.ts", "src/log.ts", "src/random.ts", "src/version.ts", "src/closest_match.ts", "src/redact.ts"],
+  [
+    "src/errors.ts",
+    "src/log.ts",
+    "src/random.ts",
+    "src/version.ts",
+    "src/closest_match.ts",
+    "src/redact.ts",
+    "src/disk_space.ts",
+    "src/bounded_read.ts",
+  ],
   ["src/config/"],
   ["src/backend/"],
   ["src/data/"],

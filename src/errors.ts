@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   payload_too_large: { exit: 2, http: 413 },
   unsupported_media_type: { exit: 2, http: 415 },
   unauthorized: { exit: 2, http: 401 },
+  disk_full: { exit: 2, http: 507 },
   timeout: { exit: 1, http: 504 },
   not_ready: { exit: 1, http: 503 },
   artifact_corrupt: { exit: 1, http: 500 },

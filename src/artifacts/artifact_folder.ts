@@ -7,6 +7,7 @@
  *   published, so a missing one is damage), and `file_not_found` (exit 2) in a folder the user named
  *   (`--resume-dir`), where it most likely means the wrong folder.
  */
+import { writeFileChecked } from "../disk_space.ts";
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import { describeValue, MmmlError } from "../errors.ts";
 import { loadModel } from "../models/model_io.ts";
@@ -141,7 +142,7 @@ export function artifactFolder(
         );
       }
       const text = layout === "line" ? JSON.stringify(value) : JSON.stringify(value, null, 2);
-      await Deno.writeTextFile(path(file), text + "\n");
+      await writeFileChecked(path(file), text + "\n");
     },
     async has(file) {
       try {

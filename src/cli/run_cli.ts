@@ -3,6 +3,7 @@
  * an exit status: 0 success, 2 bad input or usage (MmmlError codes with exit 2), 1 anything internal.
  * Errors print as `mmml: <message>` on stderr; stack traces only when MMML_DEBUG=1.
  */
+import { asDiskFull } from "../disk_space.ts";
 import { redactSecrets } from "../redact.ts";
 import { closestMatch } from "../closest_match.ts";
 import { exitCodeFor, MmmlError } from "../errors.ts";
@@ -107,7 +108,8 @@ export async function runCli(
       throw new MmmlError("usage", `Unknown flag ${first} before the command${hint}`);
     }
     return await runCommand(first, rest);
-  } catch (err) {
+  } catch (thrown) {
+    const err = asDiskFull(thrown);
     stderr(formatFailure(err, debug));
     return exitCodeFor(err);
   }

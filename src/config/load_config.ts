@@ -3,6 +3,7 @@
  * (each `--config`, in order) < CLI flags < `--set dotted.key=value`. Every problem is reported against
  * the layer that wrote the bad value, one line each, like a compiler.
  */
+import { FILE_LIMITS, readTextBounded } from "../bounded_read.ts";
 import { resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { describeValue, MmmlError } from "../errors.ts";
@@ -71,8 +72,8 @@ const DEFAULT_ARCH = MmmlConfig.parse({}).model.arch;
 
 /** Loads, merges and validates the effective config; throws MmmlError(config_invalid | file_not_found). */
 export async function loadConfig(
-  { files = [], flags = [], sets = [], cwd = ".", logger, readTextFile = Deno.readTextFile }:
-    LoadConfigOptions = {},
+  { files = [], flags = [], sets = [], cwd = ".", logger, readTextFile = readConfigText }: LoadConfigOptions =
+    {},
 ): Promise<LoadedConfig> {
   const state: MergeState = { data: {}, writers: new Map() };
   const layers: Layer[] = [{ source: "defaults", prefix: "Invalid config", data: {} }];
@@ -156,13 +157,17 @@ function configError(
   });
 }
 
+/** A config file's text: a regular file of at most 1 MiB (bounded_read.ts). */
+const readConfigText = (path: string) =>
+  readTextBounded(path, { what: "config", maxBytes: FILE_LIMITS.config });
+
 /**
  * Reads one config file: JSON when it ends in .json, YAML otherwise. An empty file is an empty layer.
  * A missing file is file_not_found; a syntax error is config_invalid naming the line and column.
  */
 export async function loadConfigFile(
   file: string,
-  { cwd = ".", readTextFile = Deno.readTextFile }: {
+  { cwd = ".", readTextFile = readConfigText }: {
     cwd?: string;
     readTextFile?: (path: string) => Promise<string>;
   } = {},
@@ -176,6 +181,7 @@ export async function loadConfigFile(
     if (err instanceof Deno.errors.NotFound) {
       throw new MmmlError("file_not_found", `${where}: file not found (looked for ${full})`, { cause: err });
     }
+    if (err instanceof MmmlError) throw err;
     throw new MmmlError("config_invalid", `${where}: ${(err as Error).message}`, { cause: err });
   }
   const lines = new LineCounter();
@@ -187,7 +193,9 @@ export async function loadConfigFile(
     } catch (err) {
       const pos = doc.errors[0] ? lines.linePos(doc.errors[0].pos[0]) : undefined;
       const at = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
-      throw new MmmlError("config_invalid", `${where}: invalid JSON${at}: ${(err as Error).message}`, {
+      // V8 quotes the start of the text ('..., "root:x:0:0"... is not valid JSON'): not echoed.
+      const why = (err as Error).message.replace(/,? "[\s\S]*"(\.\.\.)? is not valid JSON$/, "");
+      throw new MmmlError("config_invalid", `${where}: invalid JSON${at}: ${why}`, {
         cause: err,
         details: { file, line: pos?.line, column: pos?.col },
       });
@@ -213,8 +221,12 @@ export async function loadConfigFile(
       "config_invalid",
       `${where}: expected a mapping of sections (data, preprocessing, model, training, registry, serving) ` +
         `at the top level, received ${
-          Array.isArray(data) ? `a list of ${data.length}` : describeValue(data)
-        }`,
+          // The file's own text is not echoed: a mistaken path (--config /etc/passwd) must not print it.
+          Array.isArray(data)
+            ? `a list of ${data.length}`
+            : typeof data === "string"
+            ? "plain text"
+            : describeValue(data)}`,
     );
   }
   return { data, lineOf: (path) => yamlLine(doc.contents, path, lines) };

@@ -32,7 +32,8 @@ export function fastNumber(s: string): number {
  */
 export function parseNumberCell(cell: string | number | boolean | null | undefined): NumberParse {
   if (cell === null || cell === undefined) return { ok: true, value: null };
-  if (typeof cell === "boolean") return { ok: true, value: cell ? 1 : 0 };
+  // One rule for every route: a numeric column takes numbers; true is no more 1 than "TRUE" is.
+  if (typeof cell === "boolean") return { ok: false, reason: "a boolean" };
   if (typeof cell === "number") {
     if (Number.isNaN(cell)) return { ok: true, value: null };
     return Number.isFinite(cell) ? { ok: true, value: cell } : { ok: false, reason: "a non-finite number" };

@@ -2,6 +2,7 @@
  * Where a DataSchema comes from and goes to: inferred from training data, read from a hand-written
  * JSON or YAML file (which may leave the classes to the data), and written back out beside a model.
  */
+import { FILE_LIMITS, readTextBounded } from "../bounded_read.ts";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import type { ColumnType } from "../config/schema.ts";
@@ -89,11 +90,12 @@ export async function loadSchemaFile(path: string): Promise<SchemaFile> {
     new MmmlError("invalid_input", `Cannot load schema "${path}": ${detail}`, { cause });
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readTextBounded(path, { what: "schema", maxBytes: FILE_LIMITS.schema });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new MmmlError("file_not_found", `Cannot load schema "${path}": file not found`, { cause: err });
     }
+    if (err instanceof MmmlError) throw err;
     throw fail((err as Error).message, err);
   }
   let data: unknown;

@@ -7,6 +7,7 @@
  * - anything else is CSV (or TSV; the delimiter is detected unless given).
  * The configured missing-value spellings (data.na_values) are then made missing.
  */
+import { FILE_LIMITS, readFileBounded } from "../bounded_read.ts";
 import { type Delimiter, parseCsvText } from "./csv_adapter.ts";
 import { parseJsonLines } from "./json_lines_reader.ts";
 import { PARQUET_MAGIC, parseParquet } from "./parquet_reader.ts";
@@ -63,11 +64,13 @@ export function tableFormat(file: string, bytes: Uint8Array, unnamed = false): T
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(path);
+    // A regular file only (a FIFO would hang, /dev/zero never end); 4 GiB is past what one process reads.
+    return await readFileBounded(path, { what: "data", maxBytes: FILE_LIMITS.data });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new MmmlError("file_not_found", `Cannot read "${path}": file not found`, { cause: err });
     }
+    if (err instanceof MmmlError) throw err;
     if (err instanceof Deno.errors.IsADirectory) {
       throw new MmmlError("invalid_input", `Cannot read "${path}": expected a file, received a folder`, {
         cause: err,

@@ -129,7 +129,7 @@ Deno.test("a missing file and a folder are named with what was expected", async 
       readTable(join(dir, "none.parquet")),
       /Cannot read ".*none\.parquet": file not found/,
     );
-    await assert.rejects(readTable(dir), /expected a file, received a folder/);
+    await assert.rejects(readTable(dir), /expected a regular file, received a folder/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

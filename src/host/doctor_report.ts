@@ -7,6 +7,9 @@
  * model and the registry is writable; missing optional engines (a GPU, TensorFlow) are reported, not
  * counted as problems.
  */
+import { formatBytes } from "../disk_space.ts";
+import { createSqliteRegistry, SQLITE_FILE } from "../registry/sqlite_registry.ts";
+import { findLeftovers, type Leftover } from "../runs/leftovers.ts";
 import { redactDeep } from "../redact.ts";
 import { join } from "node:path";
 import { probeBackends } from "../backend/choose.ts";
@@ -45,6 +48,8 @@ export interface RegistryHealth {
   models: number;
   versions: number;
   error?: string;
+  /** Folders killed processes left (dead runs' work folders, stale staging), with what to do. */
+  leftovers?: { count: number; bytes: number; folders: Leftover[] };
 }
 
 /** Everything doctor reports; `--json` prints this object. */
@@ -122,6 +127,16 @@ function problemsOf(r: DoctorReport): string[] {
   }
   if (!r.registry.writable) out.push(`the registry ${r.registry.location} is not writable`);
   if (r.registry.error) out.push(r.registry.error);
+  const left = r.registry.leftovers;
+  if (left) {
+    out.push(
+      `${left.count} folder(s) in ${r.registry.location} were left by killed processes ` +
+        `(${
+          formatBytes(left.bytes)
+        }): a dead run resumes with mmml train --resume-dir FOLDER; list or remove ` +
+        `them with mmml registry clean --registry ${r.registry.location} [--yes]`,
+    );
+  }
   return out;
 }
 
@@ -146,6 +161,18 @@ export async function registryHealth(location: string): Promise<RegistryHealth> 
       health.models = new Set(versions.map((v) => v.meta.name)).size;
     } catch (err) {
       health.error = `cannot list ${location}: ${(err as Error).message}`;
+    }
+    // The database too: a corrupt registry.db is named with its way back (registry rebuild).
+    if (await Deno.stat(join(location, SQLITE_FILE)).then(() => true, () => false)) {
+      try {
+        await (await createSqliteRegistry(location)).close();
+      } catch (err) {
+        health.error ??= (err as Error).message;
+      }
+    }
+    const folders = await findLeftovers(location).catch(() => []);
+    if (folders.length) {
+      health.leftovers = { count: folders.length, bytes: folders.reduce((a, f) => a + f.bytes, 0), folders };
     }
   }
   return health;

@@ -227,6 +227,24 @@ function meta(m: ort.InferenceSession.ValueMetadata): TensorMeta {
   };
 }
 
+/**
+ * One rule for every route: an output that is not finite is an error naming the row, never a `null` in
+ * JSON (inputs near float32's limit, 3.4e38, overflow the first layer).
+ */
+function requireFinite(name: string, data: Float32Array | Float64Array, dims: readonly number[]): void {
+  for (let i = 0; i < data.length; i++) {
+    if (Number.isFinite(data[i])) continue;
+    const perRow = dims.length > 1 ? data.length / Math.max(1, dims[0]) : 1;
+    throw new MmmlError(
+      "invalid_input",
+      `the model's output "${name}" for row ${Math.floor(i / perRow)} is ${
+        data[i]
+      }: its inputs are beyond what ` +
+        `the model computes in float32; send values of the size it was trained on`,
+    );
+  }
+}
+
 function wrap(session: ort.InferenceSession): OnnxRunner {
   const inputs = session.inputMetadata.map(meta);
   const outputs = session.outputMetadata.map(meta);
@@ -244,6 +262,7 @@ function wrap(session: ort.InferenceSession): OnnxRunner {
           data: t.data as TensorData["data"],
           dims: [...t.dims],
         };
+        if (t.type === "float32" || t.type === "float64") requireFinite(name, t.data as Float32Array, t.dims);
       }
       return out;
     },

@@ -103,3 +103,18 @@ Deno.test("createOnnxSession names the file when a model cannot be opened on any
       e instanceof MmmlError && e.code === "artifact_corrupt" && /models\/x\/1\/model\.onnx/.test(e.message),
   );
 });
+
+Deno.test("an output that is not finite is an error naming the row, never a null", async () => {
+  const { session } = await createOnnxSession(bytes, { providers: ["cpu"], intraOpThreads: 1 });
+  try {
+    const data = new Float32Array([0, 0, 0, 3.4e38, -3.4e38, 3.4e38]);
+    await assert.rejects(
+      session.run({ input: { type: "float32", data, dims: [2, 3] } }),
+      (e) =>
+        e instanceof MmmlError && e.code === "invalid_input" &&
+        /output "probabilities" for row 1 is NaN/.test(e.message),
+    );
+  } finally {
+    await session.close();
+  }
+});

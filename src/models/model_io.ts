@@ -3,6 +3,7 @@
  * manifest) plus an `mmml` block with the model config and spec; loading rebuilds the model from that block
  * through ARCHITECTURES and then loads the weights, so architectures with custom layers load too.
  */
+import { writeFileChecked } from "../disk_space.ts";
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { z } from "zod";
@@ -41,7 +42,7 @@ export async function saveModel(model: MmmlModel, dir: string): Promise<void> {
   await model.net.save(tf.io.withSaveHandler(async (artifacts) => {
     const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0));
     // Weights first: a model.json on disk always has its weights beside it.
-    await Deno.writeFile(join(out, WEIGHTS_FILE), new Uint8Array(weights));
+    await writeFileChecked(join(out, WEIGHTS_FILE), new Uint8Array(weights));
     const json = {
       format: "layers-model",
       generatedBy: artifacts.generatedBy,
@@ -50,7 +51,7 @@ export async function saveModel(model: MmmlModel, dir: string): Promise<void> {
       weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       mmml: { config: model.config, spec: model.spec },
     };
-    await Deno.writeTextFile(join(out, "model.json"), JSON.stringify(json));
+    await writeFileChecked(join(out, "model.json"), JSON.stringify(json));
     return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
   }));
 }

@@ -24,6 +24,7 @@
  * permute(2, 3, 0, 1); linear weight [out, in] -> transpose. torchvision normalises inputs with the
  * ImageNet mean/std, which are mmml's image defaults.
  */
+import { FILE_LIMITS, readFileBounded } from "../bounded_read.ts";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { ModelConfig } from "../config/schema.ts";
@@ -233,13 +234,14 @@ function readFloats(data: DataView, offset: number, count: number): Float32Array
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(path);
+    return await readFileBounded(path, { what: "pretrained weights", maxBytes: FILE_LIMITS.pretrained });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new MmmlError("file_not_found", `Cannot load pretrained weights: "${path}" does not exist`, {
         cause: err,
       });
     }
+    if (err instanceof MmmlError) throw err;
     throw new MmmlError(
       "invalid_input",
       `Cannot read pretrained weights "${path}": ${(err as Error).message}`,

@@ -104,6 +104,12 @@ async function killAtEachStep(backend: TestBackend): Promise<void> {
         ).done;
         assert.equal(status.signal, "SIGKILL", `child did not die at ${step}: ${stderr}`);
         const models = join(place.artifacts, "penguins");
+        if (step !== "renamed") {
+          assert.ok((await entries(models)).some((n) => n.startsWith(".staging-")), "the kill left staging");
+          // Opening the registry sweeps the staging folder of a dead writer: no orphan is left.
+          await (await openRegistry(place.location, place.options)).close();
+          assert.deepEqual((await entries(models)).filter((n) => n.startsWith(".staging-")), []);
+        }
         if (step === "renamed") {
           assert.ok((await entries(models)).includes(`v${expected}`), "no orphan folder");
         }

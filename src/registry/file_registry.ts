@@ -21,7 +21,7 @@ import {
   validateTag,
 } from "./model_ref.ts";
 import type { ModelMeta, ModelVersion, Registry } from "./registry_types.ts";
-import { VERSION_DIR } from "./version_folders.ts";
+import { makeStaging, VERSION_DIR } from "./version_folders.ts";
 
 /** A bound on lost races in one registration; each loss means another writer published meanwhile. */
 const MAX_PUBLISH_ATTEMPTS = 1000;
@@ -143,8 +143,7 @@ export function createFileRegistry(
       validateModelName(name);
       const modelDir = join(base, name);
       await Deno.mkdir(modelDir, { recursive: true });
-      const staging = join(modelDir, `.staging-${crypto.randomUUID()}`);
-      await Deno.mkdir(staging);
+      const { dir: staging, lock } = await makeStaging(modelDir);
       try {
         await write(staging);
         const files = await hashTree(staging);
@@ -176,6 +175,8 @@ export function createFileRegistry(
       } catch (e) {
         await Deno.remove(staging, { recursive: true }).catch(() => {});
         throw e;
+      } finally {
+        await lock.release();
       }
     },
 

@@ -8,7 +8,7 @@ import type { ModelVersion } from "./registry_types.ts";
 
 /** Letters, digits, '_', '.', '-', starting with a letter or digit (so never "." or ".."). */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const MAX_NAME_LENGTH = 128;
+export const MAX_NAME_LENGTH = 128;
 
 /** What follows the "@" of a reference. */
 export type RefSelector =

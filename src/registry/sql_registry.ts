@@ -39,6 +39,7 @@ import {
   mirrorMeta,
   moveToTrash,
   removeLeftovers,
+  sweepRegistryFolder,
   syncTree,
   trashOrphans,
 } from "./version_folders.ts";
@@ -78,6 +79,7 @@ export async function createSqlRegistry(
     if (ready) return true;
     if (!(await driver.open(create))) return false;
     await initializeStore(driver, root);
+    await sweepRegistryFolder(root).catch(() => {}); // best effort: a read-only folder is still readable
     ready = true;
     return true;
   }
@@ -162,7 +164,7 @@ export async function createSqlRegistry(
       checkName(name);
       await ensure(true);
       const modelDir = join(root, name);
-      const staging = await makeStaging(modelDir);
+      const { dir: staging, lock } = await makeStaging(modelDir);
       let renamed = false;
       try {
         await write(staging);
@@ -199,6 +201,8 @@ export async function createSqlRegistry(
       } catch (e) {
         if (!renamed) await Deno.remove(staging, { recursive: true }).catch(() => {});
         throw e;
+      } finally {
+        await lock.release();
       }
     },
 

@@ -41,7 +41,8 @@ const DDL = [
      meta TEXT NOT NULL, stages TEXT NOT NULL, tags TEXT NOT NULL, dir TEXT NOT NULL,
      PRIMARY KEY (name, version))`,
 ];
-const MARKER_FILE = ".mmml-registry";
+/** The file naming the registry that owns an artifacts folder. */
+export const MARKER_FILE = ".mmml-registry";
 const COLUMNS = "name, version, meta, stages, tags, dir";
 
 interface VersionRow {

@@ -10,8 +10,9 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join, resolve } from "node:path";
+import { MmmlError } from "../errors.ts";
 import { createSqlRegistry, type SqlRegistryOptions } from "./sql_registry.ts";
-import type { SqlDriver, SqlTx, SqlValue } from "./sql_store.ts";
+import { MARKER_FILE, type SqlDriver, type SqlTx, type SqlValue } from "./sql_store.ts";
 import type { Registry } from "./registry_types.ts";
 
 /** The database file inside a registry folder. */
@@ -64,6 +65,34 @@ async function isFolder(path: string): Promise<boolean> {
   }
 }
 
+/** SQLite's words for a file that is not (or no longer) a database. */
+function isCorrupt(e: unknown): boolean {
+  return /not a database|malformed|SQLITE_NOTADB|SQLITE_CORRUPT|file is encrypted/i.test(
+    (e as Error)?.message ?? "",
+  );
+}
+
+/** The error for a registry.db that cannot be read, with the way back: the versions carry their metadata. */
+export function corruptDatabase(folder: string, path: string, why: string): MmmlError {
+  return new MmmlError(
+    "artifact_corrupt",
+    `${path} is not a readable registry database (${why}). Every version folder keeps its own meta.json, ` +
+      `so the index can be rebuilt from them: mmml registry rebuild --registry ${folder}`,
+    { details: { file: path } },
+  );
+}
+
+/**
+ * A zero-byte registry.db in a folder whose marker says a registry was set up there is a lost database,
+ * not a new one: re-creating it would give the registry a new id and lock its own versions out.
+ */
+async function refuseLostDatabase(folder: string, path: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => null);
+  if (!info || info.size > 0) return;
+  const marked = await Deno.stat(join(folder, MARKER_FILE)).then(() => true, () => false);
+  if (marked) throw corruptDatabase(folder, path, "it is empty (0 bytes)");
+}
+
 /** A SqlDriver over FOLDER/registry.db; the file is created on the first write, or a read of a folder. */
 export function sqliteDriver(folder: string): SqlDriver {
   const path = join(folder, SQLITE_FILE);
@@ -86,8 +115,18 @@ export function sqliteDriver(folder: string): SqlDriver {
       // A read of a folder that does not exist must not create it (a mistyped --registry).
       if (!create && !(await isFolder(folder))) return false;
       await Deno.mkdir(folder, { recursive: true });
-      writer = await connect(path);
-      reader = await connect(path);
+      await refuseLostDatabase(folder, path);
+      try {
+        writer = await connect(path);
+        reader = await connect(path);
+        reader.prepare("SELECT count(*) FROM sqlite_master").get();
+      } catch (e) {
+        writer?.close();
+        reader?.close();
+        writer = reader = null;
+        if (isCorrupt(e)) throw corruptDatabase(folder, path, (e as Error).message);
+        throw e;
+      }
       return true;
     },
 

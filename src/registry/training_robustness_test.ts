@@ -341,6 +341,8 @@ async function killedTrainings(backend: TestBackend): Promise<void> {
       assert.deepEqual(await cliListedVersions(place), after);
       // The final publish swept any folder a publish killed between its rename and COMMIT left behind.
       assert.deepEqual((await leftovers(place, dir)).versionFolders.sort((a, b) => a - b), after);
+      // Opening the registry removed every staging folder of a killed publish (their owner is dead).
+      assert.equal((await leftovers(place, dir)).staging, 0, "a killed publish left its staging folder");
       const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
       console.error(
         `${backend.label}: full run ${s(calibratedMs)} with ${AT_ONCE} at once, ${s(fullMs())} at the end; ` +

@@ -3,6 +3,7 @@
  * private .staging-<uuid> folders being filled, and .trash-<uuid> folders being removed. The layout is
  * the folder registry's (file_registry.ts), so a folder registry becomes a SQLite one in place.
  */
+import { holdOwnerLock, type OwnerLock, ownerState } from "./folder_owner.ts";
 import { join } from "node:path";
 import { META_FILE } from "./artifact_hashes.ts";
 import type { ModelMeta } from "./registry_types.ts";
@@ -33,12 +34,29 @@ export async function dirEntries(path: string): Promise<Deno.DirEntry[]> {
   }
 }
 
-/** A new, empty, private staging folder for a version of the model whose folder is `modelDir`. */
-export async function makeStaging(modelDir: string): Promise<string> {
+/** A new, empty, private staging folder for a version, and the owner lock that marks it as in use. */
+export interface Staging {
+  dir: string;
+  /** Held while the folder is filled; released (and its file removed) once published or abandoned. */
+  lock: OwnerLock;
+}
+
+/**
+ * A new, empty, private staging folder for a version of the model whose folder is `modelDir`, with its
+ * owner lock (`<folder>.lock` beside it, taken before the folder exists, so a sweeper never sees the
+ * folder without its live lock).
+ */
+export async function makeStaging(modelDir: string): Promise<Staging> {
   await Deno.mkdir(modelDir, { recursive: true });
-  const staging = join(modelDir, `.staging-${crypto.randomUUID()}`);
-  await Deno.mkdir(staging);
-  return staging;
+  const dir = join(modelDir, `${STAGING_PREFIX}${crypto.randomUUID()}`);
+  const lock = await holdOwnerLock(`${dir}${LOCK_SUFFIX}`);
+  try {
+    await Deno.mkdir(dir);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  return { dir, lock };
 }
 
 /** fsyncs every file under `dir` and the folders themselves, so a committed row never outlives its bytes. */
@@ -97,16 +115,47 @@ export async function trashOrphans(modelDir: string, keep: ReadonlySet<number>):
   }
 }
 
-/** Removes trash and stale staging folders of one model; best effort, outside any transaction. */
+/** The prefix of staging folders. */
+export const STAGING_PREFIX = ".staging-";
+/** The owner lock of a staging folder is the folder's name plus this, beside it. */
+export const LOCK_SUFFIX = ".lock";
+
+/**
+ * Whether a staging folder is left over: its writer's lock is free (the writer is dead), or, without a
+ * lock file (an older mmml), it has been untouched for a day.
+ */
+export async function isStaleStaging(path: string, now = Date.now()): Promise<boolean> {
+  const state = await ownerState(`${path}${LOCK_SUFFIX}`);
+  if (state !== "unknown") return state === "dead";
+  const mtime = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? now;
+  return now - mtime > STALE_STAGING_MS;
+}
+
+/** Removes trash, stale staging folders and their free lock files, of one model; best effort. */
 export async function removeLeftovers(modelDir: string, now = Date.now()): Promise<void> {
   for (const entry of await dirEntries(modelDir)) {
     const path = join(modelDir, entry.name);
-    let stale = entry.name.startsWith(".trash-");
-    if (entry.name.startsWith(".staging-")) {
-      const mtime = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? now;
-      stale = now - mtime > STALE_STAGING_MS;
+    if (entry.name.startsWith(".trash-")) {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    } else if (
+      entry.name.startsWith(STAGING_PREFIX) && entry.isDirectory && await isStaleStaging(path, now)
+    ) {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+      await Deno.remove(`${path}${LOCK_SUFFIX}`).catch(() => {});
+    } else if (entry.name.startsWith(STAGING_PREFIX) && entry.name.endsWith(LOCK_SUFFIX)) {
+      // A lock whose folder is gone (published or removed): drop it once nobody holds it.
+      const folder = path.slice(0, -LOCK_SUFFIX.length);
+      if (!(await exists(folder)) && await ownerState(path) === "dead") {
+        await Deno.remove(path).catch(() => {});
+      }
     }
-    if (stale) await Deno.remove(path, { recursive: true }).catch(() => {});
+  }
+}
+
+/** removeLeftovers for every model folder under `root` (on open: a killed publish leaves nothing). */
+export async function sweepRegistryFolder(root: string, now = Date.now()): Promise<void> {
+  for (const entry of await dirEntries(root)) {
+    if (entry.isDirectory && !entry.name.startsWith(".")) await removeLeftovers(join(root, entry.name), now);
   }
 }
 

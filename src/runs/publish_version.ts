@@ -5,6 +5,7 @@
  * when training.checkpoint.keep says so), and
  * the registry publishes them atomically, or not at all if anything fails.
  */
+import { writeFileChecked } from "../disk_space.ts";
 import { join } from "node:path";
 import { artifactFolder } from "../artifacts/artifact_folder.ts";
 import type { MetricsArtifact } from "../artifacts/metrics_file.ts";
@@ -52,7 +53,7 @@ export async function publishVersion(registry: Registry, out: RunOutputs): Promi
       data: out.data,
       probs: out.probs,
     });
-    await Deno.writeFile(folder.path(ONNX_FILE), out.onnx);
+    await writeFileChecked(folder.path(ONNX_FILE), out.onnx);
     await copyIfExists(join(out.workDir, HISTORY_FILE), folder.path(HISTORY_FILE));
     if (out.keepCheckpoints) await copyTree(join(out.workDir, CHECKPOINTS_DIR), folder.path(CHECKPOINTS_DIR));
   });

@@ -4,7 +4,7 @@
  * a killed run can be resumed, and only publishes (atomically, publish_version.ts) when everything
  * succeeded, so a failed run leaves the registry as it was.
  */
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { useBackend } from "../backend/choose.ts";
 import { withTaskDefaults } from "../config/task_defaults.ts";
 import type { MmmlConfig, Task } from "../config/schema.ts";
@@ -17,6 +17,8 @@ import type { MmmlModel } from "../models/model.ts";
 import { loadModel } from "../models/model_io.ts";
 import { loadPretrained, pretrainedSkips } from "../models/pretrained.ts";
 import type { Registry } from "../registry/registry_types.ts";
+import { MAX_NAME_LENGTH, validateModelName } from "../registry/model_ref.ts";
+import { holdOwnerLock } from "../registry/folder_owner.ts";
 import { predictSource, type PreparedData } from "../tasks/prepared_data.ts";
 import { detectTask, TASKS } from "../tasks/tasks.ts";
 import { classWeights } from "../training/class_weights.ts";
@@ -25,7 +27,13 @@ import { createTrainer } from "../training/trainer.ts";
 import { keepCheckpoints, publishVersion } from "./publish_version.ts";
 import { runCallbacks } from "./run_callbacks.ts";
 import { adviceAfterFit, adviceBeforeFit } from "./training_advice.ts";
-import { closeRunWorkDir, createRunWorkDir, type ResumePoint, writeWorkInputs } from "./work_dir.ts";
+import {
+  closeRunWorkDir,
+  createRunWorkDir,
+  type ResumePoint,
+  WORK_OWNER_FILE,
+  writeWorkInputs,
+} from "./work_dir.ts";
 
 /** The `--json` contract of `mmml train`. */
 export interface TrainRunResult {
@@ -59,7 +67,7 @@ export function modelName(config: MmmlConfig): string {
   if (config.registry.name) return config.registry.name;
   const base = basename((config.data.path ?? "model").replace(/[\\/]+$/, "")).replace(/\.[^.]*$/, "");
   const cleaned = base.replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^[^A-Za-z0-9]+/, "");
-  return cleaned || "model";
+  return cleaned.slice(0, MAX_NAME_LENGTH) || "model";
 }
 
 /** A fresh model of the config's architecture (with its pretrained weights), or the checkpoint's. */
@@ -125,6 +133,8 @@ export async function trainPrepared(
   logger.info(`backend: ${backend.name} (${backend.reason})`);
   const model = await startingModel(config, data, logger, resume);
   const workDir = resume ? await resume.openWorkDir() : await createRunWorkDir(registry, name);
+  // Held while this process trains: `registry clean` and doctor tell a live run from a dead one by it.
+  const owner = await holdOwnerLock(join(workDir, WORK_OWNER_FILE));
   let published = false;
   try {
     logger.info(`work folder: ${workDir} (if this run dies, continue it with --resume-dir ${workDir})`);
@@ -234,12 +244,15 @@ export async function trainPrepared(
     };
   } finally {
     model.net.dispose();
+    await owner.release();
     await closeRunWorkDir(workDir, { published, logger });
   }
 }
 
 /** Runs one training from an effective config: the task's rules check the model and prepare the data. */
 export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
+  // Everything the config implies is checked before any data is read or anything written.
+  validateModelName(modelName(config));
   const task = await detectTask(config);
   task.checkModel(config);
   return await trainPrepared(config, await task.prepare(config, deps.logger), deps);

@@ -19,6 +19,8 @@ import { type PreparedData, writeRunInputs } from "../tasks/prepared_data.ts";
 
 /** The folder under a folder registry that holds the work folders of running (or killed) runs. */
 export const WORK_FOLDER = ".work";
+/** The owner lock a training holds in its work folder while it runs (registry/folder_owner.ts). */
+export const WORK_OWNER_FILE = "owner.lock";
 
 /** Where a resumed run starts: the checkpoint it loads and the work folder it continues in. */
 export interface ResumePoint {

@@ -19,6 +19,14 @@ export function routeLabel(c: Context): string {
   return handler?.path ?? "unmatched";
 }
 
+/** The methods a metric label names; any other (a client may send any token) counts as "other". */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+
+/** A request's method as a metric label: bounded, so random method names cannot grow /metrics. */
+export function methodLabel(method: string): string {
+  return METHODS.has(method) ? method : "other";
+}
+
 /** Middleware factory; `clock` gives milliseconds from a monotonic source. */
 export function accessLog(
   { logger, metrics, clock }: { logger: Logger; metrics: ServerMetrics; clock: () => number },
@@ -38,11 +46,11 @@ export function accessLog(
     const route = routeLabel(c);
     const status = c.res.status;
     c.res.headers.set("x-request-id", requestId);
-    metrics.httpRequests.inc({ route, method: c.req.method, status });
+    metrics.httpRequests.inc({ route, method: methodLabel(c.req.method), status });
     metrics.httpDuration.observe({ route }, seconds);
     logger.info("request", {
       request_id: requestId,
-      method: c.req.method,
+      method: c.req.method.length > 16 ? c.req.method.slice(0, 16) + "..." : c.req.method,
       route,
       path: c.req.path.length > 200 ? c.req.path.slice(0, 200) + "..." : c.req.path,
       status,

@@ -172,3 +172,20 @@ Deno.test("createApp: wrong method is 405 with Allow, unknown path 404, in the r
   assert.equal(none.status, 404);
   assert.deepEqual(await errorOf(none), { code: "not_found", message: "No route for GET /nowhere" });
 });
+
+Deno.test("random method names and paths fold into bounded metric labels", async () => {
+  const { app } = createTestApp({ predictors: [createLinearPredictor()] });
+  // Series, not bytes: counts grow digits, but no request may add a line.
+  const size = async () => (await (await app.request("/metrics")).text()).split("\n").length;
+  await app.request("/health", { method: "XGET0" });
+  await app.request("/nope0");
+  await size(); // the scrape's own series
+  const before = await size();
+  for (let i = 1; i <= 300; i++) {
+    await app.request(`/health`, { method: `XGET${i}` });
+    await app.request(`/nope${i}`);
+  }
+  const after = await size();
+  assert.equal(after, before, `/metrics grew from ${before} to ${after} lines`);
+  assert.match(await (await app.request("/metrics")).text(), /method="other"/);
+});

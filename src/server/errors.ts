@@ -3,6 +3,7 @@
  * they never build error bodies. The Open Inference Protocol wants `{"error": "..."}`, the rest of the
  * API `{"error": {"code", "message"}}`; the status comes from `ERROR_CODES` either way.
  */
+import { asDiskFull } from "../disk_space.ts";
 import { ERROR_CODES, type ErrorCode, MmmlError } from "../errors.ts";
 import { redactSecrets } from "../redact.ts";
 
@@ -34,7 +35,8 @@ const ROUTE_CODES = { 404: "not_found", 405: "method_not_allowed" } as const sat
 >;
 
 /** Maps any thrown value to the status and body the client gets. Unknown errors become a bare 500. */
-export function toErrorResponse(err: unknown, protocol: ErrorProtocol): ErrorResponse {
+export function toErrorResponse(thrown: unknown, protocol: ErrorProtocol): ErrorResponse {
+  const err = asDiskFull(thrown);
   let status: number;
   let code: ErrorResponse["code"];
   let message: string;

@@ -79,7 +79,21 @@ export async function scoreTable(
       { column, count },
     );
   }
-  return { probs: await predictProbs(trained.model, x, table.rowCount), rows: table.rowCount, unknown };
+  const probs = await predictProbs(trained.model, x, table.rowCount);
+  const k = probs.length / Math.max(1, table.rowCount);
+  const bad = probs.findIndex((p) => !Number.isFinite(p));
+  if (bad >= 0) {
+    // As served predictions (onnx_session.ts): never a null in the output.
+    const line = table.lines[Math.floor(bad / k)];
+    throw new MmmlError(
+      "invalid_input",
+      `${table.file} ${table.position ?? "line"} ${line}: the model's output is ${
+        probs[bad]
+      }: the row's values ` +
+        `are beyond what the model computes in float32; send values of the size it was trained on`,
+    );
+  }
+  return { probs, rows: table.rowCount, unknown };
 }
 
 /** Turns row-major probabilities into labelled predictions (ties go to the first class, as argmax). */

@@ -105,6 +105,19 @@ Deno.test("bad training data fails with exit 2 naming file, line and column, and
       });
     }
 
+    await t.step(
+      "a --name the registry would refuse fails before any data is read or folder made",
+      async () => {
+        await write("named.csv", smallCsv());
+        assertBadInput(
+          await train("named.csv", { more: ["--name", "n".repeat(129)] }),
+          /the name must be 1-128 letters, digits/,
+        );
+        assertBadInput(await train("named.csv", { more: ["--name", "bad name"] }), /received "bad name"/);
+        assert.deepEqual(await listTree(registry), before, "the registry changed (a .work folder?)");
+      },
+    );
+
     await t.step("NaN cells are missing values: training imputes them and succeeds", async () => {
       await write("nan.csv", smallCsv(["NaN,1,c1", ",2,c0", "3,nan,c1"]));
       const r = await train("nan.csv", { more: ["--json"] });

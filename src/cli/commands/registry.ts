@@ -1,6 +1,7 @@
 /**
- * `mmml registry list | show | latest | best | promote | tag | compare | delete | export`: the dispatcher,
- * and the read-only subcommands (the others have a file each). Registries open through openRegistry.
+ * `mmml registry list | show | latest | best | promote | tag | compare | delete | export | clean | rebuild`:
+ * the dispatcher, and the read-only subcommands (the others have a file each). Registries open through
+ * openRegistry, except for clean and rebuild, which work on the folder (registry_maintenance.ts).
  */
 import { closestMatch } from "../../closest_match.ts";
 import { type CommandSpec, formatHelp, JSON_FLAG, parseCommandArgs } from "../args.ts";
@@ -13,6 +14,7 @@ import { compareCommand } from "./registry_compare.ts";
 import { deleteCommand } from "./registry_delete.ts";
 import { registryEntry } from "./registry_entry.ts";
 import { exportCommand } from "./registry_export.ts";
+import { cleanCommand, rebuildCommand } from "./registry_maintenance.ts";
 import { promoteVersion, tagVersion } from "./registry_labels.ts";
 import { formatNumber, formatTable } from "./registry_table.ts";
 
@@ -88,6 +90,20 @@ export const REGISTRY_SPECS = {
     flags: base,
     positionals: ["[NAME]"],
   },
+  clean: {
+    name: "registry clean",
+    summary:
+      "List folders left by killed processes (dead runs' work folders, stale staging); --yes removes them.",
+    flags: { ...base, yes: { type: "boolean", description: "remove what is listed" } },
+    positionals: [],
+  },
+  rebuild: {
+    name: "registry rebuild",
+    summary:
+      "Rebuild a corrupt or lost registry.db from the version folders' meta.json (the old file is kept).",
+    flags: base,
+    positionals: [],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 type Sub = keyof typeof REGISTRY_SPECS;
@@ -116,7 +132,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  const registry = await openRegistry(values.registry as string | undefined, ctx);
+  const location = values.registry as string | undefined;
+  if (sub === "rebuild") return await rebuildCommand(location, { json: values.json === true, ctx });
+  if (sub === "clean") {
+    return await cleanCommand(location, { yes: values.yes === true, json: values.json === true, ctx });
+  }
+  const registry = await openRegistry(location, ctx);
   try {
     return await dispatch(registry, sub as Sub, values, parsed.positionals, ctx);
   } finally {
@@ -161,6 +182,9 @@ async function dispatch(
         json,
         stdout,
       });
+    case "clean":
+    case "rebuild":
+      throw new Error(`registry ${sub} runs before the registry is opened`);
   }
 }
 

@@ -142,7 +142,7 @@ Deno.test("registry names an unknown subcommand and prints help for each", async
   assert.equal(typo.code, 2);
   assert.match(
     typo.stderr,
-    /needs a subcommand: list\|show\|latest\|best\|promote\|tag\|compare\|delete\|export; received "lsit" \(did you mean "list"\?\)/,
+    /needs a subcommand: list\|show\|latest\|best\|promote\|tag\|compare\|delete\|export\|clean\|rebuild; received "lsit" \(did you mean "list"\?\)/,
   );
   const help = await cli(["registry", "best", "--help"]);
   assert.equal(help.code, 0);

@@ -2,6 +2,7 @@
  * Writes an output file the way the registry publishes versions: into a temporary file beside it, then
  * a rename, so a reader (or a crash) never sees half of a predictions file or an ONNX model.
  */
+import { writeFileChecked } from "../../disk_space.ts";
 import { basename, dirname, join } from "node:path";
 import { MmmlError } from "../../errors.ts";
 
@@ -9,8 +10,7 @@ import { MmmlError } from "../../errors.ts";
 export async function writeAtomically(path: string, data: string | Uint8Array, flag: string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${crypto.randomUUID()}`);
   try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
+    await writeFileChecked(tmp, data);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
