@@ -104,23 +104,43 @@ export async function runServeBench(opts: BenchCommon): Promise<Record<string, u
     duration_s: DURATION_S,
   };
 
-  const port = 18000 + Math.floor(Math.random() * 1000);
-  const t0 = performance.now();
-  const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "server.ts", "--port", String(port), "--registry", registry, "--model", "bench"],
-    env: { MMML_LOG_LEVEL: "warn" },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    await waitFor(`http://127.0.0.1:${port}/ready`, 15_000);
-    result.mmml_start_to_ready_seconds = (performance.now() - t0) / 1000;
-    opts.log("driving mmml");
-    result.mmml = await drive(`http://127.0.0.1:${port}/predict/tabular`, body, wrkDir);
-  } finally {
-    server.kill("SIGTERM");
-    await server.status;
-  }
+  // Default serving (behind the front door, which times headers and caps connections), then the same
+  // server without it (serving.limits.front_door=false, as behind nginx or Envoy), in one go.
+  const serveMmml = async (extra: string[]) => {
+    const port = 18000 + Math.floor(Math.random() * 1000);
+    const t0 = performance.now();
+    const server = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "server.ts",
+        "--port",
+        String(port),
+        "--registry",
+        registry,
+        "--model",
+        "bench",
+        ...extra,
+      ],
+      env: { MMML_LOG_LEVEL: "warn" },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitFor(`http://127.0.0.1:${port}/ready`, 15_000);
+      const ready = (performance.now() - t0) / 1000;
+      return { ready, run: await drive(`http://127.0.0.1:${port}/predict/tabular`, body, wrkDir) };
+    } finally {
+      server.kill("SIGTERM");
+      await server.status;
+    }
+  };
+  opts.log("driving mmml");
+  const guarded = await serveMmml([]);
+  result.mmml_start_to_ready_seconds = guarded.ready;
+  result.mmml = guarded.run;
+  opts.log("driving mmml without its front door");
+  result.mmml_without_front_door = (await serveMmml(["--set", "serving.limits.front_door=false"])).run;
 
   const script = join(opts.referenceDir, "serve.py");
   if (!opts.withReference) return { ...result, reference: "not run (--no-reference)" };
@@ -136,7 +156,7 @@ export async function runServeBench(opts: BenchCommon): Promise<Record<string, u
     "--save-dir",
     join(refDir, "tabular"),
   ]);
-  const refPort = port + 1;
+  const refPort = 19000 + Math.floor(Math.random() * 1000);
   const ref = new Deno.Command(opts.python, {
     args: [script, refDir, "--host", "127.0.0.1", "--port", String(refPort), "--threads", "1"],
     stdout: "null",

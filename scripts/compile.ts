@@ -42,6 +42,9 @@ export const RUNTIME_ASSETS = [
   "node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm",
   "node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js",
   "src/backend/wasm/threads_worker.ts",
+  // Workers deno compile embeds only when named: the training loader's and the server's image decoders.
+  "src/preprocess/image_decode_worker.ts",
+  "src/inference/image_decode_worker.ts",
   "src/backend/wasm/dense_kernel.wasm",
   "src/backend/wasm/conv_kernel.wasm",
   "src/backend/wasm/conv_kernel_shared.wasm",

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   disk_full: { exit: 2, http: 507 },
   timeout: { exit: 1, http: 504 },
   not_ready: { exit: 1, http: 503 },
+  overloaded: { exit: 1, http: 503 },
   artifact_corrupt: { exit: 1, http: 500 },
   internal: { exit: 1, http: 500 },
 } as const satisfies Record<string, { exit: number; http: number }>;

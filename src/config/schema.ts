@@ -277,6 +277,42 @@ export const ServingConfig = z.strictObject({
     keys: z.array(z.string()).default([]),
   }).prefault({}),
   top_k: positiveInt.default(5),
+  /**
+   * Bounds on what a client controls (README, "Limits"): past them a request gets 413 (too much in one
+   * request) or 503 with Retry-After (too much at once), never a stalled server.
+   */
+  limits: z.strictObject({
+    /** Requests being handled at once (health, readiness and metrics do not count). */
+    max_in_flight: positiveInt.default(256),
+    /** Open connections; more are answered 503 and closed. */
+    max_connections: positiveInt.default(1024),
+    /** Seconds a 503 asks the client to wait (Retry-After). */
+    retry_after_s: positiveInt.default(1),
+    /** Rows per tabular request (POST /predict/tabular, or the batch of an OIP v2 infer). */
+    max_rows: positiveInt.default(10_000),
+    /** Images per request (POST /predict/image, or the batch of an OIP v2 infer). */
+    max_images: positiveInt.default(256),
+    /** Pixels of one image, from its header, before it is decoded (4096 x 4096). */
+    max_image_pixels: positiveInt.default(4096 * 4096),
+    /** Pixels of all the images of one request together. */
+    max_request_pixels: positiveInt.default(64 * 1024 * 1024),
+    /** Nesting of a JSON body ({"instances": [{...}]} is 3). */
+    max_json_depth: positiveInt.default(32),
+    /**
+     * The front door (src/server/front_door.ts) times request headers and caps connections, which
+     * Deno.serve does not; false serves Deno.serve on the port directly, for a server behind a reverse
+     * proxy that does both (nginx, Envoy): faster, unprotected on its own.
+     */
+    front_door: z.boolean().default(true),
+    /** Milliseconds a client may take to send a request's headers. */
+    header_timeout_ms: positiveInt.default(10_000),
+    /** Milliseconds an idle keep-alive connection stays open. */
+    idle_timeout_ms: positiveInt.default(30_000),
+    /** Image decoding workers ("auto": cores - 1, at least 1, at most 4). */
+    decode_workers: z.union([z.literal("auto"), positiveInt]).default("auto"),
+    /** Image requests waiting for a decoding worker; more are answered 503. */
+    decode_queue: positiveInt.default(64),
+  }).prefault({}),
   /** How often a served moving reference (NAME, @latest, @best, @stage) is re-resolved; 0 = never. */
   watch_interval_ms: z.number().int().nonnegative().default(2000),
 });

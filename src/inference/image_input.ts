@@ -3,6 +3,7 @@
  * normalise with the version's image_preprocessing.json, exactly as training's loader does, so the
  * server sees the function training measured. The part of preprocessing ONNX does not hold.
  */
+import type { ImageDecodePool } from "./image_decode_pool.ts";
 import { decodeImage } from "../data/image_decode.ts";
 import { MmmlError } from "../errors.ts";
 import { checkPreprocessOptions, preprocessImage } from "../preprocess/image_preprocessor.ts";
@@ -25,18 +26,36 @@ export interface ImageBatch {
 export interface ImageInput {
   readonly size: number;
   readonly channels: 1 | 3;
+  /** The version's image_preprocessing.json settings. */
+  readonly pre: ImagePreprocessing;
   /**
    * Decodes and preprocesses `images[from, from + count)`; a bad image is an `invalid_input` error naming
-   * its index (`images[3]`), what was expected and what was received.
+   * its index (`images[3]`), what was expected and what was received. With a decode pool the work runs
+   * off the event loop and `signal` abandons it.
    */
-  encode(images: readonly Uint8Array[], from?: number, count?: number): Promise<ImageBatch>;
+  encode(
+    images: readonly Uint8Array[],
+    from?: number,
+    count?: number,
+    signal?: AbortSignal,
+  ): Promise<ImageBatch>;
+}
+
+/** Where a server decodes: its worker pool, and the per-image pixel limit (serving.limits). */
+export interface ImageDecoding {
+  pool: ImageDecodePool;
+  maxPixels: number;
 }
 
 /**
  * Compiles the encoder for one model. `file` names the artifact in the error raised when its settings
  * cannot be used (a corrupt artifact, not a bad request).
  */
-export function createImageInput(pre: ImagePreprocessing, file = "image_preprocessing.json"): ImageInput {
+export function createImageInput(
+  pre: ImagePreprocessing,
+  file = "image_preprocessing.json",
+  decoding?: ImageDecoding,
+): ImageInput {
   try {
     checkPreprocessOptions(pre);
   } catch (err) {
@@ -47,7 +66,25 @@ export function createImageInput(pre: ImagePreprocessing, file = "image_preproce
   return {
     size,
     channels,
-    async encode(images, from = 0, count = images.length - from) {
+    pre,
+    async encode(images, from = 0, count = images.length - from, signal) {
+      if (decoding) {
+        const part = images.slice(from, from + count);
+        part.forEach((bytes, k) => {
+          if (!(bytes instanceof Uint8Array)) {
+            throw new MmmlError(
+              "invalid_input",
+              `images[${from + k}]: expected encoded PNG or JPEG bytes, received ${typeof bytes}`,
+            );
+          }
+        });
+        const data = await decoding.pool.decode(part, pre, {
+          first: from,
+          maxPixels: decoding.maxPixels,
+          signal,
+        });
+        return { count, data, dims: [count, size, size, channels] };
+      }
       const data = new Float32Array(count * rowLength);
       for (let k = 0; k < count; k++) {
         const i = from + k;

@@ -1,7 +1,6 @@
 import { loadPredictor } from "../runs/load_predictor.ts";
 import assert from "node:assert/strict";
 import type { ClassPrediction } from "./predictor_types.ts";
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { drawPattern, encodeImage, type Encoding, type Pattern } from "../../testing/image_fixtures.ts";
 import { decodeImage } from "../data/image_decode.ts";
@@ -12,7 +11,8 @@ import { maxAbsDiff } from "../../testing/onnx_parity.ts";
 import { buildTestCnn } from "../../testing/onnx_test_models.ts";
 import { preprocessImage } from "../preprocess/image_preprocessor.ts";
 import { createRng } from "../random.ts";
-import type { ModelMeta, ModelVersion } from "../registry/registry_types.ts";
+import type { ModelVersion } from "../registry/registry_types.ts";
+import { writeImageVersion as writeTestImageVersion } from "../../testing/image_version.ts";
 import type { ImagePreprocessing } from "../preprocess/image_preprocessing.ts";
 import { MAX_IMAGES_PER_RUN } from "./image_input.ts";
 
@@ -33,28 +33,9 @@ globalThis.addEventListener("unload", () => tempDirs.forEach((d) => Deno.removeS
 async function writeImageVersion(
   { pre = PRE as unknown, onnx = exportOnnx(cnn, { inputShape: [9, 9, 3], classes: CLASSES }) } = {},
 ): Promise<ModelVersion> {
-  const dir = await Deno.makeTempDir({ prefix: "mmml_image_predictor_" });
-  tempDirs.push(dir);
-  await Deno.writeTextFile(join(dir, "classes.json"), JSON.stringify(CLASSES));
-  if (pre !== null) await Deno.writeTextFile(join(dir, "image_preprocessing.json"), JSON.stringify(pre));
-  await Deno.writeFile(join(dir, "model.onnx"), onnx);
-  const meta: ModelMeta = {
-    name: "shapes",
-    version: 2,
-    task: "image",
-    arch: "resnet18",
-    created: "2026-01-01T00:00:00Z",
-    backend: "cpu",
-    classes: CLASSES,
-    metrics: {},
-    timings: {},
-    data_fingerprint: "x",
-    input_shape: [9, 9, 3],
-    stages: [],
-    tags: [],
-    files: {},
-  };
-  return { meta, dir };
+  const version = await writeTestImageVersion({ cnn, classes: CLASSES, pre, onnx });
+  tempDirs.push(version.dir);
+  return version;
 }
 
 /** Images of every pattern in several encodings and sizes (none of them 9x9: all are resized). */

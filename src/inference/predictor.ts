@@ -7,7 +7,13 @@ import type { Logger } from "../log.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { createOnnxSession, type OnnxRunner, type ProviderName, type TensorData } from "./onnx_session.ts";
 import type { NamedTensor, Prediction, Predictor, TensorMeta } from "./predictor_types.ts";
-import { checkImageSignature, type ImageInput, MAX_IMAGES_PER_RUN } from "./image_input.ts";
+import {
+  checkImageSignature,
+  createImageInput,
+  type ImageDecoding,
+  type ImageInput,
+  MAX_IMAGES_PER_RUN,
+} from "./image_input.ts";
 import { parseInferInputs } from "./infer_inputs.ts";
 import { extraColumns, type TabularInput } from "./tabular_input.ts";
 
@@ -23,6 +29,8 @@ export interface SessionOptions {
   intraOpThreads?: number;
   requireProviders?: boolean;
   logger?: Logger;
+  /** A server's decode pool: an image model then decodes off the event loop (image_decode_pool.ts). */
+  imageDecoding?: ImageDecoding;
 }
 
 /** What a predictor is made of: the version, its classes and input encoder, and the ONNX model. */
@@ -44,12 +52,14 @@ export interface PredictorParts {
  */
 export async function openPredictor(
   { version, classes, input, onnx, onnxName, started = performance.now() }: PredictorParts,
-  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger }: SessionOptions = {},
+  { providers = ["cuda", "cpu"], intraOpThreads = 0, requireProviders = false, logger, imageDecoding }:
+    SessionOptions = {},
 ): Promise<Predictor> {
   const { meta } = version;
   const ref = `${meta.name}@${meta.version}`;
   const tabular = "tabular" in input ? input.tabular : null;
-  const image = "image" in input ? input.image : null;
+  const given = "image" in input ? input.image : null;
+  const image = given && imageDecoding ? createImageInput(given.pre, onnxName, imageDecoding) : given;
   const regression = "tabular" in input && input.output === "value";
   const { session, provider } = await createOnnxSession(onnx, {
     providers,
@@ -180,7 +190,7 @@ function createPredictor(
       }
       return out;
     },
-    async predictImages(images) {
+    async predictImages(images, { signal } = {}) {
       live();
       if (!image) {
         throw new MmmlError(
@@ -196,7 +206,12 @@ function createPredictor(
       }
       const out: Prediction[] = [];
       for (let start = 0; start < images.length; start += MAX_IMAGES_PER_RUN) {
-        const batch = await image.encode(images, start, Math.min(MAX_IMAGES_PER_RUN, images.length - start));
+        const batch = await image.encode(
+          images,
+          start,
+          Math.min(MAX_IMAGES_PER_RUN, images.length - start),
+          signal,
+        );
         live();
         const result = await session.run({ input: { type: "float32", data: batch.data, dims: batch.dims } });
         out.push(...toPredictions(result.probabilities.data as Float32Array, batch.count));

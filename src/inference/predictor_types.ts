@@ -50,7 +50,7 @@ export interface Predictor {
   /** Tabular: rows keyed by column name, validated against the saved schema. */
   predictRows(rows: Record<string, unknown>[]): Promise<Prediction[]>;
   /** Image: encoded PNG/JPEG bytes. */
-  predictImages(images: Uint8Array[]): Promise<Prediction[]>;
+  predictImages(images: Uint8Array[], options?: { signal?: AbortSignal }): Promise<Prediction[]>;
   /** Raw tensor inference in the model's own input/output names (OIP v2). */
   infer(inputs: NamedTensor[]): Promise<NamedTensor[]>;
   inputs(): TensorMeta[];

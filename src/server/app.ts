@@ -8,6 +8,7 @@ import type { ServingConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import { accessLog, routeLabel } from "./access_log.ts";
 import { apiKeyAuth } from "./api_key_auth.ts";
+import { admission } from "./admission.ts";
 import { RouteError, toErrorResponse } from "./errors.ts";
 import type { HostReport } from "../host/host_report.ts";
 import type { ModelPool } from "./model_pool.ts";
@@ -85,10 +86,12 @@ export function createApp(
         error: err instanceof Error ? (err.stack ?? err.message) : String(err),
       });
     }
+    for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
     return c.json(r.body, r.status as 400);
   };
 
   app.use(accessLog(deps));
+  app.use(admission({ maxInFlight: config.limits.max_in_flight, retryAfterS: config.limits.retry_after_s }));
   app.use(requestTimeout(config.request_timeout_ms));
   if (config.auth.enabled) app.use(apiKeyAuth({ ...config.auth, open: OPEN_PATHS.map(patternToRegExp) }));
   app.route("/", healthRoutes(deps));

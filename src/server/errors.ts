@@ -27,6 +27,8 @@ export interface ErrorResponse {
   code: ErrorCode | "not_found" | "method_not_allowed";
   /** True when the error is a server fault that must be logged with its stack. */
   internal: boolean;
+  /** Response headers the error calls for (Retry-After on 503 overloaded). */
+  headers: Record<string, string>;
 }
 
 const ROUTE_CODES = { 404: "not_found", 405: "method_not_allowed" } as const satisfies Record<
@@ -55,8 +57,11 @@ export function toErrorResponse(thrown: unknown, protocol: ErrorProtocol): Error
     message = "Internal server error; the failure was logged";
   }
   const internal = status >= 500 && code !== "timeout" && code !== "not_ready" &&
-    code !== "backend_unavailable";
+    code !== "backend_unavailable" && code !== "overloaded" && code !== "disk_full";
+  const headers: Record<string, string> = {};
+  const retry = err instanceof MmmlError ? err.details?.retry_after_s : undefined;
+  if (typeof retry === "number") headers["retry-after"] = String(retry);
   message = redactSecrets(message);
   const body = protocol === "v2" ? { error: message } : { error: { code, message } };
-  return { status, body, code, internal };
+  return { status, body, code, internal, headers };
 }

@@ -29,6 +29,7 @@ Deno.test("toErrorResponse gives route misses 404 and 405", () => {
     body: { error: "No route" },
     code: "not_found",
     internal: false,
+    headers: {},
   });
   assert.equal(toErrorResponse(new RouteError(405, "POST not allowed"), "mmml").status, 405);
 });

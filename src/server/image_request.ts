@@ -9,6 +9,7 @@ import { describeValue, MmmlError } from "../errors.ts";
 import { readBody } from "./read_body.ts";
 import type { ServerEnv } from "./server_env.ts";
 import { isJsonType, mediaType, parseJsonBytes, parseWith } from "./validate.ts";
+import { type Limits, requireWithin } from "./request_limits.ts";
 
 const modelName = z.string().min(1).max(200);
 
@@ -35,22 +36,34 @@ const DATA_URL = /^data:[\w.+/-]*;base64,/;
 /** Decodes standard base64 (a `data:...;base64,` prefix is allowed), naming the field on failure. */
 export function decodeBase64(text: string, field: string): Uint8Array {
   const clean = text.replace(DATA_URL, "").replace(/\s+/g, "");
-  let binary: string;
+  let bytes: Uint8Array;
   try {
-    binary = atob(clean);
+    bytes = fromBase64(clean);
   } catch {
     throw new MmmlError(
       "invalid_input",
       `${field}: expected base64-encoded image bytes, received ${describeValue(text)}`,
     );
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   if (bytes.length === 0) throw new MmmlError("invalid_input", `${field}: the image is empty`);
   return bytes;
 }
 
-async function parseMultipart(c: Context<ServerEnv>, maxBytes: number): Promise<ImageRequest> {
+/** Uint8Array.fromBase64 (native, fast) where the runtime has it, else atob and a copy loop. */
+function fromBase64(clean: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+  if (native) return native(clean);
+  const binary = atob(clean);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+async function parseMultipart(
+  c: Context<ServerEnv>,
+  maxBytes: number,
+  limits: Limits,
+): Promise<ImageRequest> {
   const bytes = await readBody(c, maxBytes);
   let form: FormData;
   try {
@@ -77,6 +90,7 @@ async function parseMultipart(c: Context<ServerEnv>, maxBytes: number): Promise<
         );
       }
       files.push(value);
+      requireWithin("file", files.length, limits.max_images, "max_images");
     } else if (typeof value !== "string") {
       throw new MmmlError("invalid_input", `${key}: expected a text field, received a file`);
     } else fields[key] = value;
@@ -99,11 +113,19 @@ async function parseMultipart(c: Context<ServerEnv>, maxBytes: number): Promise<
 }
 
 /** Reads either request shape; 415 for any other content type. */
-export async function parseImageRequest(c: Context<ServerEnv>, maxBytes: number): Promise<ImageRequest> {
+export async function parseImageRequest(
+  c: Context<ServerEnv>,
+  maxBytes: number,
+  limits: Limits,
+): Promise<ImageRequest> {
   const type = mediaType(c);
-  if (type === "multipart/form-data") return await parseMultipart(c, maxBytes);
+  if (type === "multipart/form-data") return await parseMultipart(c, maxBytes, limits);
   if (isJsonType(type)) {
-    const body = parseWith(ImageJsonRequest, parseJsonBytes(await readBody(c, maxBytes)));
+    const body = parseWith(
+      ImageJsonRequest,
+      parseJsonBytes(await readBody(c, maxBytes), limits.max_json_depth),
+    );
+    requireWithin("images", body.images.length, limits.max_images, "max_images");
     return {
       model: body.model,
       version: body.version,

@@ -3,12 +3,14 @@
  * flight finish, then resolve. `stopOnSignals` wires that to SIGINT/SIGTERM for server.ts.
  */
 import { MmmlError } from "../errors.ts";
+import { type FrontDoor, type FrontDoorLimits, openFrontDoor } from "./front_door.ts";
 import type { Logger } from "../log.ts";
 
 export interface ServeAppOptions {
   host?: string;
   /** 0 picks a free port (see `addr` on the result). */
   port?: number;
+
   /** Aborting it shuts the server down gracefully, like `shutdown()`. */
   signal?: AbortSignal;
   onListen?: (addr: Deno.NetAddr) => void;
@@ -44,6 +46,38 @@ export function serveApp(
   if (signal?.aborted) shutdown();
   else signal?.addEventListener("abort", () => shutdown(), { once: true });
   return { addr: server.addr as Deno.NetAddr, shutdown, finished: server.finished };
+}
+
+/**
+ * serveApp behind the front door (front_door.ts): the public port times request headers and caps
+ * connections (serving.limits), and forwards to Deno.serve on a private loopback port. What `mmml serve`
+ * runs unless serving.limits.front_door is false (behind a reverse proxy that does the same).
+ */
+export function serveAppGuarded(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  { host = "127.0.0.1", port = 8080, signal, onListen, limits }: ServeAppOptions & {
+    limits: FrontDoorLimits;
+  },
+): Promise<RunningServer> {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => app.fetch(req));
+  let door: FrontDoor;
+  try {
+    door = openFrontDoor({ host, port, backend: server.addr as Deno.NetAddr, limits });
+  } catch (err) {
+    server.shutdown();
+    return Promise.reject(listenError(err, host, port));
+  }
+  onListen?.(door.addr);
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      door.close(); // stop accepting; connections in flight go on until the server has answered them
+      await server.shutdown();
+      await server.finished;
+    })();
+  if (signal?.aborted) shutdown();
+  else signal?.addEventListener("abort", () => shutdown(), { once: true });
+  return Promise.resolve({ addr: door.addr, shutdown, finished: server.finished });
 }
 
 /** A port that cannot be opened is a usage problem naming the address and the way out, not an internal one. */

@@ -39,5 +39,7 @@ export type ServerEnv = {
     batchSize?: number;
     /** Raw request body, read once under the size limit. */
     body?: Uint8Array<ArrayBuffer>;
+    /** Aborted when the request's deadline passes (request_timeout.ts), so its work can be dropped. */
+    signal?: AbortSignal;
   };
 };

@@ -14,7 +14,7 @@ import { createHostReport, type HostReport } from "../host/host_report.ts";
 import { createModelPool, type ModelPool } from "./model_pool.ts";
 import { createModelRepository, type LoadModel, type ModelRepository } from "./model_repository.ts";
 import { createModelWatcher, DEFAULT_WATCH_INTERVAL_MS, type ModelWatcher } from "./model_watcher.ts";
-import { type RunningServer, serveApp } from "./serve_app.ts";
+import { type RunningServer, serveApp, serveAppGuarded } from "./serve_app.ts";
 import type { ServerInfo } from "./server_env.ts";
 import { createServerMetrics, type ServerMetrics } from "./server_metrics.ts";
 
@@ -81,7 +81,14 @@ export async function startServer(
   const repository = createModelRepository({ registry, pool, load, logger, metrics });
   const hostReport = doctor ? createHostReport(doctor) : undefined;
   const app = createApp({ pool, logger, config, info, metrics, repository, hostReport });
-  const server = serveApp(app, { host: config.host, port: config.port, onListen });
+  // An idle keep-alive is closed only after any request on it could have been answered.
+  const limits = {
+    ...config.limits,
+    idle_timeout_ms: Math.max(config.limits.idle_timeout_ms, config.request_timeout_ms + 1000),
+  };
+  const server = config.limits.front_door
+    ? await serveAppGuarded(app, { host: config.host, port: config.port, onListen, limits })
+    : serveApp(app, { host: config.host, port: config.port, onListen });
   const loaded = Promise.all(wanted.map(async (ref) => {
     try {
       await repository.sync(ref);

@@ -38,10 +38,40 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return `Invalid request body: ${shown.join("; ")}${more}`;
 }
 
+/** How deep a JSON body may nest unless the server says otherwise (serving.limits.max_json_depth). */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+
+/**
+ * The nesting depth of JSON text, or -1 once it passes `limit` (one pass over the bytes, brackets in
+ * strings skipped), so a 5M-deep body is refused in milliseconds instead of recursing in JSON.parse.
+ */
+export function jsonDepth(bytes: Uint8Array, limit: number): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 0x5c /* \ */) i++;
+      else if (b === 0x22 /* " */) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x7b || b === 0x5b) {
+      if (++depth > limit) return -1;
+      if (depth > max) max = depth;
+    } else if (b === 0x7d || b === 0x5d) depth--;
+  }
+  return max;
+}
+
 /** Parses bytes as UTF-8 JSON, with a 400 that says what was wrong. */
-export function parseJsonBytes(bytes: Uint8Array): unknown {
+export function parseJsonBytes(bytes: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
   if (bytes.byteLength === 0) {
     throw new MmmlError("invalid_input", "Request body is empty; expected a JSON object");
+  }
+  if (jsonDepth(bytes, maxDepth) < 0) {
+    throw new MmmlError(
+      "invalid_input",
+      `Request body nests deeper than ${maxDepth} levels (serving.limits.max_json_depth); expected a flat ` +
+        `JSON object of rows, images or tensors`,
+    );
   }
   let text: string;
   try {
@@ -73,7 +103,7 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
 /** Middleware: a JSON body validated by `schema`, limited to `maxBytes`. */
 export function validateJson<S extends z.ZodType>(
   schema: S,
-  { maxBytes }: { maxBytes: number },
+  { maxBytes, maxDepth }: { maxBytes: number; maxDepth?: number },
 ): MiddlewareHandler<ServerEnv, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
   return async (c, next) => {
     const type = mediaType(c);
@@ -83,7 +113,7 @@ export function validateJson<S extends z.ZodType>(
         `Content-Type: expected application/json, received ${type ? JSON.stringify(type) : "none"}`,
       );
     }
-    const data = parseWith(schema, parseJsonBytes(await readBody(c, maxBytes)));
+    const data = parseWith(schema, parseJsonBytes(await readBody(c, maxBytes), maxDepth));
     c.req.addValidatedData("json", data as object);
     await next();
   };
@@ -95,7 +125,7 @@ export function validateJson<S extends z.ZodType>(
  */
 export function validateOptionalJson<S extends z.ZodType>(
   schema: S,
-  { maxBytes }: { maxBytes: number },
+  { maxBytes, maxDepth }: { maxBytes: number; maxDepth?: number },
 ): MiddlewareHandler<ServerEnv, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
   return async (c, next) => {
     const bytes = await readBody(c, maxBytes);
@@ -108,7 +138,7 @@ export function validateOptionalJson<S extends z.ZodType>(
           `Content-Type: expected application/json, received ${type ? JSON.stringify(type) : "none"}`,
         );
       }
-      value = parseJsonBytes(bytes);
+      value = parseJsonBytes(bytes, maxDepth);
     }
     c.req.addValidatedData("json", parseWith(schema, value) as object);
     await next();

@@ -12,6 +12,7 @@
  * MMML_API_KEYS (comma-separated) turns API-key auth on for the predict, infer and repository routes and
  * adds its keys to serving.auth.keys.
  */
+import { autoDecodeWorkers, createImageDecodePool } from "../../inference/image_decode_pool.ts";
 import { type CommandSpec, CONFIG_FILE_FLAGS, formatHelp, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import type { gatherDoctorReport as GatherDoctor } from "../../host/doctor_report.ts";
@@ -77,6 +78,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 
   let registry: Registry | undefined;
+  // Image requests decode on these workers, never on the event loop that answers /health.
+  const { limits } = serving;
+  const decodePool = createImageDecodePool({
+    workers: limits.decode_workers === "auto" ? autoDecodeWorkers() : limits.decode_workers,
+    queue: limits.decode_queue,
+    retryAfterS: limits.retry_after_s,
+  });
   try {
     registry = await openRegistry(config.registry.path);
     const load = (version: Parameters<typeof loadPredictor>[0]) =>
@@ -85,6 +93,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         intraOpThreads: serving.intra_op_threads,
         requireProviders: serving.require_providers,
         logger,
+        imageDecoding: { pool: decodePool, maxPixels: limits.max_image_pixels },
       });
     const { server, pool, loaded, close } = await startServer({
       config: serving,
@@ -126,6 +135,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     logger.info("stopped", { signal });
     return 0;
   } finally {
+    decodePool.close();
     await registry?.close();
   }
 }

@@ -10,12 +10,25 @@ import { type Batcher, createBatcher } from "../batcher.ts";
 import { parseImageRequest } from "../image_request.ts";
 import type { AppDeps, ServerEnv } from "../server_env.ts";
 import { validateJson } from "../validate.ts";
+import { checkImageBudget, requireWithin } from "../request_limits.ts";
 
 /** Body of POST /predict/tabular. */
 export const TabularRequest = z.strictObject({
   model: z.string().min(1).max(200),
   version: z.number().int().positive().optional(),
-  instances: z.array(z.record(z.string(), z.unknown())).min(1),
+  // The row objects as parsed, not copies: a copy made by assignment would turn a "__proto__" key into
+  // the object's prototype and drop it silently, where every other unknown column is named as ignored.
+  instances: z.array(
+    z.custom<Record<string, unknown>>(
+      (v) => v !== null && typeof v === "object" && !Array.isArray(v),
+      {
+        error: (issue) =>
+          `expected an object of column values, received ${
+            Array.isArray(issue.input) ? "array" : issue.input === null ? "null" : typeof issue.input
+          }`,
+      },
+    ),
+  ).min(1),
 });
 
 /** The `k` most probable labels, most probable first (none for a regression's value). */
@@ -42,6 +55,7 @@ export function predictRoutes(
   { pool, config, metrics }: Pick<AppDeps, "pool" | "config" | "metrics">,
 ): Hono<ServerEnv> {
   const maxBytes = config.max_body_bytes;
+  const { limits } = config;
   const batchers = new WeakMap<Predictor, Batcher<Record<string, unknown>, Prediction>>();
   const batcherFor = (p: Predictor) => {
     let b = batchers.get(p);
@@ -59,42 +73,48 @@ export function predictRoutes(
   };
 
   return new Hono<ServerEnv>()
-    .post("/predict/tabular", validateJson(TabularRequest, { maxBytes }), async (c) => {
-      const { model, version, instances } = c.req.valid("json");
-      // The lease keeps this version open until its batch has run, even if a swap retires it meanwhile;
-      // batchers are per predictor, so after a swap new requests batch on the new version.
-      return await pool.use(model, version, async (predictor) => {
-        requireInput(predictor, "rows", "POST /predict/tabular");
-        c.set("model", `${predictor.name}@${predictor.version}`);
-        const extra = predictor.extraColumns(instances);
-        if (extra.length && config.extra_columns === "error") {
-          throw new MmmlError(
-            "validation_failed",
-            `instances: column(s) ${
-              extra.map((k) => `"${k}"`).join(", ")
-            } are not inputs of ${predictor.name}; ` +
-              `send only its input columns (serving.extra_columns is "error")`,
-            { details: { columns: extra } },
-          );
-        }
-        const { results, batchSize } = await batcherFor(predictor).submit(instances);
-        c.set("batchSize", batchSize);
-        return c.json({
-          model: predictor.name,
-          version: predictor.version,
-          predictions: results,
-          ...(extra.length ? { ignored_columns: extra } : {}),
+    .post(
+      "/predict/tabular",
+      validateJson(TabularRequest, { maxBytes, maxDepth: limits.max_json_depth }),
+      async (c) => {
+        const { model, version, instances } = c.req.valid("json");
+        requireWithin("instances", instances.length, limits.max_rows, "max_rows");
+        // The lease keeps this version open until its batch has run, even if a swap retires it meanwhile;
+        // batchers are per predictor, so after a swap new requests batch on the new version.
+        return await pool.use(model, version, async (predictor) => {
+          requireInput(predictor, "rows", "POST /predict/tabular");
+          c.set("model", `${predictor.name}@${predictor.version}`);
+          const extra = predictor.extraColumns(instances);
+          if (extra.length && config.extra_columns === "error") {
+            throw new MmmlError(
+              "validation_failed",
+              `instances: column(s) ${
+                extra.map((k) => `"${k}"`).join(", ")
+              } are not inputs of ${predictor.name}; ` +
+                `send only its input columns (serving.extra_columns is "error")`,
+              { details: { columns: extra } },
+            );
+          }
+          const { results, batchSize } = await batcherFor(predictor).submit(instances);
+          c.set("batchSize", batchSize);
+          return c.json({
+            model: predictor.name,
+            version: predictor.version,
+            predictions: results,
+            ...(extra.length ? { ignored_columns: extra } : {}),
+          });
         });
-      });
-    })
+      },
+    )
     .post("/predict/image", async (c) => {
-      const { model, version, images } = await parseImageRequest(c, maxBytes);
+      const { model, version, images } = await parseImageRequest(c, maxBytes, limits);
+      checkImageBudget(images, limits);
       return await pool.use(model, version, async (predictor) => {
         requireInput(predictor, "images", "POST /predict/image");
         c.set("model", `${predictor.name}@${predictor.version}`);
         c.set("batchSize", images.length);
         metrics.batchSize.observe({ model: predictor.name }, images.length);
-        const predictions = await predictor.predictImages(images);
+        const predictions = await predictor.predictImages(images, { signal: c.get("signal") });
         return c.json({
           model: predictor.name,
           version: predictor.version,

@@ -113,7 +113,10 @@ Deno.test("POST /predict/tabular names the field of a malformed body", async () 
     [{ model: "tiny", instances: [] }, /instances: Too small/],
     [{ model: 3, instances: [{}] }, /model: Invalid input: expected string, received number/],
     [{ model: "tiny", instances: [{ x0: 1, x1: 1 }], extra: true }, /body: Unrecognized key: "extra"/],
-    [{ model: "tiny", instances: [5] }, /instances\[0\]: Invalid input: expected record, received number/],
+    [
+      { model: "tiny", instances: [5] },
+      /instances\[0\]: expected an object of column values, received number/,
+    ],
     [{ model: "tiny", version: 1.5, instances: [{}] }, /version: Invalid input: expected int/],
     [{ model: "tiny", instances: [{ x0: 1 }] }, /row 0, column "x1": missing/],
     [[1, 2], /expected a JSON object, received an array of 2/],

@@ -5,6 +5,7 @@
  */
 import { type Context, Hono } from "hono";
 import { MmmlError } from "../../errors.ts";
+import { requireWithin } from "../request_limits.ts";
 import type { Predictor } from "../../inference/predictor_types.ts";
 import { InferRequest, tensorToJson, toNamedTensors } from "../infer_tensors.ts";
 import { notReadyMessage } from "../model_pool.ts";
@@ -60,7 +61,10 @@ export function v2Routes(
     return c.json({ name: p.name, ready: true });
   };
 
-  const infer = validateJson(InferRequest, { maxBytes: config.max_body_bytes });
+  const infer = validateJson(InferRequest, {
+    maxBytes: config.max_body_bytes,
+    maxDepth: config.limits.max_json_depth,
+  });
 
   const inferHandler = (c: Context<ServerEnv, string, { out: { json: InferRequest } }>) => {
     const body = c.req.valid("json");
@@ -82,6 +86,10 @@ export function v2Routes(
         return o.name;
       });
       const rows = tensors[0].shape[0] ?? 1;
+      // The batch is bounded like the simple API's: rows for a table, images (NHWC) for an image model.
+      if (p.takes === "images") {
+        requireWithin("inputs[0].shape[0]", rows, config.limits.max_images, "max_images");
+      } else requireWithin("inputs[0].shape[0]", rows, config.limits.max_rows, "max_rows");
       c.set("batchSize", rows);
       metrics.batchSize.observe({ model: p.name }, rows);
       const outputs = await p.infer(tensors);
