@@ -14,11 +14,8 @@ export interface BoundedReadOptions {
   maxBytes: number;
 }
 
-/** The file's bytes, once it is known to be a regular file of at most `maxBytes`. */
-export async function readFileBounded(
-  path: string,
-  { what, maxBytes }: BoundedReadOptions,
-): Promise<Uint8Array> {
+/** The checks of readFileBounded without the read, for a file needed later (validated before a run starts). */
+export async function checkFileBounded(path: string, { what, maxBytes }: BoundedReadOptions): Promise<void> {
   const info = await Deno.stat(path);
   if (!info.isFile) {
     const kind = info.isDirectory
@@ -42,6 +39,12 @@ export async function readFileBounded(
         `limit for ${what} files`,
     );
   }
+}
+
+/** The file's bytes, once it is known to be a regular file of at most `maxBytes`. */
+export async function readFileBounded(path: string, options: BoundedReadOptions): Promise<Uint8Array> {
+  await checkFileBounded(path, options);
+  const { what, maxBytes } = options;
   const bytes = await Deno.readFile(path);
   // A file that grew between stat and read is held to the same limit.
   if (bytes.length > maxBytes) {

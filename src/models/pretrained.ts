@@ -24,7 +24,7 @@
  * permute(2, 3, 0, 1); linear weight [out, in] -> transpose. torchvision normalises inputs with the
  * ImageNet mean/std, which are mmml's image defaults.
  */
-import { FILE_LIMITS, readFileBounded } from "../bounded_read.ts";
+import { type BoundedReadOptions, checkFileBounded, FILE_LIMITS, readFileBounded } from "../bounded_read.ts";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { ModelConfig } from "../config/schema.ts";
@@ -232,9 +232,17 @@ function readFloats(data: DataView, offset: number, count: number): Float32Array
   return values;
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
+/** Fails as loading would, before a run reads its data: the file is missing, not a file, or too large. */
+export async function checkPretrainedFile(path: string): Promise<void> {
+  await readBytes(path, checkFileBounded);
+}
+
+async function readBytes<T = Uint8Array>(
+  path: string,
+  read: (path: string, o: BoundedReadOptions) => Promise<T> = readFileBounded as never,
+): Promise<T> {
   try {
-    return await readFileBounded(path, { what: "pretrained weights", maxBytes: FILE_LIMITS.pretrained });
+    return await read(path, { what: "pretrained weights", maxBytes: FILE_LIMITS.pretrained });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new MmmlError("file_not_found", `Cannot load pretrained weights: "${path}" does not exist`, {

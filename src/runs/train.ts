@@ -19,6 +19,7 @@ import { loadPretrained, pretrainedSkips } from "../models/pretrained.ts";
 import type { Registry } from "../registry/registry_types.ts";
 import { MAX_NAME_LENGTH, validateModelName } from "../registry/model_ref.ts";
 import { holdOwnerLock } from "../registry/folder_owner.ts";
+import { checkPretrainedFile } from "../models/pretrained.ts";
 import { predictSource, type PreparedData } from "../tasks/prepared_data.ts";
 import { detectTask, TASKS } from "../tasks/tasks.ts";
 import { classWeights } from "../training/class_weights.ts";
@@ -253,6 +254,8 @@ export async function trainPrepared(
 export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
   // Everything the config implies is checked before any data is read or anything written.
   validateModelName(modelName(config));
+  const pretrained = "pretrained" in config.model ? config.model.pretrained : undefined;
+  if (pretrained) await checkPretrainedFile(pretrained);
   const task = await detectTask(config);
   task.checkModel(config);
   return await trainPrepared(config, await task.prepare(config, deps.logger), deps);

@@ -114,6 +114,21 @@ Deno.test("bad training data fails with exit 2 naming file, line and column, and
           /the name must be 1-128 letters, digits/,
         );
         assertBadInput(await train("named.csv", { more: ["--name", "bad name"] }), /received "bad name"/);
+        const weights = await cli([
+          "train",
+          "--model",
+          "resnet18",
+          "--data",
+          join(dir, "no_such_images"),
+          "--pretrained",
+          "/dev/zero",
+          "--registry",
+          registry,
+        ]);
+        assertBadInput(
+          weights,
+          /pretrained weights "\/dev\/zero": expected a regular file, received a device/,
+        );
         assert.deepEqual(await listTree(registry), before, "the registry changed (a .work folder?)");
       },
     );
