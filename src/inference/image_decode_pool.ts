@@ -16,6 +16,11 @@ export interface ImageDecodePool {
     pre: ImagePreprocessing,
     options: { first?: number; maxPixels: number; signal?: AbortSignal },
   ): Promise<Float32Array>;
+  /**
+   * Starts the workers now (idempotent), so their start-up is paid when an image model loads rather
+   * than inside the first request's deadline.
+   */
+  start(): void;
   /** Jobs waiting and running, for tests and metrics. */
   readonly pending: number;
   close(): void;
@@ -85,11 +90,17 @@ export function createImageDecodePool(
     }
   };
 
+  // Started when an image model loads (or on the first image request): a server of tabular models
+  // never pays for them.
+  const start = () => {
+    while (!closed && slots.length < count) slots.push({ worker: spawn(), task: null });
+  };
+
   return {
+    start,
     decode(images, pre, { first = 0, maxPixels, signal }) {
       if (closed) return Promise.reject(new Error("the image decode pool is closed"));
-      // Started on the first image request: a server of tabular models never pays for them.
-      while (slots.length < count) slots.push({ worker: spawn(), task: null });
+      start();
       if (signal?.aborted) return Promise.reject(signal.reason);
       const waiting = queue.length;
       if (waiting >= maxQueue) {

@@ -61,6 +61,7 @@ export function createImageInput(
   } catch (err) {
     throw new MmmlError("artifact_corrupt", `${file}: ${(err as Error).message}`, { cause: err });
   }
+  decoding?.pool.start();
   const { size, channels } = pre;
   const rowLength = size * size * channels;
   return {

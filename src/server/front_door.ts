@@ -84,7 +84,11 @@ export function openFrontDoor(
     }
     open.add(client);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let phase = "none" as "header" | "idle" | "none";
+    // header: a request head is arriving (header clock); body: its body is; awaiting: the request is
+    // complete and the server is working on it (no clock: serving.request_timeout_ms bounds that);
+    // idle: the response has moved and nothing new has come (idle clock).
+    let phase = "none" as "header" | "body" | "awaiting" | "idle" | "none";
+    let answered = false; // response bytes came back since the current request's head ended
     let ended = false;
     const end = () => {
       if (ended) return;
@@ -114,7 +118,8 @@ export function openFrontDoor(
       },
       onHeadEnd: () => {
         clearTimeout(timer);
-        phase = "none";
+        phase = "body";
+        answered = false;
       },
       onHeadTooLarge: () => {
         closed.header_too_large++;
@@ -132,7 +137,8 @@ export function openFrontDoor(
         const n = await upstream.read(buf);
         if (n === null) break;
         await writeAll(client, buf.subarray(0, n));
-        if (phase === "idle") arm(limits.idle_timeout_ms, "idle_timeout");
+        answered = true;
+        if (phase === "awaiting" || phase === "idle") arm(limits.idle_timeout_ms, "idle_timeout");
       }
     })().catch(() => {}).finally(end);
     try {
@@ -144,7 +150,15 @@ export function openFrontDoor(
         framer.push(chunk);
         if (ended) break;
         await writeAll(upstream, chunk);
-        if (framer.idle) arm(limits.idle_timeout_ms, "idle_timeout");
+        if (framer.idle && phase === "body") {
+          // A slow answer is not an idle connection: the idle clock starts when the response moves
+          // (at once if it already has, as when the server refused the request before its body ended).
+          if (answered) arm(limits.idle_timeout_ms, "idle_timeout");
+          else {
+            clearTimeout(timer);
+            phase = "awaiting";
+          }
+        }
       }
       // The client finished sending: pass the half-close on, and let the response finish.
       await upstream.closeWrite().catch(() => {});

@@ -139,11 +139,15 @@ Deno.test("hardening: bombs, huge batches, slow clients and floods leave the ser
           await new Promise((r) => setTimeout(r, 20));
         }
       })();
-      const answers = await Promise.all(
-        Array.from({ length: 6 }, () => post("/predict/image", { model: "pets", images })),
-      );
-      done = true;
-      await sampler;
+      let answers;
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 6 }, () => post("/predict/image", { model: "pets", images })),
+        );
+      } finally {
+        done = true;
+        await sampler; // not left running into the next step when a request fails
+      }
       assert.deepEqual(answers.map((a) => a.status), Array(6).fill(200));
       assert.ok(samples.length >= 5, `only ${samples.length} samples`);
       const worst = Math.max(...samples);
