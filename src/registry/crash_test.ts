@@ -28,7 +28,18 @@ async function assertConsistent(reg: Registry): Promise<number[]> {
   const versions = listed.map((v) => v.meta.version);
   assert.deepEqual(versions, Array.from({ length: versions.length }, (_, i) => i + 1));
   for (const v of listed) {
-    await reg.verify(v);
+    try {
+      await reg.verify(v);
+    } catch (err) {
+      // What the folder says about itself, beside the row, so a failure tells whose publish it holds.
+      const folderMeta = await Deno.readTextFile(join(v.dir, "meta.json")).catch((e) => String(e));
+      const siblings = await entries(join(v.dir, ".."));
+      throw new Error(
+        `${(err as Error).message}\nrow: ${JSON.stringify(v.meta)}\nfolder meta.json: ${folderMeta}\n` +
+          `folders: ${siblings.join(" ")}`,
+        { cause: err },
+      );
+    }
     const tag = JSON.parse(await Deno.readTextFile(join(v.dir, "schema.json"))).tag;
     assert.deepEqual(JSON.parse(await Deno.readTextFile(join(v.dir, "model", "model.json"))), { tag });
   }
@@ -42,6 +53,7 @@ async function randomKills(backend: TestBackend): Promise<void> {
       const spawn = await childSpawner(dir);
       const rng = createRng(5);
       const reported: number[] = [];
+      const complaints: string[] = []; // a child's error is hidden by its kill: kept for a failure's message
       let killed = 0;
       for (let round = 0; killed < KILLS; round++) {
         const batch = Array.from({ length: Math.min(AT_ONCE, KILLS - killed) }, (_, i) => {
@@ -64,12 +76,17 @@ async function randomKills(backend: TestBackend): Promise<void> {
           const { lines, status, stderr } = await watch.done;
           assert.equal(status.signal, "SIGKILL", `child ended on its own (code ${status.code}): ${stderr}`);
           reported.push(...lines.map(Number));
+          if (stderr.trim()) complaints.push(stderr.trim());
           killed++;
         }
       }
       const reg = await openRegistry(place.location, place.options);
       try {
-        const versions = await assertConsistent(reg);
+        const versions = await assertConsistent(reg).catch((err) => {
+          throw new Error(`${err.message}\nchildren's stderr: ${complaints.join("\n---\n") || "none"}`, {
+            cause: err,
+          });
+        });
         // None lost: every number a child saw published is visible; none duplicated: reports are distinct.
         assert.equal(new Set(reported).size, reported.length, `duplicate versions reported: ${reported}`);
         for (const v of reported) assert.ok(versions.includes(v), `published v${v} is missing`);
