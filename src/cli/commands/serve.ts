@@ -20,7 +20,7 @@ import { loadConfig } from "../../config/load_config.ts";
 import { flagsToConfig } from "../../config/overrides.ts";
 import { loadPredictor } from "../../runs/load_predictor.ts";
 import type { Registry } from "../../registry/registry_types.ts";
-import { openRegistry } from "../../registry/open_registry.ts";
+import { openRegistry } from "./model_flags.ts";
 import { stopOnSignals } from "../../server/serve_app.ts";
 import { startServer } from "../../server/start_server.ts";
 import { VERSION } from "../../version.ts";
@@ -86,7 +86,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     retryAfterS: limits.retry_after_s,
   });
   try {
-    registry = await openRegistry(config.registry.path);
+    // As train does: a folder relative to the working directory, or PostgreSQL with registry.artifacts
+    // (or MMML_REGISTRY_ARTIFACTS), so a server may be the first process to open a shared registry.
+    registry = await openRegistry(config.registry.path, ctx, config.registry.artifacts);
     const load = (version: Parameters<typeof loadPredictor>[0]) =>
       loadPredictor(version, {
         providers: serving.providers,
@@ -109,7 +111,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
           gatherDoctorReport: typeof GatherDoctor;
         };
         return await gatherDoctorReport({
-          registryPath: config.registry.path,
+          registryPath: registry!.location,
           configuredProviders: serving.providers,
         });
       },
