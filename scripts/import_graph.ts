@@ -41,6 +41,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["src/tasks/"],
   ["src/report/"],
   ["src/runs/"],
+  ["src/sweeps/"],
   ["src/host/"],
   ["src/server/"],
   ["src/cli/"],

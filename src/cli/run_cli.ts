@@ -53,6 +53,15 @@ export const COMMANDS = Object.freeze(
       summary: "check backends, providers and permissions",
       load: () => import("./commands/doctor.ts"),
     },
+    sweep: {
+      summary:
+        "hyperparameter sweeps: run here, or submit to a PostgreSQL queue (sweep run|submit|status|cancel)",
+      load: () => import("./commands/sweep.ts"),
+    },
+    worker: {
+      summary: "train queued sweep trials from a PostgreSQL registry",
+      load: () => import("./commands/worker.ts"),
+    },
   } as const satisfies Record<string, CommandEntry>,
 );
 

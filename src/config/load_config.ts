@@ -52,6 +52,13 @@ export interface LoadConfigOptions {
   flags?: readonly ConfigFlag[] | Record<string, unknown>;
   /** `dotted.key=value` texts from `--set`, applied in order. */
   sets?: readonly string[];
+  /**
+   * Settings merged before the files: what an earlier loadConfig returned as `data` (a sweep's base,
+   * stored by one process and loaded by another). `source` names it in messages.
+   */
+  base?: { source: string; data: Record<string, unknown> };
+  /** Typed settings applied last, checked like `--set` (a sweep trial's parameters). */
+  values?: readonly { key: string; value: unknown; source: string }[];
   cwd?: string;
   logger?: Logger;
   readTextFile?: (path: string) => Promise<string>;
@@ -66,14 +73,16 @@ export interface LoadedConfig {
    * as against what the schema's defaults filled in. Task defaults apply only to the rest.
    */
   explicit: ReadonlySet<string>;
+  /** What the files, flags and settings wrote, merged, before defaults: a `base` for another load. */
+  data: Record<string, unknown>;
 }
 
 const DEFAULT_ARCH = MmmlConfig.parse({}).model.arch;
 
 /** Loads, merges and validates the effective config; throws MmmlError(config_invalid | file_not_found). */
 export async function loadConfig(
-  { files = [], flags = [], sets = [], cwd = ".", logger, readTextFile = readConfigText }: LoadConfigOptions =
-    {},
+  { files = [], flags = [], sets = [], base, values = [], cwd = ".", logger, readTextFile = readConfigText }:
+    LoadConfigOptions = {},
 ): Promise<LoadedConfig> {
   const state: MergeState = { data: {}, writers: new Map() };
   const layers: Layer[] = [{ source: "defaults", prefix: "Invalid config", data: {} }];
@@ -88,6 +97,9 @@ export async function loadConfig(
     }
   };
 
+  if (base) {
+    apply({ source: base.source, prefix: `Invalid ${base.source}`, data: structuredClone(base.data) });
+  }
   for (const file of files) {
     const parsed = await loadConfigFile(file, { cwd, readTextFile });
     apply({ source: file, prefix: `Cannot load config ${JSON.stringify(file)}`, ...parsed });
@@ -110,17 +122,26 @@ export async function loadConfig(
     apply({ source: `--set ${text}`, prefix: context, data: nestValue(set.path, value) });
   }
 
+  for (const { key, value, source } of values) {
+    const path = key.split(".");
+    const context = `Invalid ${source}`;
+    schemaForOverride(path, withArch(state.data), context);
+    apply({ source, prefix: context, data: nestValue(path, structuredClone(value)) });
+  }
+
   // A model section without an arch inherits the default one, as if defaults were merged underneath.
   if (isPlainObject(state.data.model) && state.data.model.arch === undefined) {
     state.data.model.arch = DEFAULT_ARCH;
   }
 
+  const data = structuredClone(state.data);
   const result = MmmlConfig.safeParse(state.data);
   if (!result.success) throw configError(formatZodIssues(result.error.issues, state.data), state, layers);
   return {
     config: result.data,
     sources: layers.map((l) => l.source),
     explicit: new Set(state.writers.keys()),
+    data,
   };
 }
 

@@ -3,6 +3,7 @@
  * Sections mirror the pipeline: data -> preprocessing -> model -> training -> registry -> serving.
  */
 import { z } from "zod";
+import { SweepConfig } from "./sweep_schema.ts";
 
 export const ColumnType = z.enum(["numeric", "categorical", "boolean", "date"]);
 
@@ -330,6 +331,8 @@ export const MmmlConfig = z.strictObject({
   training: TrainingConfig.prefault({}),
   registry: RegistryConfig.prefault({}),
   serving: ServingConfig.prefault({}),
+  /** Trials of a hyperparameter sweep (mmml sweep run | submit; src/config/sweep_schema.ts). */
+  sweep: SweepConfig.optional(),
 });
 export type MmmlConfig = z.infer<typeof MmmlConfig>;
 export type DataConfig = z.infer<typeof DataConfig>;

@@ -139,8 +139,12 @@ export function createFileRegistry(
     location: base,
     list,
 
-    async register(name, meta, write) {
+    async register(name, meta, write, { key } = {}) {
       validateModelName(name);
+      const already = key === undefined
+        ? undefined
+        : (await list(name)).find((v) => v.meta.publish_key === key);
+      if (already) return already;
       const modelDir = join(base, name);
       await Deno.mkdir(modelDir, { recursive: true });
       const { dir: staging, lock } = await makeStaging(modelDir);
@@ -159,7 +163,7 @@ export function createFileRegistry(
             files,
             stages: [],
             tags: [],
-          });
+          }, key === undefined ? {} : { publish_key: key });
           await Deno.writeTextFile(join(staging, META_FILE), metaJson(full));
           const dir = join(modelDir, `v${version}`);
           try {

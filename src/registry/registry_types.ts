@@ -25,6 +25,19 @@ export interface ModelMeta {
   tags: string[];
   /** sha256 per artifact file, relative to the version folder. */
   files: Record<string, string>;
+  /** The sweep trial that trained this version (mmml sweep), with the config keys it set. */
+  sweep?: { id: string; trial: number; params: Record<string, unknown> };
+  /** The key of an idempotent publish (RegisterOptions.key): one version per key, ever. */
+  publish_key?: string;
+}
+
+export interface RegisterOptions {
+  /**
+   * Publish at most once per key: when a version of the name already carries this key, it is returned
+   * and nothing is written, checked inside the publish transaction, so two processes running the same
+   * trial (one lease expired while it still ran) end with one version.
+   */
+  key?: string;
 }
 
 export interface ModelVersion {
@@ -44,6 +57,7 @@ export interface Registry {
     name: string,
     meta: Omit<ModelMeta, "name" | "version" | "created" | "files" | "stages" | "tags">,
     write: (dir: string) => Promise<void>,
+    options?: RegisterOptions,
   ): Promise<ModelVersion>;
   /** Resolves `NAME`, `NAME@3`, `NAME@latest`, `NAME@best`, `NAME@<stage>`. */
   resolve(ref: string): Promise<ModelVersion>;

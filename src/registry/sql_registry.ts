@@ -160,7 +160,7 @@ export async function createSqlRegistry(
       return selectVersion(parsed, shown, location);
     },
 
-    async register(name, meta, write) {
+    async register(name, meta, write, { key } = {}) {
       checkName(name);
       await ensure(true);
       const modelDir = join(root, name);
@@ -174,7 +174,10 @@ export async function createSqlRegistry(
         const full = await driver.transaction(async (tx) => {
           const version = await nextVersion(tx, name);
           await onPublishStep?.("locked");
-          const taken = (await selectVersions(tx, root, location, name)).map((v) => v.meta.version);
+          const existing = await selectVersions(tx, root, location, name);
+          const already = key === undefined ? undefined : existing.find((v) => v.meta.publish_key === key);
+          if (already) return already.meta;
+          const taken = existing.map((v) => v.meta.version);
           await trashOrphans(modelDir, new Set(taken));
           // Object.assign keeps name and version first and lets nothing in `meta` override them.
           const full: ModelMeta = Object.assign({ name, version }, meta, {
@@ -184,7 +187,7 @@ export async function createSqlRegistry(
             files,
             stages: [],
             tags: [],
-          });
+          }, key === undefined ? {} : { publish_key: key });
           await insertVersionRow(tx, full);
           await advanceCounter(tx, name, version);
           await onPublishStep?.("inserted");
@@ -196,6 +199,8 @@ export async function createSqlRegistry(
           await onPublishStep?.("renamed");
           return full;
         });
+        // A publish key already taken: the earlier version stands and this staging folder goes.
+        if (!renamed) await Deno.remove(staging, { recursive: true }).catch(() => {});
         await removeLeftovers(modelDir);
         return { meta: full, dir: join(modelDir, `v${full.version}`) };
       } catch (e) {

@@ -37,6 +37,8 @@ export interface RunOutputs {
   workDir: string;
   /** Whether checkpoints/ goes into the version (keepCheckpoints). */
   keepCheckpoints: boolean;
+  /** Publish at most once under this key (RegisterOptions.key). */
+  publishKey?: string;
 }
 
 /** Registers the run's outputs as the next version of `name`. */
@@ -56,7 +58,7 @@ export async function publishVersion(registry: Registry, out: RunOutputs): Promi
     await writeFileChecked(folder.path(ONNX_FILE), out.onnx);
     await copyIfExists(join(out.workDir, HISTORY_FILE), folder.path(HISTORY_FILE));
     if (out.keepCheckpoints) await copyTree(join(out.workDir, CHECKPOINTS_DIR), folder.path(CHECKPOINTS_DIR));
-  });
+  }, { key: out.publishKey });
 }
 
 /**

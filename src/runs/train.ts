@@ -16,7 +16,7 @@ import { buildModel } from "../models/architectures.ts";
 import type { MmmlModel } from "../models/model.ts";
 import { loadModel } from "../models/model_io.ts";
 import { loadPretrained, pretrainedSkips } from "../models/pretrained.ts";
-import type { Registry } from "../registry/registry_types.ts";
+import type { ModelMeta, Registry } from "../registry/registry_types.ts";
 import { MAX_NAME_LENGTH, validateModelName } from "../registry/model_ref.ts";
 import { holdOwnerLock } from "../registry/folder_owner.ts";
 import { checkPretrainedFile } from "../models/pretrained.ts";
@@ -61,6 +61,8 @@ export interface TrainRunDeps {
    * (a resumed run, whose saved config is complete), nothing is filled.
    */
   explicit?: ReadonlySet<string>;
+  /** A sweep trial's publish: one version per key however often it runs, carrying the trial. */
+  publish?: { key: string; sweep: NonNullable<ModelMeta["sweep"]> };
 }
 
 /** The model name: --name, else the data file's or folder's base name. */
@@ -208,7 +210,9 @@ export async function trainPrepared(
         timings,
         data_fingerprint: data.fingerprint,
         input_shape: data.inputShape,
+        ...(deps.publish ? { sweep: deps.publish.sweep } : {}),
       },
+      publishKey: deps.publish?.key,
       metrics: {
         val: scores.val,
         test: scores.test,

@@ -239,11 +239,19 @@ function show(version: ModelVersion, json: boolean, ctx: CliContext): number {
       `  stages:   ${meta.stages.join(", ") || "-"}`,
       `  tags:     ${meta.tags?.join(", ") || "-"}`,
       `  data:     sha256 ${meta.data_fingerprint}`,
+      ...(meta.sweep
+        ? [`  sweep:    ${meta.sweep.id} trial ${meta.sweep.trial}: ${sweepParams(meta.sweep.params)}`]
+        : []),
       `  metrics:`,
       ...metrics,
     ].join("\n") + "\n",
   );
   return 0;
+}
+
+/** A trial's settings on one line: `training.optimizer.lr=0.01 model.hidden=[64]`. */
+export function sweepParams(params: Record<string, unknown>): string {
+  return Object.entries(params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
 }
 
 function printVersion(version: ModelVersion, json: boolean, ctx: CliContext): number {

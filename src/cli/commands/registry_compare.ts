@@ -6,7 +6,7 @@
 import type { CliContext } from "../context.ts";
 import { versionFolder } from "../../artifacts/artifact_folder.ts";
 import { JSON_ARTIFACTS } from "../../artifacts/version_files.ts";
-import type { ModelVersion, Registry } from "../../registry/registry_types.ts";
+import type { ModelMeta, ModelVersion, Registry } from "../../registry/registry_types.ts";
 import { type ConfigChange, diffConfigs } from "./registry_config_diff.ts";
 import { formatNumber, formatTable } from "./registry_table.ts";
 
@@ -33,6 +33,8 @@ export interface Comparison {
   timings: NumberDelta[];
   /** The data fingerprints (sha256 of the training data). */
   data: { a: string; b: string };
+  /** The sweep trial each version came from (mmml sweep), or null. */
+  sweep: { a: ModelMeta["sweep"] | null; b: ModelMeta["sweep"] | null };
   /** Why something was not compared, for a reader. */
   notes: string[];
 }
@@ -81,9 +83,12 @@ export async function compareVersions(a: ModelVersion, b: ModelVersion): Promise
     same_data: a.meta.data_fingerprint === b.meta.data_fingerprint,
     timings: deltas(timingKeys, ta, tb),
     data: { a: a.meta.data_fingerprint, b: b.meta.data_fingerprint },
+    sweep: { a: a.meta.sweep ?? null, b: b.meta.sweep ?? null },
     notes,
   };
 }
+
+const trialLabel = (s: ModelMeta["sweep"] | null) => s ? `${s.id} trial ${s.trial}` : "(none)";
 
 function signed(x: number | null): string {
   return x === null ? "-" : x > 0 ? `+${formatNumber(x)}` : formatNumber(x);
@@ -126,6 +131,7 @@ export function formatComparison(c: Comparison): string {
     numbers("timing", c.timings, "timings: none recorded"),
     config,
     data + "\n",
+    ...(c.sweep.a || c.sweep.b ? [`sweep: ${trialLabel(c.sweep.a)} vs ${trialLabel(c.sweep.b)}\n`] : []),
     ...c.notes.map((n) => `note: ${n}\n`),
   ].join("\n");
 }

@@ -49,8 +49,10 @@ Deno.test("registry compare --json gives exact deltas and every changed, added a
       "same_data",
       "timings",
       "data",
+      "sweep",
       "notes",
     ]);
+    assert.deepEqual(c.sweep, { a: null, b: null });
     assert.deepEqual(c.a, { name: "penguins", version: 1 });
     assert.deepEqual(c.b, { name: "penguins", version: 2 });
     assert.deepEqual(c.metrics, [
