@@ -79,29 +79,27 @@ export async function openSweepQueue(
     schema: qschema,
     supervise: true,
     superviseIntervalSeconds: superviseSeconds,
+    // Heartbeat and expiry checks run in the monitor pass, whose own interval defaults to a minute.
+    monitorIntervalSeconds: superviseSeconds,
     migrate: create,
     createSchema: create,
   });
   boss.on("error", () => {}); // connection blips are retried by pg-boss; real failures reach callers
   const db = boss.getDb();
   try {
-    if (!create) {
-      const probe = new PgBoss({
-        connectionString: connectionString(url),
-        schema: qschema,
-        supervise: false,
-      });
-      probe.on("error", () => {});
-      const installed = await probe.isInstalled().finally(() => probe.stop({ graceful: false }));
-      if (!installed) {
-        throw new MmmlError(
-          "usage",
-          `${where} has no sweep queue: no sweep was ever submitted to this registry; submit one first with ` +
-            `mmml sweep submit --config FILE --registry URL`,
-        );
-      }
+    const noQueue = () =>
+      new MmmlError(
+        "usage",
+        `${where} has no sweep queue: no sweep was ever submitted to this registry; submit one first with ` +
+          `mmml sweep submit --config FILE --registry URL`,
+      );
+    try {
+      await boss.start();
+    } catch (err) {
+      if (!create && !(await boss.isInstalled().catch(() => false))) throw noQueue();
+      throw err;
     }
-    await boss.start();
+    if (!create && !(await boss.isInstalled())) throw noQueue();
     if (create) {
       await db.executeSql(
         `CREATE TABLE IF NOT EXISTS ${qschema}.mmml_sweeps (
