@@ -26,7 +26,14 @@ export interface ModelMeta {
   /** sha256 per artifact file, relative to the version folder. */
   files: Record<string, string>;
   /** The sweep trial that trained this version (mmml sweep), with the config keys it set. */
-  sweep?: { id: string; trial: number; params: Record<string, unknown> };
+  sweep?: {
+    id: string;
+    trial: number;
+    params: Record<string, unknown>;
+    /** The metric the sweep optimises and its direction (for `mmml sweep report`). */
+    metric?: string;
+    mode?: "min" | "max";
+  };
   /** The key of an idempotent publish (RegisterOptions.key): one version per key, ever. */
   publish_key?: string;
 }

@@ -45,8 +45,10 @@ export async function publishedTrial(
 }
 
 export async function runTrial(
-  { sweepId, base, trial, registry, logger }: {
+  { sweepId, metric, mode, base, trial, registry, logger }: {
     sweepId: string;
+    metric: string;
+    mode: "min" | "max";
     base: Record<string, unknown>;
     trial: Trial;
     registry: Registry;
@@ -69,7 +71,7 @@ export async function runTrial(
     explicit: loaded.explicit,
     publish: {
       key: publishKey(sweepId, trial.trial),
-      sweep: { id: sweepId, trial: trial.trial, params: trial.params },
+      sweep: { id: sweepId, trial: trial.trial, params: trial.params, metric, mode },
     },
   });
   return { version: result.version, metrics: result.metrics, reused: false };

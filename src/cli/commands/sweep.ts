@@ -6,6 +6,7 @@
  *   mmml sweep submit --config F --registry postgres://... [--json]        one job per trial on the queue
  *   mmml sweep status ID --registry postgres://... [--json]
  *   mmml sweep cancel ID --registry postgres://... [--json]
+ *   mmml sweep report ID [--registry R] [--out FILE]                      HTML: metric per trial and parameter
  *
  * Submitted trials are trained by `mmml worker` processes (worker.ts) on any machine that reaches the
  * database and the data path (stored absolute). Every trial is trained as `mmml train` trains a config and
@@ -19,8 +20,11 @@ import { MmmlError } from "../../errors.ts";
 import { isPostgresUrl } from "../../registry/open_registry.ts";
 import { modelName } from "../../runs/train.ts";
 import { planSweep, type SweepPlan, trialConfig } from "../../sweeps/sweep_plan.ts";
-import { type SweepStatus, sweepStatus, type TrialStatus } from "../../sweeps/sweep_status.ts";
-import { runTrial } from "../../sweeps/sweep_trial.ts";
+import { metricValue, type SweepStatus, sweepStatus, type TrialStatus } from "../../sweeps/sweep_status.ts";
+import { runTrial, splitMetrics } from "../../sweeps/sweep_trial.ts";
+import { defaultMode } from "../../config/sweep_schema.ts";
+import { renderSweepReport } from "../../report/sweep_report.ts";
+import { writeAtomically } from "./write_atomically.ts";
 import { cwdPath, openRegistry } from "./model_flags.ts";
 import { formatNumber, formatTable } from "./registry_table.ts";
 
@@ -51,6 +55,16 @@ export const SWEEP_SPECS = {
     name: "sweep cancel",
     summary: "Cancel a submitted sweep's queued trials (a trial being trained finishes).",
     flags: { registry: URL_FLAG, json: JSON_FLAG },
+    positionals: ["ID"],
+  },
+  report: {
+    name: "sweep report",
+    summary: "Write an HTML page of a sweep's trials: the metric per trial and against each parameter.",
+    flags: {
+      registry: { ...URL_FLAG, valueName: "DIR|URL" },
+      out: { type: "string", short: "o", valueName: "FILE", description: "the page (default sweep-ID.html)" },
+      json: JSON_FLAG,
+    },
     positionals: ["ID"],
   },
 } as const satisfies Record<string, CommandSpec>;
@@ -94,8 +108,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       await queue.close();
     }
   }
-  const url = needsPostgres(values.registry as string | undefined, sub);
   const [id] = parsed.positionals;
+  if (sub === "report") return await writeReport(id, values, ctx);
+  const url = needsPostgres(values.registry as string | undefined, sub);
   const { openSweepQueue } = await import("../../sweeps/sweep_queue.ts");
   const queue = await openSweepQueue(url, { create: false });
   try {
@@ -157,7 +172,15 @@ async function runHere(
     ctx.logger.info(`sweep ${id}: ${plan.trials.length} trials of ${model}, ${plan.mode} ${plan.metric}`);
     for (const trial of plan.trials) {
       try {
-        const done = await runTrial({ sweepId: id, base: plan.base, trial, registry, logger: ctx.logger });
+        const done = await runTrial({
+          sweepId: id,
+          metric: plan.metric,
+          mode: plan.mode,
+          base: plan.base,
+          trial,
+          registry,
+          logger: ctx.logger,
+        });
         trials.push({ ...trial, state: "completed", version: done.version, metrics: done.metrics });
       } catch (err) {
         if (!(err instanceof MmmlError)) throw err;
@@ -192,5 +215,42 @@ function print(status: SweepStatus, json: boolean, ctx: CliContext): number {
         ? `best: trial ${status.best.trial}, ${status.model}@${status.best.version}\n`
         : "best: none yet\n"),
   );
+  return 0;
+}
+
+/** The sweep's page, from the versions its trials published (so it works for sweep run and the queue). */
+async function writeReport(id: string, values: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const registry = await openRegistry(values.registry as string | undefined, ctx);
+  let versions;
+  try {
+    versions = (await registry.list()).filter((v) => v.meta.sweep?.id === id);
+  } finally {
+    await registry.close();
+  }
+  if (!versions.length) {
+    throw new MmmlError("model_not_found", `No version of ${registry.location} came from sweep ${id}`);
+  }
+  const first = versions[0].meta;
+  const metric = first.sweep!.metric ?? Object.keys(first.metrics).find((k) => k.startsWith("val.")) ??
+    "val.loss";
+  const mode = first.sweep!.mode ?? defaultMode(metric);
+  const html = renderSweepReport({
+    sweep: id,
+    model: first.name,
+    metric,
+    mode,
+    generatedAt: new Date().toISOString(),
+    trials: versions.map((v) => ({
+      trial: v.meta.sweep!.trial,
+      version: v.meta.version,
+      params: v.meta.sweep!.params,
+      value: metricValue(splitMetrics(v.meta.metrics), metric),
+    })).sort((a, b) => a.trial - b.trial),
+  });
+  const out = cwdPath((values.out as string | undefined) ?? `sweep-${id}.html`, ctx);
+  await writeAtomically(out, html, "--out");
+  if (values.json === true) {
+    ctx.stdout(JSON.stringify({ sweep: id, path: out, trials: versions.length }) + "\n");
+  } else ctx.stdout(`sweep ${id}: ${versions.length} trials -> ${out}\n`);
   return 0;
 }

@@ -165,3 +165,54 @@ sweep:
     }
   },
 });
+
+Deno.test({
+  name: pgTestName(
+    "sweep queue: a worker on a database without the queue says so; a cancelled sweep trains nothing",
+  ),
+  ignore: PG_SKIP !== null,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "mmml_sweep_cancel_" });
+    const schema = "mmml_t_swc" + crypto.randomUUID().replaceAll("-", "").slice(0, 10);
+    const url = `${PG_TEST_URL}?schema=${schema}`;
+    try {
+      const early = await cli(["worker", "--registry", url, "--until-idle"]);
+      assert.equal(early.code, 2);
+      assert.match(early.stderr, /has no sweep queue: no sweep was ever submitted .*mmml sweep submit/);
+      await Deno.writeTextFile(join(dir, "blobs.csv"), blobsCsv());
+      await Deno.writeTextFile(
+        join(dir, "sweep.yaml"),
+        `data: {path: blobs.csv, label: label}
+sweep: {metric: val.accuracy, parameters: {training.optimizer.lr: [0.001, 0.01]}}
+`,
+      );
+      const submitted = await cli(
+        ["sweep", "submit", "--config", "sweep.yaml", "--registry", url, "--json"],
+        {
+          cwd: dir,
+        },
+      );
+      assert.equal(submitted.code, 0, submitted.stderr);
+      const { sweep: id } = JSON.parse(submitted.stdout);
+      const cancelled = await cli(["sweep", "cancel", id, "--registry", url, "--json"]);
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      const s = JSON.parse(cancelled.stdout);
+      assert.equal(s.state, "cancelled");
+      assert.deepEqual(s.trials.map((t: { state: string }) => t.state), ["cancelled", "cancelled"]);
+      const idle = await cli(["worker", "--registry", url, "--until-idle", "--poll-seconds", "0.5"]);
+      assert.equal(idle.code, 0, idle.stderr);
+      assert.match(idle.stderr, /0 trial\(s\) trained, 0 failed/);
+      const unknown = await cli(["sweep", "status", "nosuch", "--registry", url]);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /No sweep nosuch in/);
+    } finally {
+      const client = new pg.Client({ connectionString: PG_TEST_URL });
+      await client.connect();
+      await client.query(
+        `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_queue CASCADE`,
+      )
+        .finally(() => client.end());
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

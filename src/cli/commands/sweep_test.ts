@@ -48,6 +48,18 @@ Deno.test("sweep run trains every trial here as train would, tags each version a
     } finally {
       await registry.close();
     }
+    const report = await cli(["sweep", "report", status.sweep, "--json"], { cwd: dir });
+    assert.equal(report.code, 0, report.stderr);
+    const page = await Deno.readTextFile(JSON.parse(report.stdout).path);
+    assert.match(page, /minimising val\.log_loss/);
+    assert.match(page, new RegExp(`<tr class="best"[^>]*><th scope="row">${status.best.trial}</th>`));
+    assert.match(
+      page,
+      /<svg[^>]*>[\s\S]*val\.log_loss against training\.optimizer\.lr/,
+      "a numeric parameter is a chart",
+    );
+    assert.match(page, /<caption>val\.log_loss by model\.hidden<\/caption>/, "a list parameter is a table");
+    assert.doesNotMatch(page, /<script|src="|href="https?:/, "self-contained");
     const show = await cli(["registry", "show", "iris@2"], { cwd: dir });
     assert.match(
       show.stdout,

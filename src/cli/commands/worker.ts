@@ -9,6 +9,8 @@ import { type CommandSpec, formatHelp, parseCommandArgs } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { MmmlError } from "../../errors.ts";
 import { isPostgresUrl } from "../../registry/open_registry.ts";
+import type { Registry } from "../../registry/registry_types.ts";
+import { redactUrl } from "../../redact.ts";
 import { openSweepQueue, TRIAL_QUEUE, type TrialJob } from "../../sweeps/sweep_queue.ts";
 import { runTrial } from "../../sweeps/sweep_trial.ts";
 import { openRegistry } from "./model_flags.ts";
@@ -54,7 +56,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!(poll >= 0.5)) throw new MmmlError("usage", `--poll-seconds expects at least 0.5, received ${poll}`);
   const { logger } = ctx;
   const queue = await openSweepQueue(url, { create: false });
-  const registry = await openRegistry(url, ctx);
+  // Opened at the first trial, with the artifacts folder its sweep's config names (MMML_REGISTRY_ARTIFACTS
+  // otherwise), so a worker can be the first process on a new registry.
+  let registry: Promise<Registry> | undefined;
+  const registryFor = (base: Record<string, unknown>) => {
+    const artifacts = (base.registry as { artifacts?: unknown } | undefined)?.artifacts;
+    return registry ??= openRegistry(url, ctx, typeof artifacts === "string" ? artifacts : undefined);
+  };
   let done = 0;
   let failed = 0;
   const stop = Promise.withResolvers<string>();
@@ -73,9 +81,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         try {
           const out = await runTrial({
             sweepId: id,
+            metric: sweep.metric,
+            mode: sweep.mode,
             base: sweep.base,
             trial: { trial, params },
-            registry,
+            registry: await registryFor(sweep.base),
             logger,
           });
           done++;
@@ -87,7 +97,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         }
       },
     );
-    logger.info(`worker: taking trials from ${registry.location}`, { concurrency });
+    logger.info(`worker: taking trials from ${redactUrl(url)}`, { concurrency });
     let stopping = false;
     const idle = async () => {
       while (!stopping) {
@@ -104,7 +114,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await queue.close({ graceful: true });
-    await registry.close();
+    await (await registry?.catch(() => undefined))?.close();
   }
   logger.info(`worker: ${done} trial(s) trained, ${failed} failed`);
   return 0;
