@@ -20,7 +20,8 @@ import { loadConfig } from "../../config/load_config.ts";
 import { flagsToConfig } from "../../config/overrides.ts";
 import { loadPredictor } from "../../runs/load_predictor.ts";
 import type { Registry } from "../../registry/registry_types.ts";
-import { openRegistry } from "./model_flags.ts";
+import { cwdPath, openRegistry } from "./model_flags.ts";
+import { isPostgresUrl } from "../../registry/open_registry.ts";
 import { stopOnSignals } from "../../server/serve_app.ts";
 import { startServer } from "../../server/start_server.ts";
 import { VERSION } from "../../version.ts";
@@ -111,7 +112,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
           gatherDoctorReport: typeof GatherDoctor;
         };
         return await gatherDoctorReport({
-          registryPath: registry!.location,
+          registryPath: isPostgresUrl(config.registry.path)
+            ? config.registry.path
+            : cwdPath(config.registry.path, ctx),
           configuredProviders: serving.providers,
         });
       },
