@@ -28,7 +28,13 @@ export interface SweepReportInput {
   generatedAt: string;
 }
 
-const show = (v: unknown) => typeof v === "string" ? v : JSON.stringify(v);
+/** A parameter value for a cell: text as is, a drawn number to 4 significant digits, lists as JSON. */
+const show = (v: unknown) =>
+  typeof v === "string"
+    ? v
+    : typeof v === "number" && !Number.isInteger(v)
+    ? String(Number(v.toPrecision(4)))
+    : JSON.stringify(v);
 
 function bestOf(input: SweepReportInput): SweepReportTrial | undefined {
   const scored = input.trials.filter((t) => t.value !== undefined);

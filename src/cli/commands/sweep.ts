@@ -204,7 +204,9 @@ function print(status: SweepStatus, json: boolean, ctx: CliContext): number {
   const rows = status.trials.map((t) => [
     String(t.trial),
     t.state,
-    Object.entries(t.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" "),
+    Object.entries(t.params).map(([k, v]) =>
+      `${k}=${typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)) : JSON.stringify(v)}`
+    ).join(" "),
     t.version === null ? "-" : `${status.model}@${t.version}`,
     formatNumber(t.metrics?.[split as "val" | "test"]?.[key]),
   ]);
