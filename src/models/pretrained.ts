@@ -1,5 +1,6 @@
 /**
- * Pretrained weights in one local file (never downloaded), format "MMMLW1":
+ * Pretrained weights in one local file: a safetensors PyTorch state dict (read through
+ * pretrained_sources.ts, which documents the name map), or mmml's own format "MMMLW1":
  *
  *   bytes 0..5     ASCII "MMMLW1"
  *   bytes 6..9     uint32, little-endian: H, the header's length in bytes
@@ -26,28 +27,14 @@
  */
 import { type BoundedReadOptions, checkFileBounded, FILE_LIMITS, readFileBounded } from "../bounded_read.ts";
 import * as tf from "@tensorflow/tfjs";
-import { z } from "zod";
 import type { ModelConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 import { HEAD_LAYER } from "./mlp.ts";
 import type { MmmlModel } from "./model.ts";
+import { type Header, LITTLE_ENDIAN, PREFIX, PRETRAINED_MAGIC } from "./mmmlw_format.ts";
+import { readPretrainedSource } from "./pretrained_sources.ts";
 
-/** The file's first bytes. */
-export const PRETRAINED_MAGIC = "MMMLW1";
-const PREFIX = PRETRAINED_MAGIC.length + 4;
-
-const Header = z.looseObject({
-  format: z.literal(PRETRAINED_MAGIC),
-  arch: z.string().optional(),
-  numClasses: z.number().optional(),
-  weights: z.array(z.strictObject({
-    name: z.string(),
-    shape: z.array(z.number().int().nonnegative()),
-    dtype: z.literal("float32"),
-    offset: z.number().int().nonnegative(),
-  })),
-});
-type Header = z.infer<typeof Header>;
+export { parsePretrained, PRETRAINED_MAGIC } from "./mmmlw_format.ts";
 
 /** LAYER/WEIGHT for each weight of the model, with the tensor it names. */
 function namedWeights(model: MmmlModel): { name: string; layer: string; variable: tf.LayerVariable }[] {
@@ -132,27 +119,32 @@ export function pretrainedSkips(config: ModelConfig, channels: 1 | 3): string[] 
 }
 
 /**
- * Assigns the weights of an MMMLW1 file to the model by name. Every weight of the model (but skipped
- * layers) must be in the file with the same shape, and the file must hold nothing else; otherwise
- * nothing is assigned and the error names the weights that differ.
+ * Assigns the weights of a pretrained file (MMMLW1, or safetensors with a PyTorch state dict:
+ * pretrained_sources.ts) to the model by name. Every weight of the model (but skipped layers) must be in
+ * the file with the same shape, and the file must hold nothing else; otherwise nothing is assigned and the
+ * error names the weights that differ, with the file's own tensor names and both shapes.
  */
 export async function loadPretrained(
   model: MmmlModel,
   path: string,
   { skipHead = true, skipLayers = [] }: LoadPretrainedOptions = {},
 ): Promise<LoadPretrainedResult> {
-  const { header, data } = parsePretrained(await readBytes(path), path);
+  const weights = namedWeights(model);
+  const layers = new Map<string, Set<string>>();
+  for (const w of weights) layers.set(w.layer, (layers.get(w.layer) ?? new Set()).add(w.name.split("/")[1]));
+  const source = readPretrainedSource(await readBytes(path), path, layers);
   const fail = (what: string) =>
     new MmmlError(
       "invalid_input",
-      `Cannot load pretrained weights "${path}"${
-        header.arch ? ` (${header.arch})` : ""
-      } into ${model.config.arch}` +
-        ` with input [${model.spec.inputShape}] and ${model.spec.numClasses} classes: ${what}`,
+      `Cannot load pretrained weights "${path}"${source.arch ? ` (${source.arch})` : ""} into ` +
+        `${model.config.arch} with input [${model.spec.inputShape}] and ${model.spec.numClasses} classes: ${what}`,
     );
-  const inFile = new Map(header.weights.map((w) => [w.name, w]));
+  const inFile = source.weights;
+  const named = (name: string) => {
+    const from = inFile.get(name)?.from;
+    return from ? `${from} (${name})` : name;
+  };
   const skip = new Set(skipLayers);
-  const weights = namedWeights(model);
   if (skipHead) {
     const head = weights.filter((w) => w.layer === HEAD_LAYER);
     const fits = head.every((w) => sameShape(inFile.get(w.name)?.shape, w.variable.shape));
@@ -162,14 +154,14 @@ export async function loadPretrained(
   const missing = wanted.filter((w) => !inFile.has(w.name)).map((w) => w.name);
   if (missing.length > 0) throw fail(`the file lacks ${list(missing)}`);
   const mismatched = wanted.filter((w) => !sameShape(inFile.get(w.name)!.shape, w.variable.shape))
-    .map((w) => `${w.name} (expected [${w.variable.shape}], received [${inFile.get(w.name)!.shape}])`);
+    .map((w) => `${named(w.name)} (expected [${w.variable.shape}], received [${inFile.get(w.name)!.shape}])`);
   if (mismatched.length > 0) throw fail(`shapes differ for ${list(mismatched)}`);
   const known = new Set(weights.map((w) => w.name));
-  const extra = header.weights.filter((w) => !known.has(w.name)).map((w) => w.name);
+  const extra = [...inFile.keys()].filter((name) => !known.has(name)).map(named);
   if (extra.length > 0) throw fail(`the model has no weights named ${list(extra)}`);
   for (const w of wanted) {
     const entry = inFile.get(w.name)!;
-    const values = readFloats(data, entry.offset, tf.util.sizeFromShape(entry.shape));
+    const values = entry.values();
     tf.tidy(() => {
       w.variable.write(tf.tensor(values, entry.shape, "float32"));
     });
@@ -178,58 +170,6 @@ export async function loadPretrained(
     loaded: wanted.length,
     skippedLayers: [...skip].filter((l) => weights.some((w) => w.layer === l)),
   };
-}
-
-/** Splits an MMMLW1 file into its header and a view of its data, checking every weight lies inside it. */
-export function parsePretrained(bytes: Uint8Array, path: string): { header: Header; data: DataView } {
-  const bad = (what: string, cause?: unknown) =>
-    new MmmlError("invalid_input", `Cannot read pretrained weights "${path}": ${what}`, { cause });
-  const magic = new TextDecoder().decode(bytes.subarray(0, PRETRAINED_MAGIC.length));
-  if (bytes.length < PREFIX || magic !== PRETRAINED_MAGIC) {
-    throw bad(`expected a file starting with "${PRETRAINED_MAGIC}", received ${JSON.stringify(magic)}`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(PRETRAINED_MAGIC.length, true);
-  if (PREFIX + headerLength > bytes.length) {
-    throw bad(
-      `the header claims ${headerLength} bytes, but the file has ${bytes.length - PREFIX} after the prefix`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX, PREFIX + headerLength)));
-  } catch (err) {
-    throw bad(`the header is not valid JSON (${(err as Error).message})`, err);
-  }
-  const parsed = Header.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw bad(`header.${issue.path.join(".")}: ${issue.message}`, parsed.error);
-  }
-  const dataLength = bytes.length - PREFIX - headerLength;
-  const seen = new Set<string>();
-  for (const w of parsed.data.weights) {
-    if (seen.has(w.name)) throw bad(`header.weights names ${w.name} twice`);
-    seen.add(w.name);
-    const end = w.offset + 4 * tf.util.sizeFromShape(w.shape);
-    if (end > dataLength) {
-      throw bad(
-        `weight ${w.name} ends at data byte ${end}, but the data holds ${dataLength} bytes (truncated?)`,
-      );
-    }
-  }
-  return { header: parsed.data, data: new DataView(bytes.buffer, bytes.byteOffset + PREFIX + headerLength) };
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** `count` little-endian float32 values at byte `offset` of `data`, copied out. */
-function readFloats(data: DataView, offset: number, count: number): Float32Array {
-  const at = data.byteOffset + offset;
-  if (LITTLE_ENDIAN && at % 4 === 0) return new Float32Array(data.buffer.slice(at, at + 4 * count));
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = data.getFloat32(offset + 4 * i, true);
-  return values;
 }
 
 /** Fails as loading would, before a run reads its data: the file is missing, not a file, or too large. */
