@@ -28,6 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "src/bounded_read.ts",
   ],
   ["src/config/"],
+  ["src/hub/"],
   ["src/backend/"],
   ["src/data/"],
   ["src/preprocess/"],

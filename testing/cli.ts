@@ -18,9 +18,11 @@ export interface CliRun {
  */
 export async function cli(
   args: string[],
-  { cwd = ".", stderrIsTerminal = false, stdin }: {
+  { cwd = ".", stderrIsTerminal = false, stdin, env }: {
     cwd?: string;
     stderrIsTerminal?: boolean;
+    /** The environment the command sees (default: empty). */
+    env?: Record<string, string>;
     /** What standard input holds (`--input -`). */
     stdin?: string | Uint8Array;
   } = {},
@@ -30,6 +32,7 @@ export async function cli(
   const code = await runCli({
     args,
     cwd,
+    env,
     stderrIsTerminal,
     stdin: () =>
       Promise.resolve(

@@ -20,6 +20,9 @@ import type { ModelMeta, Registry } from "../registry/registry_types.ts";
 import { MAX_NAME_LENGTH, validateModelName } from "../registry/model_ref.ts";
 import { holdOwnerLock } from "../registry/folder_owner.ts";
 import { checkPretrainedFile } from "../models/pretrained.ts";
+import type { HubOptions } from "../hub/hf_hub.ts";
+import { MmmlError } from "../errors.ts";
+import { hubReference, pretrainedPath as pretrainedPath_ } from "../hub/pretrained_ref.ts";
 import { predictSource, type PreparedData } from "../tasks/prepared_data.ts";
 import { detectTask, TASKS } from "../tasks/tasks.ts";
 import { classWeights } from "../training/class_weights.ts";
@@ -61,6 +64,10 @@ export interface TrainRunDeps {
    * (a resumed run, whose saved config is complete), nothing is filled.
    */
   explicit?: ReadonlySet<string>;
+  /** The Hugging Face hub client's settings, for `--pretrained imagenet` and `hf:ORG/REPO`. */
+  hub?: HubOptions;
+  /** The local file of model.pretrained (resolved by runTraining). */
+  pretrainedPath?: string;
   /** A sweep trial's publish: one version per key however often it runs, carrying the trial. */
   publish?: { key: string; sweep: NonNullable<ModelMeta["sweep"]> };
 }
@@ -74,7 +81,13 @@ export function modelName(config: MmmlConfig): string {
 }
 
 /** A fresh model of the config's architecture (with its pretrained weights), or the checkpoint's. */
-async function startingModel(config: MmmlConfig, data: PreparedData, logger: Logger, resume?: ResumePoint) {
+async function startingModel(
+  config: MmmlConfig,
+  data: PreparedData,
+  logger: Logger,
+  resume?: ResumePoint,
+  pretrainedPath?: string,
+) {
   if (resume) return await loadModel(resume.checkpoint);
   const output = TASKS[data.task].modelOutput;
   const model = buildModel(config.model, {
@@ -86,7 +99,7 @@ async function startingModel(config: MmmlConfig, data: PreparedData, logger: Log
   if (config.model.arch === "mlp") return model;
   try {
     if (config.model.pretrained) {
-      const loaded = await loadPretrained(model, config.model.pretrained, {
+      const loaded = await loadPretrained(model, pretrainedPath ?? config.model.pretrained, {
         skipLayers: pretrainedSkips(config.model, config.data.image.channels),
       });
       logger.info(`pretrained: ${loaded.loaded} weights from ${config.model.pretrained}`, {
@@ -134,7 +147,7 @@ export async function trainPrepared(
   const name = modelName(config);
   const backend = await useBackend(config.training.backend, { threads: config.training.threads, logger });
   logger.info(`backend: ${backend.name} (${backend.reason})`);
-  const model = await startingModel(config, data, logger, resume);
+  const model = await startingModel(config, data, logger, resume, deps.pretrainedPath);
   const workDir = resume ? await resume.openWorkDir() : await createRunWorkDir(registry, name);
   // Held while this process trains: `registry clean` and doctor tell a live run from a dead one by it.
   const owner = await holdOwnerLock(join(workDir, WORK_OWNER_FILE));
@@ -259,8 +272,19 @@ export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promi
   // Everything the config implies is checked before any data is read or anything written.
   validateModelName(modelName(config));
   const pretrained = "pretrained" in config.model ? config.model.pretrained : undefined;
-  if (pretrained) await checkPretrainedFile(pretrained);
+  let pretrainedPath: string | undefined;
+  if (pretrained) {
+    // imagenet and hf:ORG/REPO are fetched (or found in the hub cache) here, before any data is read.
+    if (hubReference(pretrained, config.model.arch) && !deps.hub) {
+      throw new MmmlError(
+        "usage",
+        `model.pretrained: ${pretrained} needs the hub client, which this caller lacks`,
+      );
+    }
+    pretrainedPath = deps.hub ? await pretrainedPath_(pretrained, config.model.arch, deps.hub) : pretrained;
+    await checkPretrainedFile(pretrainedPath);
+  }
   const task = await detectTask(config);
   task.checkModel(config);
-  return await trainPrepared(config, await task.prepare(config, deps.logger), deps);
+  return await trainPrepared(config, await task.prepare(config, deps.logger), { ...deps, pretrainedPath });
 }

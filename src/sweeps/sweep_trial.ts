@@ -6,6 +6,7 @@
  * racing another one under the same key keeps the first (RegisterOptions.key).
  */
 import type { Logger } from "../log.ts";
+import type { HubOptions } from "../hub/hf_hub.ts";
 import type { ModelVersion, Registry } from "../registry/registry_types.ts";
 import { modelName, runTraining } from "../runs/train.ts";
 import { type Trial, trialConfig } from "./sweep_plan.ts";
@@ -45,7 +46,7 @@ export async function publishedTrial(
 }
 
 export async function runTrial(
-  { sweepId, metric, mode, base, trial, registry, logger }: {
+  { sweepId, metric, mode, base, trial, registry, logger, hub }: {
     sweepId: string;
     metric: string;
     mode: "min" | "max";
@@ -53,6 +54,7 @@ export async function runTrial(
     trial: Trial;
     registry: Registry;
     logger: Logger;
+    hub?: HubOptions;
   },
 ): Promise<TrialOutcome> {
   const loaded = await trialConfig(base, trial);
@@ -69,6 +71,7 @@ export async function runTrial(
     registry,
     logger,
     explicit: loaded.explicit,
+    hub,
     publish: {
       key: publishKey(sweepId, trial.trial),
       sweep: { id: sweepId, trial: trial.trial, params: trial.params, metric, mode },

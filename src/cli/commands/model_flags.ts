@@ -4,6 +4,7 @@
  * --model names a registered model (NAME[@VERSION]), not an architecture as in `mmml train`, so these
  * commands keep their own specs instead of the config-setting flags.
  */
+import type { HubOptions } from "../../hub/hf_hub.ts";
 import { isAbsolute, join } from "node:path";
 import type { FlagSpec } from "../args.ts";
 import type { CliContext } from "../context.ts";
@@ -40,6 +41,29 @@ export const BACKEND_FLAG = Object.freeze(
     description: `tfjs backend: ${BACKEND_NAMES.join("|")} (default: the one trained on)`,
   } as const satisfies FlagSpec,
 );
+
+/**
+ * The hub client's settings from the environment (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME), with a
+ * progress line on a terminal's stderr while weights download.
+ */
+export function hubOptions(ctx: Pick<CliContext, "env" | "stderr" | "stderrIsTerminal">): HubOptions {
+  let shown = -1;
+  return {
+    env: ctx.env,
+    onProgress: ctx.stderrIsTerminal
+      ? (received, total) => {
+        const mb = (n: number) => (n / 1e6).toFixed(1);
+        const pct = total ? Math.floor((100 * received) / total) : -1;
+        if (pct === shown && total) return;
+        shown = pct;
+        ctx.stderr(
+          `\rdownloading weights: ${mb(received)}${total ? ` of ${mb(total)} MB (${pct}%)` : " MB"}`,
+        );
+        if (total && received >= total) ctx.stderr("\n");
+      }
+      : undefined,
+  };
+}
 
 /** Where models live when --registry is not given, relative to the working directory. */
 export const DEFAULT_REGISTRY = "models";

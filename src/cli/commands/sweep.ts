@@ -25,7 +25,7 @@ import { runTrial, splitMetrics } from "../../sweeps/sweep_trial.ts";
 import { defaultMode } from "../../config/sweep_schema.ts";
 import { renderSweepReport } from "../../report/sweep_report.ts";
 import { writeAtomically } from "./write_atomically.ts";
-import { cwdPath, openRegistry } from "./model_flags.ts";
+import { cwdPath, hubOptions, openRegistry } from "./model_flags.ts";
 import { formatNumber, formatTable } from "./registry_table.ts";
 
 const URL_FLAG = {
@@ -180,6 +180,7 @@ async function runHere(
           trial,
           registry,
           logger: ctx.logger,
+          hub: hubOptions(ctx),
         });
         trials.push({ ...trial, state: "completed", version: done.version, metrics: done.metrics });
       } catch (err) {

@@ -18,7 +18,7 @@ import type { MmmlConfig } from "../../config/schema.ts";
 import { resumeTraining } from "../../runs/resume.ts";
 import { parseResumeRequest } from "../../runs/resume_request.ts";
 import { runTraining, type TrainRunResult } from "../../runs/train.ts";
-import { openRegistry } from "./model_flags.ts";
+import { hubOptions, openRegistry } from "./model_flags.ts";
 
 export const TRAIN_SPEC = {
   name: "train",
@@ -128,7 +128,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { config, usedDefault } = withDefaultData(loaded.config, { batchSizeChosen });
   if (usedDefault) ctx.logger.info(`no --data given: training on the embedded default ${DEFAULT_DATA.path}`);
   const registry = await openRegistry(config.registry.path, ctx, config.registry.artifacts);
-  const deps = { registry, logger: ctx.logger, isTerminal: ctx.stderrIsTerminal, explicit: loaded.explicit };
+  const deps = {
+    registry,
+    logger: ctx.logger,
+    isTerminal: ctx.stderrIsTerminal,
+    explicit: loaded.explicit,
+    hub: hubOptions(ctx),
+  };
   const result = await runTraining(config, deps)
     .finally(() => registry.close());
   return printResult(result, values.json, ctx);

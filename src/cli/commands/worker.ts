@@ -87,6 +87,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
             trial: { trial, params },
             registry: await registryFor(sweep.base),
             logger,
+            hub: { env: ctx.env },
           });
           done++;
           return { version: out.version, metrics: out.metrics, reused: out.reused };
