@@ -1,8 +1,9 @@
 /**
  * The weights of a pretrained file in mmml's naming (LAYER/WEIGHT) and tfjs layouts, whatever its format:
  * - MMMLW1 (pretrained.ts): already in that naming and layout;
- * - safetensors with a PyTorch state dict (torchvision, or timm's ResNets, which use the same module
- *   paths): MODULE.PARAM is renamed and transposed as pretrained.ts documents (fc / classifier.1 -> head;
+ * - safetensors with a PyTorch state dict (torchvision, timm's ResNets, which use the same module paths,
+ *   or timm's EfficientNets, whose paths timmEfficientnetNames maps onto torchvision's): MODULE.PARAM is
+ *   renamed and transposed as pretrained.ts documents (fc / classifier.1 -> head;
  *   weight -> kernel, depthwise_kernel or gamma, bias -> bias or beta, running_mean / running_var ->
  *   moving_mean / moving_variance; conv [out, in, kh, kw] -> [kh, kw, in, out], depthwise
  *   [c, 1, kh, kw] -> [kh, kw, c, 1], linear [out, in] -> [in, out]), guided by which weights each layer
@@ -66,17 +67,72 @@ export function readPretrainedSource(
 
 const MODULE_RENAMES: Record<string, string> = { fc: "head", "classifier.1": "head" };
 
+const TIMM_DS: Record<string, string> = {
+  conv_dw: "block.0.0",
+  bn1: "block.0.1",
+  "se.conv_reduce": "block.1.fc1",
+  "se.conv_expand": "block.1.fc2",
+  conv_pw: "block.2.0",
+  bn2: "block.2.1",
+};
+const TIMM_IR: Record<string, string> = {
+  conv_pw: "block.0.0",
+  bn1: "block.0.1",
+  conv_dw: "block.1.0",
+  bn2: "block.1.1",
+  "se.conv_reduce": "block.2.fc1",
+  "se.conv_expand": "block.2.fc2",
+  conv_pwl: "block.3.0",
+  bn3: "block.3.1",
+};
+
+/**
+ * timm's EfficientNet module paths as torchvision's (which mmml's layers carry): conv_stem/bn1 ->
+ * features.0.{0,1}; blocks.S.B -> features.(S+1).B with each block's parts renamed (depthwise-separable
+ * blocks have no expansion: TIMM_DS; inverted residuals: TIMM_IR); conv_head/bn2 -> features.(S+2).{0,1};
+ * classifier -> classifier.1. Other state dicts are returned as they are.
+ */
+export function timmEfficientnetNames(keys: readonly string[]): Map<string, string> {
+  const renames = new Map<string, string>();
+  if (!keys.includes("conv_stem.weight")) return renames;
+  const stages = Math.max(...keys.map((k) => Number(/^blocks\.(\d+)\./.exec(k)?.[1] ?? -1))) + 1;
+  const inverted = new Set(
+    keys.filter((k) => k.includes(".conv_pwl.")).map((k) => k.split(".").slice(0, 3).join(".")),
+  );
+  for (const key of keys) {
+    const dot = key.lastIndexOf(".");
+    const [module, param] = [key.slice(0, dot), key.slice(dot + 1)];
+    const top: Record<string, string> = {
+      conv_stem: "features.0.0",
+      bn1: "features.0.1",
+      conv_head: `features.${stages + 1}.0`,
+      bn2: `features.${stages + 1}.1`,
+      classifier: "classifier.1",
+    };
+    let to = top[module];
+    const m = /^blocks\.(\d+)\.(\d+)\.(.+)$/.exec(module);
+    if (m) {
+      const parts = inverted.has(`blocks.${m[1]}.${m[2]}`) ? TIMM_IR : TIMM_DS;
+      if (parts[m[3]]) to = `features.${Number(m[1]) + 1}.${m[2]}.${parts[m[3]]}`;
+    }
+    if (to) renames.set(key, `${to}.${param}`);
+  }
+  return renames;
+}
+
 /** A state dict's tensors under mmml's names, in tfjs layouts. */
 export function fromStateDict(
   tensors: Map<string, SafeTensor>,
   model: ModelWeightNames,
 ): Map<string, SourceWeight> {
   const out = new Map<string, SourceWeight>();
+  const timm = timmEfficientnetNames([...tensors.keys()]);
   for (const t of tensors.values()) {
     if (!t.isFloat) continue; // num_batches_tracked
-    const dot = t.name.lastIndexOf(".");
-    const module = dot < 0 ? t.name : t.name.slice(0, dot);
-    const param = dot < 0 ? "" : t.name.slice(dot + 1);
+    const key = timm.get(t.name) ?? t.name;
+    const dot = key.lastIndexOf(".");
+    const module = dot < 0 ? key : key.slice(0, dot);
+    const param = dot < 0 ? "" : key.slice(dot + 1);
     const layer = MODULE_RENAMES[module] ?? module;
     const has = model.get(layer) ?? new Set<string>();
     let weight = param;

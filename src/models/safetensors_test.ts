@@ -139,3 +139,76 @@ Deno.test("transpose reorders axes as torch's permute does", () => {
   assert.deepEqual(Array.from(transpose(x.dataSync() as Float32Array, [2, 3, 4, 5], [2, 3, 1, 0])), expected);
   x.dispose();
 });
+
+/** torchvision EfficientNet module paths written the way timm names them (the inverse of the name map). */
+function asTimm(dict: Record<string, { shape: number[]; values: Float32Array }>) {
+  const ds: Record<string, string> = {
+    "block.0.0": "conv_dw",
+    "block.0.1": "bn1",
+    "block.1.fc1": "se.conv_reduce",
+    "block.1.fc2": "se.conv_expand",
+    "block.2.0": "conv_pw",
+    "block.2.1": "bn2",
+  };
+  const ir: Record<string, string> = {
+    "block.0.0": "conv_pw",
+    "block.0.1": "bn1",
+    "block.1.0": "conv_dw",
+    "block.1.1": "bn2",
+    "block.2.fc1": "se.conv_reduce",
+    "block.2.fc2": "se.conv_expand",
+    "block.3.0": "conv_pwl",
+    "block.3.1": "bn3",
+  };
+  const top: Record<string, string> = {
+    "features.0.0": "conv_stem",
+    "features.0.1": "bn1",
+    "features.8.0": "conv_head",
+    "features.8.1": "bn2",
+    "classifier.1": "classifier",
+  };
+  return Object.fromEntries(
+    Object.entries(dict).map(([key, t]) => {
+      const dot = key.lastIndexOf(".");
+      const [module, param] = [key.slice(0, dot), key.slice(dot + 1)];
+      const m = /^features\.(\d+)\.(\d+)\.(block\..+)$/.exec(module);
+      const renamed = m
+        ? `blocks.${Number(m[1]) - 1}.${m[2]}.${(m[1] === "1" ? ds : ir)[m[3]]}`
+        : top[module];
+      return [`${renamed}.${param}`, t];
+    }),
+  );
+}
+
+Deno.test("timm's EfficientNet state dict (conv_stem, blocks.S.B.conv_pwl, classifier) loads by the name map", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mmml_timm_" });
+  const config = ModelConfig.parse({ arch: "efficientnet_b0" });
+  const source = buildModel(config, { inputShape: [32, 32, 3], numClasses: 4, seed: 1 });
+  const fresh = buildModel(config, { inputShape: [32, 32, 3], numClasses: 4, seed: 2 });
+  const x = tf.randomNormal([2, 32, 32, 3], 0, 1, "float32", 6);
+  const out = (m: typeof source) => tf.tidy(() => Array.from(m.predict(x).dataSync()));
+  try {
+    source.net.weights.forEach((w, i) =>
+      tf.tidy(() => {
+        const moving = w.originalName.endsWith("moving_variance");
+        w.write(
+          tf.randomUniform(w.shape as number[], moving ? 0.5 : -0.3, moving ? 1.5 : 0.3, "float32", 7 + i),
+        );
+      })
+    );
+    const timm = asTimm(stateDictOf(source));
+    assert.ok(
+      "blocks.0.0.conv_dw.weight" in timm && "blocks.1.0.conv_pwl.weight" in timm &&
+        "conv_head.weight" in timm,
+    );
+    const path = join(dir, "efficientnet_b0.safetensors");
+    await Deno.writeFile(path, safetensorsBytes(timm));
+    await loadPretrained(fresh, path, { skipHead: false });
+    assert.deepEqual(out(fresh), out(source));
+  } finally {
+    x.dispose();
+    source.net.dispose();
+    fresh.net.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
