@@ -26,6 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "src/redact.ts",
     "src/disk_space.ts",
     "src/bounded_read.ts",
+    "src/files.ts",
   ],
   ["src/config/"],
   ["src/hub/"],

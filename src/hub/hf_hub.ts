@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { MmmlError } from "../errors.ts";
 import { redactUrl } from "../redact.ts";
+import { exists, sha256File } from "../files.ts";
 
 export interface HubOptions {
   env: Record<string, string>;
@@ -40,15 +41,6 @@ export function hubCacheDir(env: Record<string, string>): string {
 
 const isOffline = (env: Record<string, string>) => /^(1|true|yes|on)$/i.test(env.HF_HUB_OFFLINE ?? "");
 const isCommit = (rev: string) => /^[0-9a-f]{40}$/.test(rev);
-
-async function sha256Hex(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
 
 /** The local path of `file` of `repo` at `revision`, downloaded into the cache unless it is there. */
 export async function hubFile(want: HubFile, options: HubOptions): Promise<string> {
@@ -181,7 +173,7 @@ async function download(
     );
   }
   if (expected) {
-    const got = await sha256Hex(partial);
+    const got = await sha256File(partial);
     if (got !== expected) {
       await Deno.remove(partial).catch(() => {});
       throw fail("invalid_input", `its sha256 is ${got}, expected ${expected} (corrupted or replaced)`);

@@ -3,26 +3,13 @@
  * is published and checked again before it is loaded, so a changed byte or a truncation is refused
  * naming the file.
  */
-import { createHash } from "node:crypto";
+import { sha256File } from "../files.ts";
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import { describeValue, MmmlError } from "../errors.ts";
 import type { ModelVersion } from "./registry_types.ts";
 
 /** meta.json: the registry's own record in a version folder, left out of the hashes (stages change it). */
 export const META_FILE = "meta.json";
-
-/** sha256 of a file, streamed so a large weights file is not held in memory twice. */
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(1 << 20);
-  for (;;) {
-    const n = await file.read(buf);
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
-}
 
 /**
  * sha256 of every artifact under `dir` (following symlinks), keyed by "/"-separated relative path;

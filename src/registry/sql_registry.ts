@@ -32,8 +32,8 @@ import {
   type SqlTx,
   updateLabels,
 } from "./sql_store.ts";
+import { exists } from "../files.ts";
 import {
-  exists,
   makeStaging,
   metaJson,
   mirrorMeta,

@@ -5,6 +5,7 @@
  */
 import { holdOwnerLock, type OwnerLock, ownerState } from "./folder_owner.ts";
 import { join } from "node:path";
+import { exists } from "../files.ts";
 import { META_FILE } from "./artifact_hashes.ts";
 import type { ModelMeta } from "./registry_types.ts";
 
@@ -12,17 +13,6 @@ import type { ModelMeta } from "./registry_types.ts";
 export const VERSION_DIR = /^v([1-9][0-9]*)$/;
 /** A staging folder untouched this long belongs to a dead writer (training fills it in seconds). */
 const STALE_STAGING_MS = 24 * 3600_000;
-
-/** Whether `path` exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
-    throw e;
-  }
-}
 
 /** The entries of a folder; none when it does not exist. */
 export async function dirEntries(path: string): Promise<Deno.DirEntry[]> {

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { versionFolder } from "../artifacts/artifact_folder.ts";
 import { ONNX_FILE } from "../artifacts/version_files.ts";
 import { writeFileChecked } from "../disk_space.ts";
+import { exists } from "../files.ts";
 import { batchable, tritonConfigText, type TritonTensor } from "../export/triton_config.ts";
 import type { ModelVersion } from "../registry/registry_types.ts";
 import { loadPredictor } from "./load_predictor.ts";
@@ -26,10 +27,6 @@ export interface TritonExport {
   files: string[];
   maxBatchSize: number;
   bytes: number;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /** Writes `version` into the Triton repository at `out`; `exportOnnx` makes model.onnx for old versions. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRegistry } from "../../registry/open_registry.ts";
-import { exists } from "../../registry/version_folders.ts";
+import { exists } from "../../files.ts";
 import { withFixture } from "../../../testing/registry_fixture.ts";
 
 Deno.test("registry delete needs --yes, then the version is gone and its reference not found", async () => {
