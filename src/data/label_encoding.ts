@@ -70,7 +70,8 @@ export function countLabels(table: RawTable, label: string): Map<string, number>
   return new Map([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function labelCells(table: RawTable, label: string): readonly (string | null)[] {
+/** The label column's cells; a missing column is invalid_input with the nearest name and the columns. */
+export function labelCells(table: RawTable, label: string): readonly (string | null)[] {
   const cells = table.columns.get(label);
   if (cells === undefined) {
     const near = closestMatch(label, table.header);

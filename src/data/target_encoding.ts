@@ -2,22 +2,14 @@
  * A regression's label column as numbers: every row must hold a finite number (a missing or text label
  * is an error naming its line), and the values must vary (a constant target has nothing to learn).
  */
-import { closestMatch } from "../closest_match.ts";
 import { describeValue, MmmlError } from "../errors.ts";
 import { parseNumberCell } from "./cells.ts";
+import { labelCells } from "./label_encoding.ts";
 import { cellRef, type RawTable } from "./table.ts";
 
 /** The label of every row as a number; throws invalid_input naming the line of a bad one. */
 export function encodeTargets(table: RawTable, label: string): Float64Array {
-  const cells = table.columns.get(label);
-  if (cells === undefined) {
-    const near = closestMatch(label, table.header);
-    throw new MmmlError(
-      "invalid_input",
-      `${table.file}: label column "${label}" not found${near ? ` (did you mean --label ${near}?)` : ""}; ` +
-        `available columns: ${table.header.join(", ")}`,
-    );
-  }
+  const cells = labelCells(table, label);
   const out = new Float64Array(cells.length);
   for (let i = 0; i < cells.length; i++) {
     const parsed = parseNumberCell(cells[i]);
