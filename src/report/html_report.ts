@@ -9,7 +9,7 @@ import { escapeHtml } from "./escape_html.ts";
 import { predictionsSection, residualsSection } from "./regression_charts.ts";
 import { confusionSection, evaluationSplit, learningCurvesSection, rocSection } from "./report_charts.ts";
 import type { ReportInput } from "./report_input.ts";
-import { REPORT_CSS } from "./report_style.ts";
+import { reportPage } from "./report_page.ts";
 import {
   configSection,
   dataSection,
@@ -80,24 +80,7 @@ export function renderReport(report: ReportInput): string {
     timingsSection(meta, metrics.history),
     configSection(input.config),
   ].filter(Boolean).join("\n");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="mmml">
-<title>${escapeHtml(label)} · mmml report</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-${body}
-<footer>Rendered ${escapeHtml(input.generatedAt)} by mmml. This file is self-contained: no scripts and ` +
-    `no external resources.</footer>
-</main>
-</body>
-</html>
-`;
+  return reportPage({ title: label, body, generatedAt: input.generatedAt });
 }
 
 /**

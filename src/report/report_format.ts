@@ -27,6 +27,15 @@ export function formatCount(value: number | null | undefined): string {
   return Math.round(value).toLocaleString("en-US");
 }
 
+/** A swept parameter's value: text as is, a non-integer number to 4 significant digits, others as JSON. */
+export function formatParamValue(v: unknown): string {
+  return typeof v === "string"
+    ? v
+    : typeof v === "number" && !Number.isInteger(v)
+    ? String(Number(v.toPrecision(4)))
+    : JSON.stringify(v);
+}
+
 /** `part` as a percentage of `whole` with one decimal: "34.8%". */
 export function formatPercent(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : MISSING;

@@ -8,8 +8,8 @@ import { SPLIT_COLORS } from "./chart_palette.ts";
 import { escapeHtml } from "./escape_html.ts";
 import { lineChart } from "./line_chart.ts";
 import { note, section } from "./report_charts.ts";
-import { formatMetric } from "./report_format.ts";
-import { REPORT_CSS } from "./report_style.ts";
+import { formatMetric, formatParamValue } from "./report_format.ts";
+import { reportPage } from "./report_page.ts";
 
 /** One trial as the report reads it: what it set, which version it made, the sweep metric's value. */
 export interface SweepReportTrial {
@@ -25,23 +25,9 @@ export interface SweepReportInput {
   metric: string;
   mode: "min" | "max";
   trials: SweepReportTrial[];
+  /** The best trial's number (chosen by the sweep's status), or null when none recorded the metric. */
+  best: number | null;
   generatedAt: string;
-}
-
-/** A parameter value for a cell: text as is, a drawn number to 4 significant digits, lists as JSON. */
-const show = (v: unknown) =>
-  typeof v === "string"
-    ? v
-    : typeof v === "number" && !Number.isInteger(v)
-    ? String(Number(v.toPrecision(4)))
-    : JSON.stringify(v);
-
-function bestOf(input: SweepReportInput): SweepReportTrial | undefined {
-  const scored = input.trials.filter((t) => t.value !== undefined);
-  return scored.reduce<SweepReportTrial | undefined>(
-    (best, t) => !best || (input.mode === "max" ? t.value! > best.value! : t.value! < best.value!) ? t : best,
-    undefined,
-  );
 }
 
 function trialsTable(input: SweepReportInput, keys: string[], best?: SweepReportTrial): string {
@@ -52,7 +38,7 @@ function trialsTable(input: SweepReportInput, keys: string[], best?: SweepReport
     const cells = [
       String(t.trial),
       `${input.model}@${t.version}`,
-      ...keys.map((k) => show(t.params[k])),
+      ...keys.map((k) => formatParamValue(t.params[k])),
       formatMetric(t.value),
     ].map((c, i) => i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`);
     const mark = t === best ? ` class="best" aria-label="best trial"` : "";
@@ -89,7 +75,8 @@ function parameterSection(input: SweepReportInput, key: string, index: number): 
   }
   const groups = new Map<string, number[]>();
   for (const t of scored) {
-    groups.set(show(t.params[key]), [...(groups.get(show(t.params[key])) ?? []), t.value!]);
+    const value = formatParamValue(t.params[key]);
+    groups.set(value, [...(groups.get(value) ?? []), t.value!]);
   }
   const rows = [...groups].map(([value, vs]) => {
     const best = input.mode === "max" ? Math.max(...vs) : Math.min(...vs);
@@ -106,7 +93,7 @@ function parameterSection(input: SweepReportInput, key: string, index: number): 
 /** Renders the page; pure (the clock comes in as `generatedAt`). */
 export function renderSweepReport(input: SweepReportInput): string {
   const keys = [...new Set(input.trials.flatMap((t) => Object.keys(t.params)))];
-  const best = bestOf(input);
+  const best = input.trials.find((t) => t.trial === input.best);
   const header = `<header class="report-header"><p class="eyebrow">mmml sweep report</p>` +
     `<h1>${escapeHtml(input.model)} <span class="version">sweep ${escapeHtml(input.sweep)}</span></h1>` +
     `<p>${input.trials.length} trials, ${input.mode === "max" ? "maximising" : "minimising"} ` +
@@ -126,23 +113,10 @@ export function renderSweepReport(input: SweepReportInput): string {
     ),
     ...keys.map((k, i) => section(`param-${i}`, k, parameterSection(input, k, i))),
   ].join("\n");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="mmml">
-<title>${escapeHtml(`${input.model} sweep ${input.sweep}`)} · mmml report</title>
-<style>${REPORT_CSS}
-tr.best { background: #e6f4ea; font-weight: 600; }</style>
-</head>
-<body>
-<main>
-${body}
-<footer>Rendered ${escapeHtml(input.generatedAt)} by mmml. This file is self-contained: no scripts and ` +
-    `no external resources.</footer>
-</main>
-</body>
-</html>
-`;
+  return reportPage({
+    title: `${input.model} sweep ${input.sweep}`,
+    body,
+    generatedAt: input.generatedAt,
+    css: "\ntr.best { background: #e6f4ea; font-weight: 600; }",
+  });
 }

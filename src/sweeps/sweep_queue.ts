@@ -14,7 +14,7 @@ import { PgBoss } from "pg-boss";
 import { MmmlError } from "../errors.ts";
 import { redactUrl } from "../redact.ts";
 import type { SweepPlan } from "./sweep_plan.ts";
-import { type SweepStatus, sweepStatus, type TrialState } from "./sweep_status.ts";
+import { newSweepId, type SweepStatus, sweepStatus, type TrialState } from "./sweep_status.ts";
 import type { SplitMetrics } from "./sweep_trial.ts";
 
 export const TRIAL_QUEUE = "mmml-sweep-trial";
@@ -165,8 +165,7 @@ export async function openSweepQueue(
     sweep,
     status,
     async submit(plan, { model, leaseSeconds, retries }) {
-      const id = new Date().toISOString().slice(0, 10).replaceAll("-", "") + "-" +
-        crypto.randomUUID().slice(0, 8);
+      const id = newSweepId();
       await db.executeSql(
         `INSERT INTO ${qschema}.mmml_sweeps (id, metric, mode, model, base) VALUES ($1, $2, $3, $4, $5)`,
         [id, plan.metric, plan.mode, model, JSON.stringify(plan.base)],

@@ -27,6 +27,11 @@ export interface SweepStatus {
   best: { trial: number; version: number; metrics: SplitMetrics } | null;
 }
 
+/** A new sweep's id: the UTC date and 8 random hex digits, e.g. 20261206-b93b158e. */
+export function newSweepId(now = new Date()): string {
+  return now.toISOString().slice(0, 10).replaceAll("-", "") + "-" + crypto.randomUUID().slice(0, 8);
+}
+
 /** The metric's value in a trial's metrics ("val.macro_f1" -> metrics.val.macro_f1), if it has one. */
 export function metricValue(metrics: SplitMetrics | null, metric: string): number | undefined {
   const [split, ...rest] = metric.split(".");

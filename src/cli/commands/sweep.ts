@@ -20,7 +20,14 @@ import { MmmlError } from "../../errors.ts";
 import { isPostgresUrl } from "../../registry/open_registry.ts";
 import { modelName } from "../../runs/train.ts";
 import { planSweep, type SweepPlan, trialConfig } from "../../sweeps/sweep_plan.ts";
-import { metricValue, type SweepStatus, sweepStatus, type TrialStatus } from "../../sweeps/sweep_status.ts";
+import {
+  metricValue,
+  newSweepId,
+  type SweepStatus,
+  sweepStatus,
+  type TrialStatus,
+} from "../../sweeps/sweep_status.ts";
+import { formatParamValue } from "../../report/report_format.ts";
 import { runTrial, splitMetrics } from "../../sweeps/sweep_trial.ts";
 import { defaultMode } from "../../config/sweep_schema.ts";
 import { renderSweepReport } from "../../report/sweep_report.ts";
@@ -164,8 +171,7 @@ async function runHere(
   location: string,
   ctx: CliContext,
 ): Promise<SweepStatus> {
-  const id = new Date().toISOString().slice(0, 10).replaceAll("-", "") + "-" +
-    crypto.randomUUID().slice(0, 8);
+  const id = newSweepId();
   const registry = await openRegistry(location, ctx);
   const trials: TrialStatus[] = [];
   try {
@@ -200,16 +206,14 @@ function print(status: SweepStatus, json: boolean, ctx: CliContext): number {
     ctx.stdout(JSON.stringify(status) + "\n");
     return 0;
   }
-  const [split, ...rest] = status.metric.split(".");
-  const key = rest.join(".");
   const rows = status.trials.map((t) => [
     String(t.trial),
     t.state,
     Object.entries(t.params).map(([k, v]) =>
-      `${k}=${typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)) : JSON.stringify(v)}`
+      `${k}=${typeof v === "string" ? JSON.stringify(v) : formatParamValue(v)}`
     ).join(" "),
     t.version === null ? "-" : `${status.model}@${t.version}`,
-    formatNumber(t.metrics?.[split as "val" | "test"]?.[key]),
+    formatNumber(metricValue(t.metrics, status.metric)),
   ]);
   ctx.stdout(
     `sweep ${status.sweep} (${status.state}): ${status.mode} ${status.metric}\n` +
@@ -237,18 +241,23 @@ async function writeReport(id: string, values: Record<string, unknown>, ctx: Cli
   const metric = first.sweep!.metric ?? Object.keys(first.metrics).find((k) => k.startsWith("val.")) ??
     "val.loss";
   const mode = first.sweep!.mode ?? defaultMode(metric);
+  const trials = versions.map((v) => ({
+    trial: v.meta.sweep!.trial,
+    state: "completed" as const,
+    params: v.meta.sweep!.params,
+    version: v.meta.version,
+    metrics: splitMetrics(v.meta.metrics),
+  })).sort((a, b) => a.trial - b.trial);
+  // The best trial as `sweep status` and `sweep run` choose it.
+  const { best } = sweepStatus({ sweep: id, metric, mode, model: first.name, cancelled: false, trials });
   const html = renderSweepReport({
     sweep: id,
     model: first.name,
     metric,
     mode,
+    best: best?.trial ?? null,
     generatedAt: new Date().toISOString(),
-    trials: versions.map((v) => ({
-      trial: v.meta.sweep!.trial,
-      version: v.meta.version,
-      params: v.meta.sweep!.params,
-      value: metricValue(splitMetrics(v.meta.metrics), metric),
-    })).sort((a, b) => a.trial - b.trial),
+    trials: trials.map((t) => ({ ...t, value: metricValue(t.metrics, metric) })),
   });
   const out = cwdPath((values.out as string | undefined) ?? `sweep-${id}.html`, ctx);
   await writeAtomically(out, html, "--out");
