@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { exportOnnx } from "../src/export/onnx_exporter.ts";
+import { buildTestCnn } from "./onnx_test_models.ts";
 import type { ImagePreprocessing } from "../src/preprocess/image_preprocessing.ts";
 import type { ModelMeta, ModelVersion } from "../src/registry/registry_types.ts";
 
@@ -44,4 +45,18 @@ export async function writeImageVersion(
     files: {},
   };
   return { meta, dir };
+}
+
+/** The "pets" image model of the serving tests: a 9x9 RGB CNN over circle, square and stripes. */
+export const PETS_CLASSES = ["circle", "square", "stripes"];
+
+/** Writes version `version` of "pets" (see writeImageVersion; the caller removes its `dir`). */
+export function writePetsVersion(version: number): Promise<ModelVersion> {
+  return writeImageVersion({
+    cnn: buildTestCnn({ size: 9, classes: 3, seed: 3 }),
+    classes: PETS_CLASSES,
+    pre: { version: 1, size: 9, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+    name: "pets",
+    version,
+  });
 }

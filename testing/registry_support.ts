@@ -109,6 +109,17 @@ function schemaFor(dir: string): string {
   return "mmml_t_" + dir.replace(/[^A-Za-z0-9]/g, "").slice(-12).toLowerCase();
 }
 
+/** Drops the given PostgreSQL schemas (and everything in them) from the test server. */
+export async function dropSchemas(...schemas: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_TEST_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** PostgreSQL with a schema per temp folder and artifacts in DIR/artifacts. */
 export const POSTGRES_BACKEND: TestBackend = {
   label: "PostgreSQL",
@@ -117,15 +128,7 @@ export const POSTGRES_BACKEND: TestBackend = {
     options: { schema: schemaFor(dir), artifacts: join(dir, "artifacts") },
     artifacts: join(dir, "artifacts"),
   }),
-  async cleanup(dir) {
-    const client = new pg.Client({ connectionString: PG_TEST_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schemaFor(dir)} CASCADE`);
-    } finally {
-      await client.end();
-    }
-  },
+  cleanup: (dir) => dropSchemas(schemaFor(dir)),
 };
 
 /** Runs `fn` with a registry of `backend` in a fresh temp folder; closes and drops it afterwards. */

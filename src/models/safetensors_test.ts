@@ -5,6 +5,7 @@ import { useBackend } from "../backend/choose.ts";
 import { ModelConfig } from "../config/schema.ts";
 import { MmmlError } from "../errors.ts";
 import { buildModel } from "./architectures.ts";
+import type { MmmlModel } from "./model.ts";
 import { loadPretrained } from "./pretrained.ts";
 import { transpose } from "./pretrained_sources.ts";
 import { parseSafetensors } from "./safetensors.ts";
@@ -12,6 +13,18 @@ import { rawSafetensors, safetensorsBytes } from "../../testing/safetensors_file
 import { stateDictOf } from "../../testing/torch_state_dict.ts";
 
 await useBackend("cpu");
+
+/** Every weight of `model` moved off its initialisation, seeded (moving variances kept positive). */
+function moveOffInit(model: MmmlModel, seed: number): void {
+  model.net.weights.forEach((w, i) =>
+    tf.tidy(() => {
+      const moving = w.originalName.endsWith("moving_variance");
+      w.write(
+        tf.randomUniform(w.shape as number[], moving ? 0.5 : -0.3, moving ? 1.5 : 0.3, "float32", seed + i),
+      );
+    })
+  );
+}
 
 const invalid = (pattern: RegExp) => (e: unknown) =>
   e instanceof MmmlError && e.code === "invalid_input" && pattern.test(e.message);
@@ -84,15 +97,7 @@ Deno.test("a model's torch-layout state dict loads back exactly; a wrong shape n
   const x = tf.randomNormal([2, 32, 32, 3], 0, 1, "float32", 5);
   const out = (m: typeof source) => tf.tidy(() => Array.from(m.predict(x).dataSync()));
   try {
-    // Every weight of the source moved off its initialisation (variances kept positive).
-    source.net.weights.forEach((w, i) =>
-      tf.tidy(() => {
-        const moving = w.originalName.endsWith("moving_variance");
-        w.write(
-          tf.randomUniform(w.shape as number[], moving ? 0.5 : -0.3, moving ? 1.5 : 0.3, "float32", 100 + i),
-        );
-      })
-    );
+    moveOffInit(source, 100);
     const dict = stateDictOf(source);
     assert.ok("classifier.1.weight" in dict && "features.1.0.block.0.0.weight" in dict);
     const path = join(dir, "b0.safetensors");
@@ -188,14 +193,7 @@ Deno.test("timm's EfficientNet state dict (conv_stem, blocks.S.B.conv_pwl, class
   const x = tf.randomNormal([2, 32, 32, 3], 0, 1, "float32", 6);
   const out = (m: typeof source) => tf.tidy(() => Array.from(m.predict(x).dataSync()));
   try {
-    source.net.weights.forEach((w, i) =>
-      tf.tidy(() => {
-        const moving = w.originalName.endsWith("moving_variance");
-        w.write(
-          tf.randomUniform(w.shape as number[], moving ? 0.5 : -0.3, moving ? 1.5 : 0.3, "float32", 7 + i),
-        );
-      })
-    );
+    moveOffInit(source, 7);
     const timm = asTimm(stateDictOf(source));
     assert.ok(
       "blocks.0.0.conv_dw.weight" in timm && "blocks.1.0.conv_pwl.weight" in timm &&

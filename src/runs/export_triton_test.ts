@@ -2,22 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exportTriton } from "./export_triton.ts";
 import { listTree } from "../../testing/cli.ts";
-import { writeImageVersion } from "../../testing/image_version.ts";
-import { buildTestCnn } from "../../testing/onnx_test_models.ts";
+import { writePetsVersion } from "../../testing/image_version.ts";
 import { parseTritonConfig } from "../../testing/triton_model_config.ts";
 
 const noExport = () => Promise.reject(new Error("model.onnx is there; nothing to export"));
 
 Deno.test("an image version becomes a Triton entry: NHWC dims without the batch, labels, the served ONNX", async () => {
-  const classes = ["circle", "square", "stripes"];
-  const pre = { version: 1, size: 9, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
-  const version = await writeImageVersion({
-    cnn: buildTestCnn({ size: 9, classes: 3, seed: 3 }),
-    classes,
-    pre,
-    name: "pets",
-    version: 4,
-  });
+  const version = await writePetsVersion(4);
   const out = await Deno.makeTempDir({ prefix: "mmml_triton_" });
   try {
     const written = await exportTriton(version, out, { maxBatchSize: 256, exportOnnx: noExport });

@@ -16,8 +16,7 @@ import { createRng } from "../random.ts";
 import { loadPredictor } from "../runs/load_predictor.ts";
 import { serveAppGuarded } from "./serve_app.ts";
 import { drawPattern, encodeImage } from "../../testing/image_fixtures.ts";
-import { writeImageVersion } from "../../testing/image_version.ts";
-import { buildTestCnn } from "../../testing/onnx_test_models.ts";
+import { writePetsVersion } from "../../testing/image_version.ts";
 import { createTestApp } from "../../testing/server_app.ts";
 import { trainToyModels } from "../../testing/trained_models.ts";
 
@@ -47,15 +46,7 @@ function jpegBomb(w: number, h: number): Uint8Array<ArrayBuffer> {
 const b64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
 
 Deno.test("hardening: bombs, huge batches, slow clients and floods leave the server answering, 0 x 5xx", async (t) => {
-  const classes = ["circle", "square", "stripes"];
-  const pre = { version: 1, size: 9, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
-  const image = await writeImageVersion({
-    cnn: buildTestCnn({ size: 9, classes: 3, seed: 3 }),
-    classes,
-    pre,
-    name: "pets",
-    version: 1,
-  });
+  const image = await writePetsVersion(1);
   const toy = await trainToyModels({ seeds: [1] });
   // As "auto" chooses on this 2-core machine: one core for decoding, one for the event loop.
   const pool = createImageDecodePool({ workers: autoDecodeWorkers(), queue: 64 });

@@ -47,8 +47,10 @@ Deno.test("train reads Parquet as CSV, and predict reads CSV, Parquet, JSON line
     await Deno.writeTextFile(join(dir, "rows.csv"), rowsCsv);
     await Deno.writeFile(join(dir, "rows.parquet"), csvToParquet(rowsCsv.replace(/^007,/m, "A7,")));
     await Deno.writeTextFile(join(dir, "rows.jsonl"), csvToJsonLines(rowsCsv));
-    const predict = (input: string, stdin?: string) =>
-      cli(["predict", "--model", "iris_csv", "--registry", registry, "--input", input], { stdin });
+    const predictArgs = (
+      input: string,
+    ) => ["predict", "--model", "iris_csv", "--registry", registry, "--input", input];
+    const predict = (input: string, stdin?: string) => cli(predictArgs(input), { stdin });
     const parse = (stdout: string) => stdout.trim().split("\n").map((l) => JSON.parse(l));
 
     await t.step("every format and standard input give the CSV's predictions", async () => {
@@ -69,17 +71,7 @@ Deno.test("train reads Parquet as CSV, and predict reads CSV, Parquet, JSON line
     });
 
     await t.step("--keep-columns carries the id through, numbers as numbers and codes as text", async () => {
-      const run = await cli([
-        "predict",
-        "--model",
-        "iris_csv",
-        "--registry",
-        registry,
-        "--input",
-        join(dir, "rows.csv"),
-        "--keep-columns",
-        "id,petal_width",
-      ]);
+      const run = await cli([...predictArgs(join(dir, "rows.csv")), "--keep-columns", "id,petal_width"]);
       assert.equal(run.code, 0, run.stderr);
       const out = parse(run.stdout);
       assert.deepEqual(Object.keys(out[0]), ["row", "id", "petal_width", "label", "probabilities"]);
@@ -88,15 +80,7 @@ Deno.test("train reads Parquet as CSV, and predict reads CSV, Parquet, JSON line
     });
 
     await t.step("--keep-columns names an unknown column and refuses a prediction field", async () => {
-      const args = [
-        "predict",
-        "--model",
-        "iris_csv",
-        "--registry",
-        registry,
-        "--input",
-        join(dir, "rows.csv"),
-      ];
+      const args = predictArgs(join(dir, "rows.csv"));
       const unknown = await cli([...args, "--keep-columns", "idd"]);
       assert.equal(unknown.code, 2);
       assert.match(

@@ -80,31 +80,14 @@ Deno.test("a regression trains, predicts, evaluates and serves the same values, 
     const sampleCsv = join(dir, "sample.csv");
     await Deno.writeTextFile(sampleCsv, rows.slice(0, 9).join("\n") + "\n");
     let predicted: number[] = [];
+    const predictSample = ["predict", "--model", "prices", "--registry", registry, "--input", sampleCsv];
     await t.step("predict gives a value per row; evaluate scores RMSE, MAE, R² and MAPE", async () => {
-      const run = await cli([
-        "predict",
-        "--model",
-        "prices",
-        "--registry",
-        registry,
-        "--input",
-        sampleCsv,
-        "--json",
-      ]);
+      const run = await cli([...predictSample, "--json"]);
       assert.equal(run.code, 0, run.stderr);
       const { predictions, ignored_columns } = JSON.parse(run.stdout);
       assert.deepEqual(Object.keys(predictions[0]), ["row", "value"]);
       assert.deepEqual(ignored_columns, ["id"], "the id is ignored and named; the label is not extra");
-      const strict = await cli([
-        "predict",
-        "--model",
-        "prices",
-        "--registry",
-        registry,
-        "--input",
-        sampleCsv,
-        "--strict-columns",
-      ]);
+      const strict = await cli([...predictSample, "--strict-columns"]);
       assert.equal(strict.code, 2);
       assert.match(strict.stderr, /column\(s\) "id" are not inputs of the model/);
       predicted = predictions.map((p: { value: number }) => p.value);
@@ -124,17 +107,7 @@ Deno.test("a regression trains, predicts, evaluates and serves the same values, 
         metrics.r2 > 0.9 && metrics.rmse > 0 && metrics.mae > 0 && metrics.mape > 0,
         JSON.stringify(metrics),
       );
-      const topK = await cli([
-        "predict",
-        "--model",
-        "prices",
-        "--registry",
-        registry,
-        "--input",
-        sampleCsv,
-        "--top-k",
-        "2",
-      ]);
+      const topK = await cli([...predictSample, "--top-k", "2"]);
       assert.equal(topK.code, 2);
       assert.match(topK.stderr, /--top-k lists classes; prices@1 is a regression/);
     });

@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import pg from "pg";
 import { cli } from "../../../testing/cli.ts";
-import { PG_SKIP, PG_TEST_URL, pgTestName } from "../../../testing/registry_support.ts";
+import { dropSchemas, PG_SKIP, PG_TEST_URL, pgTestName } from "../../../testing/registry_support.ts";
 import { openRegistry } from "../../registry/open_registry.ts";
 
 const SERVER_PATH = new URL("../../../server.ts", import.meta.url).pathname;
@@ -170,9 +169,7 @@ Deno.test({
       for (const r of replicas.splice(0)) assert.equal(await stop(r), 0, r.stderr());
     } finally {
       for (const r of replicas) await stop(r).catch(() => {});
-      const client = new pg.Client({ connectionString: PG_TEST_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
+      await dropSchemas(schema);
       await Deno.remove(dir, { recursive: true });
     }
   },

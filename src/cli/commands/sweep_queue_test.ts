@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import pg from "pg";
 import { cli, CLI_PATH } from "../../../testing/cli.ts";
-import { PG_SKIP, PG_TEST_URL, pgTestName } from "../../../testing/registry_support.ts";
+import { dropSchemas, PG_SKIP, PG_TEST_URL, pgTestName } from "../../../testing/registry_support.ts";
 import { openRegistry } from "../../registry/open_registry.ts";
 
 /** 10,000 rows of 4 features and 3 classes: a trial trains for a couple of seconds, long enough to be killed. */
@@ -155,12 +154,7 @@ sweep:
         } catch { /* ended */ }
         await w.child.status;
       }
-      const client = new pg.Client({ connectionString: PG_TEST_URL });
-      await client.connect();
-      await client.query(
-        `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_queue CASCADE`,
-      )
-        .finally(() => client.end());
+      await dropSchemas(schema, `${schema}_queue`);
       await Deno.remove(dir, { recursive: true });
     }
   },
@@ -206,12 +200,7 @@ sweep: {metric: val.accuracy, parameters: {training.optimizer.lr: [0.001, 0.01]}
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /No sweep nosuch in/);
     } finally {
-      const client = new pg.Client({ connectionString: PG_TEST_URL });
-      await client.connect();
-      await client.query(
-        `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_queue CASCADE`,
-      )
-        .finally(() => client.end());
+      await dropSchemas(schema, `${schema}_queue`);
       await Deno.remove(dir, { recursive: true });
     }
   },
