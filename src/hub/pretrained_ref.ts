@@ -53,8 +53,19 @@ export function hubReference(value: string, arch: string): { repo: string; revis
   return { repo: m[1], revision: m[2] ?? "main" };
 }
 
-/** A local file for `value`: itself, or the hub file it names (downloaded once, then from the cache). */
-export async function pretrainedPath(value: string, arch: string, hub: HubOptions): Promise<string> {
+/**
+ * A local file for `value`: itself, or the hub file it names (downloaded once, then from the cache); a
+ * hub reference without a hub client (`hub` undefined) is a usage error.
+ */
+export async function pretrainedPath(
+  value: string,
+  arch: string,
+  hub: HubOptions | undefined,
+): Promise<string> {
   const ref = hubReference(value, arch);
-  return ref ? await hubFile({ ...ref, file: "model.safetensors" }, hub) : value;
+  if (!ref) return value;
+  if (!hub) {
+    throw new MmmlError("usage", `model.pretrained: ${value} needs the hub client, which this caller lacks`);
+  }
+  return await hubFile({ ...ref, file: "model.safetensors" }, hub);
 }

@@ -21,8 +21,7 @@ import { MAX_NAME_LENGTH, validateModelName } from "../registry/model_ref.ts";
 import { holdOwnerLock } from "../registry/folder_owner.ts";
 import { checkPretrainedFile } from "../models/pretrained.ts";
 import type { HubOptions } from "../hub/hf_hub.ts";
-import { MmmlError } from "../errors.ts";
-import { hubReference, pretrainedPath as pretrainedPath_ } from "../hub/pretrained_ref.ts";
+import { pretrainedPath as resolvePretrained } from "../hub/pretrained_ref.ts";
 import { predictSource, type PreparedData } from "../tasks/prepared_data.ts";
 import { detectTask, TASKS } from "../tasks/tasks.ts";
 import { classWeights } from "../training/class_weights.ts";
@@ -275,13 +274,7 @@ export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promi
   let pretrainedPath: string | undefined;
   if (pretrained) {
     // imagenet and hf:ORG/REPO are fetched (or found in the hub cache) here, before any data is read.
-    if (hubReference(pretrained, config.model.arch) && !deps.hub) {
-      throw new MmmlError(
-        "usage",
-        `model.pretrained: ${pretrained} needs the hub client, which this caller lacks`,
-      );
-    }
-    pretrainedPath = deps.hub ? await pretrainedPath_(pretrained, config.model.arch, deps.hub) : pretrained;
+    pretrainedPath = await resolvePretrained(pretrained, config.model.arch, deps.hub);
     await checkPretrainedFile(pretrainedPath);
   }
   const task = await detectTask(config);
