@@ -87,7 +87,7 @@ export function openFrontDoor(
     // header: a request head is arriving (header clock); body: its body is; awaiting: the request is
     // complete and the server is working on it (no clock: serving.request_timeout_ms bounds that);
     // idle: the response has moved and nothing new has come (idle clock).
-    let phase = "none" as "header" | "body" | "awaiting" | "idle" | "none";
+    let phase = "header" as "header" | "body" | "awaiting" | "idle"; // armed at connect, below
     let answered = false; // response bytes came back since the current request's head ended
     let ended = false;
     const end = () => {
