@@ -15,12 +15,15 @@
  * could not find libonnxruntime.so. --self-extracting makes the binary unpack everything once into a
  * hidden folder beside itself and run from there, so the addon finds its library through its rpath.
  *
- * `deno compile` downloads its runtime (denort) on first use. Where that host cannot be reached the
- * task prints one line saying so and exits 1; DENORT_BIN=/path/to/denort (Deno's own variable) makes it
- * work offline.
+ * `deno compile` downloads its runtime (denort) on first use. Where that host cannot be reached (and no
+ * DENORT_BIN=/path/to/denort, Deno's own variable, names a local one) the task says so in one line and
+ * builds the same program another way: a self-extracting ./mmml (scripts/self_extracting.ts) holding the
+ * Deno runtime that runs this task. `deno task compile --self-extracting` builds that one directly.
  */
 import { fileURLToPath } from "node:url";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
+import { packSelfExtracting } from "./self_extracting.ts";
 
 /** Permissions baked into the binary: those of `deno task mmml`, plus running nvidia-smi for doctor. */
 export const COMPILE_PERMISSIONS = [
@@ -158,15 +161,34 @@ export function explainCompileFailure(stderr: string): string {
   return `deno compile failed: ${first || "no error output"}`;
 }
 
-/** Runs `deno compile`; returns the exit status and prints one line on failure. */
+/** Whether `deno compile` failed only because it could not fetch its runtime. */
+export function runtimeUnreachable(stderr: string): boolean {
+  return /denort|Setting up base binary/i.test(stderr);
+}
+
+/**
+ * Builds ./mmml: `deno compile` where it can fetch its runtime, else (or with `selfExtracting`) the
+ * self-extracting file. Returns the exit status; prints one line per outcome.
+ */
 export async function compile(
-  { root = ROOT, output = "mmml", deno = Deno.execPath(), log = (line: string) => console.error(line) }: {
+  {
+    root = ROOT,
+    output = "mmml",
+    deno = Deno.execPath(),
+    selfExtracting = false,
+    log = (line: string) => console.error(line),
+    pack = packSelfExtracting,
+  }: {
     root?: string;
     output?: string;
-    /** The deno binary that compiles. */
+    /** The deno binary that compiles, and that the self-extracting file carries. */
     deno?: string;
-    /** Where the one-line outcome goes (stderr). */
+    /** Skip `deno compile`. */
+    selfExtracting?: boolean;
+    /** Where the one-line outcomes go (stderr). */
     log?: (line: string) => void;
+    /** Builds the self-extracting file (passed in by tests). */
+    pack?: typeof packSelfExtracting;
   } = {},
 ): Promise<number> {
   let includes: string[];
@@ -178,22 +200,48 @@ export async function compile(
     log(`compile: ${(err as Error).message}`);
     return 1;
   }
-  const result = await new Deno.Command(deno, {
-    args: compileArgs(includes, { output, excludes }),
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(result.stderr);
-  if (result.code !== 0) {
+  if (!selfExtracting) {
+    const result = await new Deno.Command(deno, {
+      args: compileArgs(includes, { output, excludes }),
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    if (result.code === 0) {
+      log(`compile: wrote ${resolve(root, output)} (${includes.length} run-time assets embedded)`);
+      return 0;
+    }
     log(`compile: ${explainCompileFailure(stderr)}`);
+    if (!runtimeUnreachable(stderr)) return 1;
+    log("compile: building a self-extracting ./mmml instead (the Deno runtime running this task inside)");
+  }
+  try {
+    const packed = await pack({
+      root,
+      output: resolve(root, output),
+      deno,
+      version: denoJson.version,
+      permissions: COMPILE_PERMISSIONS,
+    });
+    const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+    log(
+      `compile: wrote ${packed.output} (${mib(packed.bytes)} MiB, self-extracting; ${packed.files} files, ` +
+        `${mib(packed.unpackedBytes)} MiB unpacked; payload sha256 ${packed.sha256.slice(0, 16)})`,
+    );
+    return 0;
+  } catch (err) {
+    log(`compile: the self-extracting build failed: ${(err as Error).message}`);
     return 1;
   }
-  log(`compile: wrote ${join(root, output)} (${includes.length} run-time assets embedded)`);
-  return 0;
 }
 
 if (import.meta.main) {
-  Deno.exit(await compile());
+  const unknown = Deno.args.filter((a) => a !== "--self-extracting");
+  if (unknown.length) {
+    console.error(`compile: unknown argument ${unknown[0]} (the one option is --self-extracting)`);
+    Deno.exit(2);
+  }
+  Deno.exit(await compile({ selfExtracting: Deno.args.includes("--self-extracting") }));
 }

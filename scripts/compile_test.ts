@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compile, compileArgs, explainCompileFailure, resolveAssets, RUNTIME_ASSETS } from "./compile.ts";
+import type { packSelfExtracting } from "./self_extracting.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -80,24 +81,65 @@ Deno.test("explainCompileFailure turns the runtime download failure into one lin
   );
 });
 
-Deno.test("compile prints exactly one line and returns 1 when deno compile fails", async () => {
+/** A stand-in for deno that fails the way `deno compile` does, printing `stderr`. */
+async function failingDeno(dir: string, stderr: string): Promise<string> {
+  const fake = join(dir, "deno");
+  await Deno.writeTextFile(join(dir, "stderr.txt"), stderr);
+  await Deno.writeTextFile(fake, `#!/bin/sh\ncat "${join(dir, "stderr.txt")}" >&2\nexit 1\n`);
+  await Deno.chmod(fake, 0o755);
+  return fake;
+}
+
+Deno.test("compile falls back to the self-extracting build when deno compile cannot fetch denort", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mmml_compile_" });
   try {
-    // A stand-in for deno that fails the way `deno compile` does without network access.
-    const fake = join(dir, "deno");
-    await Deno.writeTextFile(join(dir, "stderr.txt"), DENORT_FAILURE);
-    await Deno.writeTextFile(fake, `#!/bin/sh\ncat "${join(dir, "stderr.txt")}" >&2\nexit 1\n`);
-    await Deno.chmod(fake, 0o755);
+    const deno = await failingDeno(dir, DENORT_FAILURE);
+    const lines: string[] = [];
+    const packed: Parameters<typeof packSelfExtracting>[0][] = [];
+    const code = await compile({
+      root: ROOT,
+      output: join(dir, "mmml"),
+      deno,
+      log: (l) => lines.push(l),
+      pack: (o) => {
+        packed.push(o);
+        return Promise.resolve({
+          output: o.output,
+          bytes: 47e6,
+          sha256: "ab".repeat(32),
+          files: 3,
+          unpackedBytes: 1e8,
+        });
+      },
+    });
+    assert.equal(code, 0);
+    assert.equal(lines.length, 3, lines.join("\n"));
+    assert.match(lines[0], /^compile: deno compile cannot fetch its runtime \(denort\)/);
+    assert.match(lines[1], /building a self-extracting \.\/mmml instead/);
+    assert.match(lines[2], /^compile: wrote .*mmml \(44\.8 MiB, self-extracting; 3 files/);
+    assert.equal(packed.length, 1);
+    assert.equal(packed[0].output, join(dir, "mmml"));
+    assert.equal(packed[0].deno, deno, "the runtime that compiles is the one shipped");
+    assert.ok(packed[0].permissions.includes("--allow-ffi"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("compile prints one line and returns 1 when deno compile fails for another reason", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mmml_compile_" });
+  try {
+    const deno = await failingDeno(dir, "Check cli.ts\nerror: Type checking failed.\n");
     const lines: string[] = [];
     const code = await compile({
       root: ROOT,
       output: join(dir, "mmml"),
-      deno: fake,
+      deno,
       log: (l) => lines.push(l),
+      pack: () => Promise.reject(new Error("must not pack")),
     });
     assert.equal(code, 1);
-    assert.equal(lines.length, 1);
-    assert.match(lines[0], /^compile: deno compile cannot fetch its runtime \(denort\)/);
+    assert.deepEqual(lines, ["compile: deno compile failed: error: Type checking failed."]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# GPU host check, under 5 minutes: mmml doctor, the WebGPU adapter through NVIDIA's Vulkan driver,
-# ResNet-18 training steps on webgpu (images/s), and ONNX Runtime's providers. Progress goes to stderr;
-# the last line on stdout is one JSON object (see buildSummary in scripts/gpu_check.ts), so runs on
-# different hosts can be compared. Exit 0 when a GPU (not CPU) WebGPU adapter trained the steps.
+# GPU host check, from the one file: `mmml gpu-check` (ResNet-18 and ResNet-50 training steps at 224 px on
+# WebGPU beside the host's own PyTorch, nvidia-smi sampled during them, ONNX Runtime's providers), with the
+# host prepared first. Progress goes to stderr; the last line on stdout is one JSON object.
 #
-# Environment: DENO (default: deno on PATH), GPU_CHECK_BATCH (32), GPU_CHECK_SIZE (224),
-# GPU_CHECK_STEPS (10), GPU_CHECK_BENCH_TIMEOUT seconds (200). Where the adapter turns out to run on the
-# CPU (lavapipe: no NVIDIA ICD), the bench shrinks to 2 images of 32x32 so the check still ends in time.
+#   scripts/gpu_check.sh [mmml gpu-check flags...]     e.g. --models resnet18 --steps 5
+#
+# MMML: the program (default: ./mmml beside this script or in the working folder; else `deno run cli.ts`
+#       in a clone). PYTHON: the Python with PyTorch (default python3). GPU_CHECK_TIMEOUT: seconds (470).
+# What it brings along: a libvulkan.so.1 placed beside this script or beside ./mmml (Debian's libvulkan1)
+# is used when the host has no Vulkan loader; the NVIDIA ICD itself comes with the driver.
+# Exit status: 0 a GPU adapter trained every model; 3 no GPU (none, or a CPU adapter such as lavapipe);
+# 1 a step failed; 124 the time limit.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-
-started=$(date +%s)
-DENO=${DENO:-deno}
-PERMS=(--allow-read --allow-write --allow-env --allow-ffi --allow-net --allow-sys --allow-run)
+here=$(cd "$(dirname "$0")" && pwd)
+log() { echo "gpu_check: $*" >&2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-log() { echo "gpu_check: $*" >&2; }
+
+if [ -n "${MMML:-}" ]; then
+  cmd=("$MMML")
+elif [ -x "$here/mmml" ]; then
+  cmd=("$here/mmml")
+elif [ -x ./mmml ]; then
+  cmd=("$(pwd)/mmml")
+elif [ -f "$here/../cli.ts" ] && command -v deno >/dev/null 2>&1; then
+  cmd=(deno run --allow-read --allow-write --allow-env --allow-ffi --allow-net --allow-sys --allow-run "$here/../cli.ts")
+else
+  echo '{"check":"mmml-gpu-check","verdict":"failed","ok":false,"error":"no ./mmml here (set MMML=/path/to/mmml)"}'
+  exit 1
+fi
+log "program: ${cmd[*]}"
 
 # Mesa and Dawn want a private runtime folder; without one each process prints a harmless warning.
 if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
@@ -23,53 +37,41 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
   mkdir -m 700 "$XDG_RUNTIME_DIR"
 fi
 
-if ! command -v "$DENO" >/dev/null 2>&1; then
-  echo '{"check":"mmml-gpu-check","ok":false,"error":"deno not found (set DENO)"}'
-  exit 1
+# The Vulkan loader: the host's, or one brought beside this script or the program.
+has_vulkan() {
+  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libvulkan\.so\.1 ' && return 0
+  ls /usr/lib/*/libvulkan.so.1 /usr/lib64/libvulkan.so.1 /usr/lib/libvulkan.so.1 >/dev/null 2>&1
+}
+if ! has_vulkan; then
+  for d in "$here" "$(dirname "${cmd[0]}")"; do
+    if [ -f "$d/libvulkan.so.1" ]; then
+      export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      log "Vulkan loader: $d/libvulkan.so.1 (brought along)"
+      break
+    fi
+  done
+  [ -z "${LD_LIBRARY_PATH:-}" ] && log "no Vulkan loader (libvulkan.so.1): put Debian's libvulkan1 library beside this script"
 fi
 
-# 1. The NVIDIA driver, as nvidia-smi sees it.
-if command -v nvidia-smi >/dev/null 2>&1; then
-  timeout 30 nvidia-smi -L >"$work/nvidia-smi.txt" 2>&1 || log "nvidia-smi -L failed: $(head -n 1 "$work/nvidia-smi.txt")"
-  log "$(grep -c '^GPU ' "$work/nvidia-smi.txt") GPU(s): $(head -n 1 "$work/nvidia-smi.txt")"
-else
-  : >"$work/nvidia-smi.txt"
-  log "nvidia-smi not found"
+# WebGPU in Deno runs on Vulkan: on NVIDIA that is the driver's ICD, not CUDA. Pin it, so a lavapipe
+# install on the same host cannot be picked instead.
+if [ -z "${VK_ICD_FILENAMES:-}" ]; then
+  for f in /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json; do
+    if [ -f "$f" ]; then
+      export VK_ICD_FILENAMES="$f"
+      log "NVIDIA Vulkan ICD: $f"
+      break
+    fi
+  done
+  [ -z "${VK_ICD_FILENAMES:-}" ] && log "no NVIDIA Vulkan ICD (nvidia_icd.json): the driver's Vulkan part is missing (e.g. libnvidia-gl-<version>)"
 fi
 
-# 2. WebGPU in Deno runs on Vulkan: on NVIDIA that is the driver's ICD, not CUDA. Pin it, so a lavapipe
-#    install on the same host cannot be picked instead.
-icd=""
-for f in /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json; do
-  [ -f "$f" ] && { icd="$f"; break; }
-done
-if [ -n "$icd" ]; then
-  export VK_ICD_FILENAMES="$icd"
-  log "NVIDIA Vulkan ICD: $icd"
-else
-  log "no NVIDIA Vulkan ICD (nvidia_icd.json); install the driver's Vulkan part (e.g. libnvidia-gl-<version>)"
-fi
-
-# 3. Doctor: backends (with the adapter WebGPU really gets), ONNX Runtime providers, host facts.
-timeout 120 "$DENO" run --quiet "${PERMS[@]}" cli.ts doctor --json >"$work/doctor.json" 2>"$work/doctor.err"
-log "doctor exit $? ($(tail -n 1 "$work/doctor.err" | cut -c1-160))"
-
-# 4. ResNet-18 training steps on webgpu; tiny shapes when the adapter is a CPU one.
-batch=${GPU_CHECK_BATCH:-32} size=${GPU_CHECK_SIZE:-224} steps=${GPU_CHECK_STEPS:-10}
-if grep -q '"cpu":true' "$work/doctor.json" 2>/dev/null; then
-  log "the WebGPU adapter runs on the CPU: shrinking the bench to 2 images of 32x32, 2 steps"
-  batch=2 size=32 steps=2
-fi
-log "bench: ResNet-18, batch $batch, ${size}x${size}, $steps timed steps on webgpu"
-timeout "${GPU_CHECK_BENCH_TIMEOUT:-200}" "$DENO" run --quiet "${PERMS[@]}" scripts/gpu_check.ts bench \
-  --backend webgpu --batch "$batch" --size "$size" --steps "$steps" --warmup 2 >"$work/bench.json" 2>"$work/bench.err"
+timeout "${GPU_CHECK_TIMEOUT:-470}" "${cmd[@]}" gpu-check --python "${PYTHON:-python3}" "$@" >"$work/out.json"
 status=$?
-[ "$status" -eq 124 ] && echo "timed out after ${GPU_CHECK_BENCH_TIMEOUT:-200} s" >>"$work/bench.json"
-[ "$status" -ne 0 ] && tail -n 3 "$work/bench.err" >>"$work/bench.json"
-log "bench exit $status"
-
-# 5. One JSON line with everything above.
-"$DENO" run --quiet "${PERMS[@]}" scripts/gpu_check.ts summary --doctor "$work/doctor.json" \
-  --bench "$work/bench.json" --nvidia-smi "$work/nvidia-smi.txt" --icd "$icd" \
-  --seconds "$(($(date +%s) - started))" | tee "$work/summary.json"
-grep -q '"ok":true' "$work/summary.json"
+if [ "$status" -eq 124 ]; then
+  log "timed out after ${GPU_CHECK_TIMEOUT:-470} s"
+  echo "{\"check\":\"mmml-gpu-check\",\"verdict\":\"failed\",\"ok\":false,\"error\":\"timed out after ${GPU_CHECK_TIMEOUT:-470} s\"}"
+else
+  tail -n 1 "$work/out.json"
+fi
+exit "$status"

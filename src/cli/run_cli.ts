@@ -53,6 +53,10 @@ export const COMMANDS = Object.freeze(
       summary: "check backends, providers and permissions",
       load: () => import("./commands/doctor.ts"),
     },
+    "gpu-check": {
+      summary: "train ResNet steps on the GPU (WebGPU) beside the host's PyTorch; one JSON line",
+      load: () => import("./commands/gpu_check.ts"),
+    },
     sweep: {
       summary:
         "hyperparameter sweeps: run here, or submit to a PostgreSQL queue (sweep run|submit|status|cancel)",

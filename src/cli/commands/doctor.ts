@@ -15,6 +15,7 @@ import {
 import type { CliContext } from "../context.ts";
 import { loadConfig } from "../../config/load_config.ts";
 import { type DoctorReport, gatherDoctorReport } from "../../host/doctor_report.ts";
+import { adviceForOneFile } from "../../host/one_file.ts";
 
 /** Flags of `mmml doctor`. */
 export const DOCTOR_SPEC = {
@@ -44,7 +45,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     : isAbsolute(config.registry.path)
     ? config.registry.path
     : join(ctx.cwd, config.registry.path);
-  const report = await gatherDoctorReport({ registryPath, configuredProviders: config.serving.providers });
+  const gathered = await gatherDoctorReport({ registryPath, configuredProviders: config.serving.providers });
+  // MMML_ONE_FILE is set by the one file's launcher (scripts/self_extracting_header.sh).
+  const report = ctx.env.MMML_ONE_FILE ? adviceForOneFile(gathered, ctx.env.MMML_ONE_FILE) : gathered;
   ctx.stdout(values.json ? JSON.stringify(report) + "\n" : formatDoctorReport(report));
   return report.problems.length ? 1 : 0;
 }
