@@ -1,5 +1,5 @@
 /**
- * `deno task bench [tabular|serve|vision|vision-paired|regression]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
+ * `deno task bench [tabular|serve|vision|vision-paired|regression|embedding-cache]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
  * on this machine, in one go, and prints one JSON object with both figures and their ratios. The machine
  * is shared and noisy, so each side runs `--repeat` times and the best run counts.
  */
@@ -46,6 +46,12 @@ switch (which) {
       null,
       2,
     ));
+    break;
+  }
+  case "embedding-cache": {
+    const { runEmbeddingCacheBench } = await import("./embedding_cache_bench.ts");
+    const epochs = Number(values.epochs);
+    console.log(JSON.stringify(await runEmbeddingCacheBench({ epochs, log: common.log }), null, 2));
     break;
   }
   case "serve": {

@@ -211,6 +211,21 @@ export const TrainingConfig = z.strictObject({
     .default("none"),
   seed: z.number().int().nonnegative().default(42),
   shuffle: z.boolean().default(true),
+  /**
+   * With model.freeze_backbone and no augmentation, run the backbone once per image and train the head on
+   * the cached features (src/runs/embedding_cache.ts).
+   */
+  cache_embeddings: z.boolean().default(true),
+  /**
+   * fastai's fine_tune (src/runs/fit_phases.ts): freeze_epochs of the head alone at optimizer.lr, then
+   * `epochs` of the whole network at half that rate with the backbone at backbone_lr_mult times it.
+   * "auto": on for an image model with pretrained weights and an unfrozen backbone.
+   */
+  fine_tune: z.strictObject({
+    enabled: z.union([z.literal("auto"), z.boolean()]).default("auto"),
+    freeze_epochs: positiveInt.default(1),
+    backbone_lr_mult: z.number().positive().max(1).default(0.01),
+  }).prefault({}),
   backend: BackendName.default("wasm"),
   /** wasm worker threads; 1 = single-threaded. */
   threads: positiveInt.default(1),

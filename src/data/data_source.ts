@@ -11,6 +11,8 @@ export interface Batch {
   /** Regression: the target of each row. */
   target?: Float32Array;
   size: number;
+  /** The source row of each batch row, where rows can be left out (undecodable images are skipped). */
+  rows?: Int32Array;
 }
 
 export interface BatchOptions {

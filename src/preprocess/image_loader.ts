@@ -157,7 +157,7 @@ export function createImageSource(
       x.set(out[k]!, j * rowLength);
       y[j] = labels[rows[k]];
     });
-    return { x, y, size: kept.length };
+    return { x, y, size: kept.length, rows: Int32Array.from(kept, (k) => rows[k]) };
   };
 
   async function* batches(

@@ -26,9 +26,8 @@ import { predictSource, type PreparedData } from "../tasks/prepared_data.ts";
 import { detectTask, TASKS } from "../tasks/tasks.ts";
 import { classWeights } from "../training/class_weights.ts";
 import { resolveLrSchedule } from "../training/lr_schedule.ts";
-import { createTrainer } from "../training/trainer.ts";
+import { fineTunePlan, fitModel } from "./fit_phases.ts";
 import { keepCheckpoints, publishVersion } from "./publish_version.ts";
-import { runCallbacks } from "./run_callbacks.ts";
 import { adviceAfterFit, adviceBeforeFit } from "./training_advice.ts";
 import {
   closeRunWorkDir,
@@ -159,25 +158,28 @@ export async function trainPrepared(
     logger.info(
       `model: ${config.model.arch}, ${model.paramCount()} parameters (${model.trainableParamCount()} trainable)`,
     );
-    const fit = await createTrainer({ logger }).fit(model, data.train, data.val, {
-      epochs: config.training.epochs,
-      batchSize: config.training.batch_size,
-      optimizer: config.training.optimizer,
-      lrSchedule: config.training.lr_schedule,
-      objective: rules.objective(config),
-      weightDecay,
-      classWeights: k > 0
-        ? classWeights(data.train.labels(), k, config.training.class_weights, data.classes)
-        : null,
-      seed: config.training.seed,
-      shuffle: config.training.shuffle,
-      augment: data.augment,
-      callbacks: runCallbacks(config, workDir, deps),
-      backend: backend.name,
-      monitor: data.val ? config.training.early_stopping.monitor : "loss",
-      mode: config.training.early_stopping.mode,
-      valMetrics: rules.valMetrics(data),
+    const fit = await fitModel(model, {
+      config,
+      data,
+      workDir,
+      logger,
+      deps,
       resume: resume?.state,
+      options: {
+        batchSize: config.training.batch_size,
+        lrSchedule: config.training.lr_schedule,
+        objective: rules.objective(config),
+        weightDecay,
+        classWeights: k > 0
+          ? classWeights(data.train.labels(), k, config.training.class_weights, data.classes)
+          : null,
+        seed: config.training.seed,
+        shuffle: config.training.shuffle,
+        backend: backend.name,
+        monitor: data.val ? config.training.early_stopping.monitor : "loss",
+        mode: config.training.early_stopping.mode,
+        valMetrics: rules.valMetrics(data),
+      },
     });
     logger.info(
       `trained ${fit.history.length} epoch(s) with the ${fit.engine} engine in ${
@@ -270,6 +272,7 @@ export async function trainPrepared(
 export async function runTraining(config: MmmlConfig, deps: TrainRunDeps): Promise<TrainRunResult> {
   // Everything the config implies is checked before any data is read or anything written.
   validateModelName(modelName(config));
+  fineTunePlan(config);
   const pretrained = "pretrained" in config.model ? config.model.pretrained : undefined;
   let pretrainedPath: string | undefined;
   if (pretrained) {

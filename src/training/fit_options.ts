@@ -37,6 +37,11 @@ export interface FitOptions {
   /** Ask the training source for augmented batches (image sources). */
   augment?: boolean;
   callbacks?: Callback[];
+  /**
+   * Discriminative rates (fine-tuning a backbone slower than its head): each layer's rate as a multiple of
+   * the schedule's; 1 for every layer when absent. The tfjs engine applies them.
+   */
+  layerRates?: (layer: string) => number;
   /** "auto": the fused engine when the model and backend allow it, else tfjs. */
   engine?: "auto" | TrainEngineName;
   /** The active tfjs backend; defaults to tf.getBackend(). */

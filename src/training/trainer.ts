@@ -198,6 +198,8 @@ async function chooseEngine(
   const backend = options.backend ?? tf.getBackend();
   const verdict = requested === "tfjs"
     ? "tfjs was requested"
+    : options.layerRates
+    ? "per-layer rates (fine-tuning) run on the tfjs engine"
     : fusedEngineVerdict(model, { backend, optimizer: options.optimizer });
   if (verdict === true) {
     const engine = await createFusedEngine(model, {
@@ -223,6 +225,7 @@ async function chooseEngine(
       optimizer: options.optimizer,
       objective: options.objective,
       weightDecay: options.weightDecay,
+      layerRates: options.layerRates,
     }),
     reason: verdict,
   };

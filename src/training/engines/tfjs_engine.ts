@@ -66,19 +66,54 @@ function regressionStepLoss(
   };
 }
 
+/**
+ * opt.minimize over `variables`, then each weight of a layer with a rate multiple m != 1 moved m times as
+ * far as the optimizer moved it: torch's per-parameter-group lr, exactly, for SGD with momentum and for
+ * Adam (their slots do not depend on the rate). Call inside tf.tidy.
+ */
+function scaledMinimize(
+  opt: tf.Optimizer,
+  variables: tf.Variable[],
+  model: MmmlModel,
+  layerRates: ((layer: string) => number) | undefined,
+): (loss: () => tf.Scalar) => tf.Scalar | null {
+  const scaled: { v: tf.Variable; m: number }[] = [];
+  if (layerRates) {
+    const byName = new Map(variables.map((v) => [v.name, v]));
+    for (const layer of model.net.layers) {
+      const m = layerRates(layer.name);
+      if (m === 1) continue;
+      for (const w of layer.trainableWeights) {
+        const v = byName.get((w.read() as tf.Variable).name);
+        if (v) scaled.push({ v, m });
+      }
+    }
+  }
+  return (loss) => {
+    if (scaled.length === 0) return opt.minimize(loss, true, variables);
+    const before = scaled.map(({ v }) => v.clone());
+    const value = opt.minimize(loss, true, variables);
+    scaled.forEach(({ v, m }, i) => v.assign(tf.add(before[i], tf.mul(tf.sub(v, before[i]), m))));
+    return value;
+  };
+}
+
 /** A step engine over tfjs kernels on the active backend. */
 export function createTfjsEngine(
   model: MmmlModel,
-  { optimizer, objective = CLASSIFICATION, weightDecay = 0 }: {
+  { optimizer, objective = CLASSIFICATION, weightDecay = 0, layerRates }: {
     optimizer: OptimizerConfig;
     objective?: Objective;
     weightDecay?: number;
+    /** Discriminative rates: each layer's rate as a multiple of the schedule's (1 when absent). */
+    layerRates?: (layer: string) => number;
   },
 ): StepEngine {
   const opt = createOptimizer(optimizer);
   let rate = optimizer.lr;
   // Read once: the trainable set is fixed for the whole fit (freeze/unfreeze happen between fits).
   const variables = model.net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const minimize = scaledMinimize(opt, variables, model, layerRates);
   const random = seededLayers(model.net);
   const logProbs = trainingLogProbs(model);
   const shape = model.spec.inputShape;
@@ -110,14 +145,12 @@ export function createTfjsEngine(
         const loss = tf.tidy(() => {
           const x = tensorOf(batch.x, n);
           const t = tf.tensor1d(batch.target!.subarray(0, n));
-          return opt.minimize(
+          return minimize(
             () => {
               const l = regression(x, t);
               data = tf.keep(l);
               return withDecay(l);
             },
-            true,
-            variables,
           )!;
         });
         try {
@@ -140,7 +173,7 @@ export function createTfjsEngine(
         loss = tf.tidy(() => {
           const x = tensorOf(batch.x, n);
           const t = tf.tensor2d(target, [n, classes]);
-          return opt.minimize(
+          return minimize(
             () => {
               const lp = logProbs(x);
               logP = tf.keep(lp);
@@ -149,8 +182,6 @@ export function createTfjsEngine(
               data = tf.keep(l);
               return withDecay(l);
             },
-            true,
-            variables,
           )!;
         });
         // log p has the same row maxima as p, so it gives the same predicted classes.
