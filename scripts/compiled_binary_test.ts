@@ -147,43 +147,56 @@ Deno.test({
         },
       );
 
-      await t.step("serve answers /ready and /predict/tabular from ONNX Runtime (on loopback)", async () => {
-        const port = 20000 + Math.floor(Math.random() * 20000);
-        const args = ["serve", "--port", String(port), "--model", model];
-        // Serving needs the loopback interface, so this step keeps the host's network namespace.
-        const server = new Deno.Command("./mmml", {
-          args,
-          cwd: work,
-          env,
-          clearEnv: true,
-          stdout: "null",
-          stderr: "null",
-        })
-          .spawn();
-        try {
-          let ready = false;
-          for (let i = 0; i < 100 && !ready; i++) {
-            ready = await fetch(`http://127.0.0.1:${port}/ready`).then((r) =>
-              r.body?.cancel().then(() => r.ok)
-            )
-              .catch(() => false) === true;
-            if (!ready) await new Promise((r) => setTimeout(r, 200));
+      await t.step(
+        "serve answers /ready, /predict/tabular from ONNX Runtime and /health with the one-file advice (on loopback)",
+        async () => {
+          const port = 20000 + Math.floor(Math.random() * 20000);
+          const args = ["serve", "--port", String(port), "--model", model];
+          // Serving needs the loopback interface, so this step keeps the host's network namespace.
+          const server = new Deno.Command("./mmml", {
+            args,
+            cwd: work,
+            env,
+            clearEnv: true,
+            stdout: "null",
+            stderr: "null",
+          })
+            .spawn();
+          try {
+            let ready = false;
+            for (let i = 0; i < 100 && !ready; i++) {
+              ready = await fetch(`http://127.0.0.1:${port}/ready`).then((r) =>
+                r.body?.cancel().then(() => r.ok)
+              )
+                .catch(() => false) === true;
+              if (!ready) await new Promise((r) => setTimeout(r, 200));
+            }
+            assert.ok(ready, "server ready");
+            const res = await fetch(`http://127.0.0.1:${port}/predict/tabular`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({
+                model: "iris",
+                instances: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }],
+              }),
+            });
+            assert.equal((await res.json()).predictions[0].label, "setosa");
+            // /health carries doctor's report, gathered in the background, with the one file's advice.
+            let doctor: { state: string; report?: { backends: { name: string; install?: string }[] } } = {
+              state: "pending",
+            };
+            for (let i = 0; i < 100 && doctor.state !== "ready"; i++) {
+              doctor = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()).doctor;
+              if (doctor.state !== "ready") await new Promise((r) => setTimeout(r, 200));
+            }
+            const tensorflow = doctor.report?.backends.find((b) => b.name === "tensorflow");
+            assert.match(tensorflow?.install ?? "", /^not part of the one-file mmml/);
+          } finally {
+            server.kill("SIGTERM");
+            await server.status;
           }
-          assert.ok(ready, "server ready");
-          const res = await fetch(`http://127.0.0.1:${port}/predict/tabular`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({
-              model: "iris",
-              instances: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }],
-            }),
-          });
-          assert.equal((await res.json()).predictions[0].label, "setosa");
-        } finally {
-          server.kill("SIGTERM");
-          await server.status;
-        }
-      });
+        },
+      );
 
       await t.step(
         "an image model trains on the wasm backend (kernels and decode workers inside)",

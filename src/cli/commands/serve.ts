@@ -24,6 +24,7 @@ import { cwdPath, openRegistry } from "./model_flags.ts";
 import { isPostgresUrl } from "../../registry/open_registry.ts";
 import { stopOnSignals } from "../../server/serve_app.ts";
 import { startServer } from "../../server/start_server.ts";
+import { adviceForOneFile } from "../../host/one_file.ts";
 import { VERSION } from "../../version.ts";
 
 /** Flags of `mmml serve` (and their config paths, for those that set config). */
@@ -111,12 +112,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         const { gatherDoctorReport } = await import(DOCTOR_MODULE) as {
           gatherDoctorReport: typeof GatherDoctor;
         };
-        return await gatherDoctorReport({
+        const report = await gatherDoctorReport({
           registryPath: isPostgresUrl(config.registry.path)
             ? config.registry.path
             : cwdPath(config.registry.path, ctx),
           configuredProviders: serving.providers,
         });
+        return ctx.env.MMML_ONE_FILE ? adviceForOneFile(report, ctx.env.MMML_ONE_FILE) : report;
       },
       onListen: (addr) =>
         logger.info(`listening on http://${addr.hostname}:${addr.port}`, { auth: serving.auth.enabled }),
