@@ -155,7 +155,7 @@ export function explainCompileFailure(stderr: string): string {
     const where = url ? ` from ${url.replace(/\)+$/, "")}` : "";
     const why = text.match(/(dns error[^\n]*|Connection refused|timed out|certificate[^\n]*)/i)?.[1];
     return `deno compile cannot fetch its runtime (denort)${where}${why ? ` (${why.trim()})` : ""}; ` +
-      `this host cannot reach it: build on a machine that can, or set DENORT_BIN to a local denort binary`;
+      `DENORT_BIN=/path/to/denort gives it a local one`;
   }
   const first = text.split("\n").find((l) => /error/i.test(l))?.trim() ?? text.trim().split("\n")[0] ?? "";
   return `deno compile failed: ${first || "no error output"}`;

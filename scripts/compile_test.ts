@@ -74,7 +74,7 @@ Deno.test("explainCompileFailure turns the runtime download failure into one lin
     /^deno compile cannot fetch its runtime \(denort\) from https:\/\/dl\.deno\.land\/.*\.zip /,
   );
   assert.match(line, /\(dns error: failed to lookup address information: Name or service not known\)/);
-  assert.match(line, /set DENORT_BIN to a local denort binary$/);
+  assert.match(line, /; DENORT_BIN=\/path\/to\/denort gives it a local one$/);
   assert.equal(
     explainCompileFailure("Check cli.ts\nerror: Type checking failed.\n"),
     "deno compile failed: error: Type checking failed.",
