@@ -13,6 +13,8 @@ import type { OptimizerConfig } from "../../config/schema.ts";
 import { denseOptimizer } from "../optimizers/optimizer.ts";
 import type { StepEngine } from "./step_engine.ts";
 import { CLASSIFICATION, type Objective } from "../objective.ts";
+import type { Batch } from "../../data/data_source.ts";
+import { createRng } from "../../random.ts";
 
 /** Backends whose tensors live in CPU memory, where copying weights to and from the engine is cheap. */
 const CPU_BACKENDS: ReadonlySet<string> = new Set(["wasm", "cpu"]);
@@ -22,6 +24,8 @@ const STACK_LAYERS: ReadonlySet<string> = new Set(["Dense", "Dropout", "InputLay
 interface DenseStack {
   layers: DenseLayerSpec[];
   dense: tf.layers.Layer[];
+  /** The rate of a dropout layer before the first dense layer (a classifier head on features), or 0. */
+  inputDropout: number;
 }
 
 /** The model as a dense stack the engine understands, or a sentence saying why it is not one. */
@@ -30,6 +34,7 @@ function denseStack(model: MmmlModel): DenseStack | string {
   if (foreign) return `layer "${foreign.name}" (${foreign.getClassName()}) is not a dense or dropout layer`;
   const layers: DenseLayerSpec[] = [];
   const dense: tf.layers.Layer[] = [];
+  let inputDropout = 0;
   for (const layer of model.net.layers) {
     const kind = layer.getClassName();
     const config = layer.getConfig();
@@ -45,8 +50,9 @@ function denseStack(model: MmmlModel): DenseStack | string {
       });
       dense.push(layer);
     } else if (kind === "Dropout") {
-      if (layers.length === 0) return `dropout layer "${layer.name}" comes before any dense layer`;
-      layers[layers.length - 1].dropout = Number(config.rate);
+      if (layers.length > 0) layers[layers.length - 1].dropout = Number(config.rate);
+      else if (inputDropout === 0) inputDropout = Number(config.rate);
+      else return `dropout layer "${layer.name}" follows another before any dense layer`;
     }
   }
   const head = layers[layers.length - 1];
@@ -58,7 +64,7 @@ function denseStack(model: MmmlModel): DenseStack | string {
   }
   // The engine puts softmax after the last layer itself.
   head.activation = "linear";
-  return { layers, dense };
+  return { layers, dense, inputDropout };
 }
 
 /** `true` when the fused engine can train this model on this backend, else the reason it cannot. */
@@ -111,9 +117,11 @@ export async function createFusedEngine(
   );
   const random = stack.layers.some((layer) => layer.dropout > 0);
   const classes = model.spec.numClasses;
+  const dropInputs = inputDropouts(stack.inputDropout, stack.layers[0].inDim);
   return {
     name: "fused",
-    step(batch, sampleWeight) {
+    step(raw, sampleWeight, seed) {
+      const batch = dropInputs(raw, seed);
       if (objective.kind === "regression") {
         return Promise.resolve({
           loss: engine.trainTargets(batch.x, batch.target!, batch.size),
@@ -173,5 +181,22 @@ export async function createFusedEngine(
     dispose() {
       engine.dispose();
     },
+  };
+}
+
+/**
+ * Inverted dropout on a batch's inputs, as tfjs's Dropout layer before the first dense layer: each value
+ * kept with probability 1 - rate and scaled by 1 / (1 - rate), from a stream seeded by the step's seed.
+ * Only the weights' gradients need the dropped inputs, and the kernel computes those from what it is given.
+ */
+function inputDropouts(rate: number, width: number): (batch: Batch, seed: number) => Batch {
+  if (rate === 0) return (batch) => batch;
+  const scale = 1 / (1 - rate);
+  return (batch, seed) => {
+    const rng = createRng(seed);
+    const n = batch.size * width;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = rng.next() < rate ? 0 : batch.x[i] * scale;
+    return { ...batch, x };
   };
 }
