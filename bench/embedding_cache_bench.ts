@@ -6,6 +6,7 @@
  * from each version's metrics.json; the backbone's one pass is reported beside them.
  */
 import { join } from "node:path";
+import { median } from "../src/host/train_bench.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const SCRIPT = new URL("../scripts/fashion_mnist_to_folders.ts", import.meta.url).pathname;
@@ -16,11 +17,7 @@ async function run(cmd: string, args: string[]): Promise<{ code: number; stdout:
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return Number((s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2).toFixed(3));
-}
+const medianSeconds = (values: number[]) => Number(median(values).toFixed(3));
 
 export async function runEmbeddingCacheBench(
   o: { data?: string; epochs: number; log: (line: string) => void },
@@ -72,7 +69,7 @@ export async function runEmbeddingCacheBench(
       const pass = r.stderr.match(/embedding cache: \d+ images -> \d+ features each in ([\d.]+) s/);
       result[cache ? "cached" : "uncached"] = {
         epoch_seconds: seconds,
-        median_epoch_s: median(seconds),
+        median_epoch_s: medianSeconds(seconds),
         backbone_pass_s: pass ? Number(pass[1]) : null,
         val_accuracy: trained.metrics.val?.accuracy ?? null,
       };

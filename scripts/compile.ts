@@ -151,7 +151,7 @@ export function compileArgs(
 export function explainCompileFailure(stderr: string): string {
   const text = stderr;
   const url = text.match(/https?:\/\/\S*denort\S*\.zip/)?.[0];
-  if (url || /Setting up base binary|denort/i.test(text)) {
+  if (url || runtimeUnreachable(text)) {
     const where = url ? ` from ${url.replace(/\)+$/, "")}` : "";
     const why = text.match(/(dns error[^\n]*|Connection refused|timed out|certificate[^\n]*)/i)?.[1];
     return `deno compile cannot fetch its runtime (denort)${where}${why ? ` (${why.trim()})` : ""}; ` +

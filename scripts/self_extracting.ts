@@ -10,6 +10,7 @@
  * node_modules and the lockfile are all Deno needs).
  */
 import { dirname, join, relative } from "node:path";
+import { fingerprintBytes } from "../src/data/fingerprint.ts";
 
 /** Where ONNX Runtime keeps this platform's native files, as `napi-v*\/<os>/<arch>`. */
 export function nativePlatform(os: string = Deno.build.os, arch: string = Deno.build.arch): string {
@@ -190,8 +191,7 @@ export async function packSelfExtracting(
         `tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - . | xz -9 -T2 --block-size=48MiB -c > '${payload}'`,
       ], staging);
       const bytes = await Deno.readFile(payload);
-      const sha256 = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
-        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      const sha256 = await fingerprintBytes(bytes);
       const template = await Deno.readTextFile(new URL("./self_extracting_header.sh", import.meta.url));
       const header = new TextEncoder().encode(
         launcher(template, { version, sha256, bytes: bytes.length, permissions }),

@@ -5,11 +5,11 @@
  * the head alone trains on them, as a one-layer model on an in-memory matrix. Batch order, initial head
  * weights, optimizer and rates are those of the uncached run, so the head ends with the same weights.
  *
- * The features live in the run's work folder under a key of the backbone's weights, the preprocessing
- * and the data's fingerprint (features found there under the same key are read instead of computed; a
- * different backbone, preprocessing or data never matches), and are removed when the head has trained.
+ * The features are written to the run's work folder under a key of the backbone's weights, the
+ * preprocessing and the data's fingerprint, and are removed when the head has trained.
  */
 import * as tf from "@tensorflow/tfjs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { MmmlConfig } from "../config/schema.ts";
 import type { DataSource } from "../data/data_source.ts";
@@ -44,33 +44,22 @@ export function embeddingCacheVerdict(
   return null;
 }
 
-async function digest(parts: Uint8Array[]): Promise<string> {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) all.set(p, off), off += p.length;
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return Array.from(hash.subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The cache key: the backbone's weights, the image preprocessing and the data's content. */
 export async function embeddingKey(
   model: MmmlModel,
   config: MmmlConfig,
   fingerprint: string,
 ): Promise<string> {
-  const text = new TextEncoder();
-  const parts: Uint8Array[] = [
-    text.encode(JSON.stringify({ image: config.data.image, arch: config.model.arch, fingerprint })),
-  ];
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify({ image: config.data.image, arch: config.model.arch, fingerprint }));
   for (const layer of model.net.layers) {
     if (layer.name === HEAD_LAYER) continue;
     for (const w of layer.getWeights()) {
       const values = await w.data() as Float32Array;
-      parts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     }
   }
-  return await digest(parts);
+  return hash.digest("hex").slice(0, 24);
 }
 
 /**
@@ -162,21 +151,11 @@ export interface CachedSplits {
   train: DataSource;
   val: DataSource | null;
   width: number;
-  /** Seconds spent running the backbone (0 when the features were already in the work folder). */
+  /** Seconds spent running the backbone. */
   seconds: number;
-  dir: string;
 }
 
-async function readCached(path: string): Promise<Float32Array | null> {
-  try {
-    const bytes = await Deno.readFile(path);
-    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  } catch {
-    return null;
-  }
-}
-
-/** The train and validation features, from the work folder when this key is there, else computed. */
+/** The train and validation features, computed once and written to the work folder under the key. */
 export async function cachedSplits(
   model: MmmlModel,
   splits: { train: DataSource; val: DataSource | null },
@@ -185,17 +164,9 @@ export async function cachedSplits(
   const dir = join(o.workDir, EMBEDDINGS_DIR, o.key);
   await Deno.mkdir(dir, { recursive: true });
   const started = performance.now();
-  let computed = false;
   let width = 0;
   const one = async (name: string, source: DataSource) => {
     const path = join(dir, `${name}.f32`);
-    const cached = await readCached(path);
-    const mask = await Deno.readFile(`${path}.rows`).catch(() => null);
-    if (cached && mask?.length === source.size && cached.length % source.size === 0 && cached.length > 0) {
-      width = cached.length / source.size;
-      return featureSource(cached, mask, width, source);
-    }
-    computed = true;
     const { features, present, width: w } = await extractFeatures(model, source, o.batchSize);
     width = w;
     await Deno.writeFile(`${path}.rows`, present);
@@ -205,12 +176,12 @@ export async function cachedSplits(
   };
   const train = await one("train", splits.train);
   const val = splits.val ? await one("val", splits.val) : null;
-  const seconds = computed ? (performance.now() - started) / 1000 : 0;
+  const seconds = (performance.now() - started) / 1000;
   o.logger.info(
     `embedding cache: ${splits.train.size + (splits.val?.size ?? 0)} images -> ${width} features each ` +
-      (computed ? `in ${seconds.toFixed(2)} s (the backbone runs once)` : "(from the work folder)"),
+      `in ${seconds.toFixed(2)} s (the backbone runs once)`,
   );
-  return { train, val, width, seconds, dir };
+  return { train, val, width, seconds };
 }
 
 /** What the trainer fits: the whole model on images, or its head on cached features. */

@@ -56,7 +56,10 @@ export interface FitContext {
   logger: Logger;
   deps: { logger: Logger; isTerminal?: boolean };
   /** The fit options that do not change between phases. */
-  options: Omit<FitOptions, "epochs" | "optimizer" | "callbacks" | "augment" | "resume" | "layerRates">;
+  options: Omit<
+    FitOptions,
+    "epochs" | "optimizer" | "seed" | "callbacks" | "augment" | "resume" | "layerRates"
+  >;
   resume?: TrainerState;
 }
 

@@ -173,7 +173,6 @@ export async function trainPrepared(
         classWeights: k > 0
           ? classWeights(data.train.labels(), k, config.training.class_weights, data.classes)
           : null,
-        seed: config.training.seed,
         shuffle: config.training.shuffle,
         backend: backend.name,
         monitor: data.val ? config.training.early_stopping.monitor : "loss",
