@@ -1,5 +1,5 @@
 /**
- * `deno task bench [tabular|serve|vision|vision-paired|regression|embedding-cache]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
+ * `deno task bench [tabular|serve|vision|vision-paired|vision224|regression|embedding-cache]`: runs mmml and the PyTorch (+ FastAPI) reference side by side
  * on this machine, in one go, and prints one JSON object with both figures and their ratios. The machine
  * is shared and noisy, so each side runs `--repeat` times and the best run counts.
  */
@@ -52,6 +52,14 @@ switch (which) {
     const { runEmbeddingCacheBench } = await import("./embedding_cache_bench.ts");
     const epochs = Number(values.epochs);
     console.log(JSON.stringify(await runEmbeddingCacheBench({ epochs, log: common.log }), null, 2));
+    break;
+  }
+  case "vision224": {
+    const { runVision224Bench } = await import("./vision224_bench.ts");
+    const models = values.arch === "resnet18" && !Deno.args.includes("--arch")
+      ? undefined
+      : values.arch.split(",");
+    console.log(JSON.stringify(await runVision224Bench({ ...common, models }), null, 2));
     break;
   }
   case "serve": {

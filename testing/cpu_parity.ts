@@ -1,6 +1,6 @@
 /**
- * Test support for the wasm kernels: seeded tensors and a check that runs the same computation on the
- * cpu backend (the reference) and on wasm with mmml's kernels, comparing outputs and asserting that
+ * Test support for the wasm and native kernels: seeded tensors and a check that runs the same computation
+ * on the cpu backend (the reference) and on wasm or native with mmml's kernels, comparing outputs and asserting that
  * neither leaves a tensor or a backend buffer behind.
  */
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import { registerWasmKernels } from "../src/backend/wasm/register_kernels.ts";
 /** A convolution padding as the ops take it. */
 export type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
 /** Where compareWithCpu runs a computation. */
-export type Backend = "cpu" | "wasm";
+export type Backend = "cpu" | "wasm" | "native";
 /** An NHWC or filter shape. */
 export type Shape4 = [number, number, number, number];
 
@@ -39,11 +39,12 @@ export function relativeError(expected: ArrayLike<number>, actual: ArrayLike<num
   return err / Math.max(scale, 1e-12);
 }
 
-/** Runs `compute` on the cpu backend, then on wasm with mmml's kernels, and compares every output. */
+/** Runs `compute` on the cpu backend, then on `target` with mmml's kernels, and compares every output. */
 export async function compareWithCpu<C>(
   cases: readonly C[],
   compute: (c: C, i: number, backend: Backend) => tf.Tensor[],
   tolerance = 1e-4,
+  target: Exclude<Backend, "cpu"> = "wasm",
 ) {
   const run = async (backend: Backend) => {
     await useBackend(backend);
@@ -61,7 +62,7 @@ export async function compareWithCpu<C>(
     return values;
   };
   const expected = await run("cpu");
-  const actual = await run("wasm");
+  const actual = await run(target);
   cases.forEach((c, i) =>
     expected[i].forEach((e, j) => {
       const err = relativeError(e, actual[i][j]);

@@ -3,8 +3,9 @@
  * it without switching to it, how to switch to it, and how to install it where it is missing.
  *
  * `auto` takes the first of AUTO_ORDER that can run: tensorflow (TensorFlow's C library, when the host
- * installed tfjs-node-gpu or tfjs-node), webgpu on a real GPU adapter, wasm, cpu. A CPU WebGPU adapter
- * (lavapipe) counts as available but is passed over: wasm is several times faster on the same cores.
+ * installed tfjs-node-gpu or tfjs-node), webgpu on a real GPU adapter, native (oneDNN, where its library
+ * loads), wasm, cpu. A CPU WebGPU adapter (lavapipe) counts as available but is passed over: the CPU
+ * engines are several times faster on the same cores.
  * A backend asked for by name that cannot run is a `backend_unavailable` error naming what is missing
  * and how to install it; nothing falls back silently. The choice and its reason are returned for the
  * caller to log and store with the run.
@@ -18,11 +19,14 @@ import {
   type BackendProbe,
   firstSentence,
   type ProbeFindings,
+  probeNative,
   probeTensorflow,
   probeWasm,
   probeWebGpuBackend,
 } from "./probes.ts";
 import { loadTensorflowBackend, TENSORFLOW_INSTALL_HINT } from "./tensorflow.ts";
+import { DNNL_INSTALL_HINT } from "./native/dnnl_lib.ts";
+import { activateNative } from "./native/native_backend.ts";
 import { registerWasmKernels } from "./wasm/register_kernels.ts";
 import { checkThreadCount, loadThreadedWasm } from "./wasm/threads.ts";
 import {
@@ -44,7 +48,10 @@ export interface BackendChoice {
 }
 
 export interface UseBackendOptions {
-  /** wasm threads; more than 1 starts the threaded build (see wasm_threads.ts). */
+  /**
+   * CPU threads. wasm: more than 1 starts the threaded build (see wasm_threads.ts); unset is 1. native:
+   * OpenMP threads; unset is every core.
+   */
   threads?: number;
   logger?: Logger;
 }
@@ -53,9 +60,13 @@ export interface UseBackendOptions {
 export const AUTO_ORDER = [
   "tensorflow",
   "webgpu",
+  "native",
   "wasm",
   "cpu",
 ] as const satisfies readonly ConcreteBackend[];
+
+/** Backends that take training.threads (native: OpenMP threads, all cores when not given). */
+const THREADED: readonly BackendName[] = ["native", "wasm", "auto"];
 
 /** tfjs-backend-wasm's own registration priority, kept when the threaded build replaces it. */
 const WASM_PRIORITY = 2;
@@ -144,6 +155,15 @@ export const BACKENDS = Object.freeze(
       activate: () => activateWebGpu(),
       probe: probeWebGpuBackend,
     },
+    native: {
+      install: DNNL_INSTALL_HINT,
+      activate: async (threads: number) => {
+        const details = activateNative(threads);
+        await switchTo("native");
+        return details;
+      },
+      probe: probeNative,
+    },
     wasm: {
       install: "nothing to install: @tensorflow/tfjs-backend-wasm is a dependency (run `deno install`)",
       activate: activateWasm,
@@ -176,7 +196,7 @@ export async function probeBackends(): Promise<BackendProbe[]> {
  */
 export async function useBackend(
   requested: BackendName = "wasm",
-  { threads = 1, logger }: UseBackendOptions = {},
+  { threads: asked, logger }: UseBackendOptions = {},
 ): Promise<BackendChoice> {
   if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new MmmlError(
@@ -184,16 +204,17 @@ export async function useBackend(
       `training.backend: expected one of ${BACKEND_NAMES.join("|")}, received ${JSON.stringify(requested)}`,
     );
   }
-  checkThreadCount(threads);
-  if (threads > 1 && requested !== "wasm" && requested !== "auto") {
+  const threads = asked ?? 0;
+  checkThreadCount(asked ?? 1);
+  if (threads > 1 && !THREADED.includes(requested)) {
     throw new MmmlError(
       "usage",
-      `training.threads applies to the wasm backend only; received threads ${threads} with backend ${requested}`,
+      `training.threads applies to the native and wasm backends only; received threads ${threads} with backend ${requested}`,
     );
   }
   if (requested === "auto") return await chooseAuto(threads, logger);
   try {
-    const details = await BACKENDS[requested].activate(threads);
+    const details = await BACKENDS[requested].activate(threads || (requested === "wasm" ? 1 : 0));
     const reason = requested === "webgpu" && isCpuAdapterDetails(details)
       ? "requested (the WebGPU adapter is a CPU driver: expect it to be slower than wasm)"
       : "requested";
@@ -234,9 +255,13 @@ async function chooseAuto(threads: number, logger?: Logger): Promise<BackendChoi
         details = await activateWebGpu(probe);
         why = probe.reason;
       } else {
-        details = await BACKENDS[name].activate(name === "wasm" ? threads : 1);
+        details = await BACKENDS[name].activate(
+          name === "native" ? threads : name === "wasm" ? threads || 1 : 1,
+        );
         why = name === "tensorflow"
           ? `loaded ${details.package}`
+          : name === "native"
+          ? `oneDNN ${details.onednn} on ${details.threads} threads`
           : name === "wasm"
           ? "the CPU engine"
           : "last resort";
@@ -247,8 +272,8 @@ async function chooseAuto(threads: number, logger?: Logger): Promise<BackendChoi
       passed.push(`${name}: ${firstSentence(err)}`);
       continue;
     }
-    if (threads > 1 && name !== "wasm") {
-      logger?.warn(`training.threads=${threads} applies to wasm only; auto chose ${name}`);
+    if (threads > 1 && name !== "wasm" && name !== "native") {
+      logger?.warn(`training.threads=${threads} applies to native and wasm only; auto chose ${name}`);
       details = { ...details, threads_ignored: threads };
     }
     const skipped = passed.length ? ` (passed over ${passed.join("; ")})` : "";

@@ -5,9 +5,11 @@ import { MmmlError } from "../errors.ts";
 import { createMemoryLogger } from "../log.ts";
 import { createRng } from "../random.ts";
 import { AUTO_ORDER, probeBackends, useBackend } from "./choose.ts";
+import { probeNative } from "./probes.ts";
 import { findTensorflowPackages } from "./tensorflow.ts";
 import { probeWebGpu } from "./webgpu.ts";
 
+const native = await probeNative();
 const tensorflowInstalled = (await findTensorflowPackages()).some((p) => p.problem === undefined);
 const webgpu = await probeWebGpu();
 
@@ -65,15 +67,19 @@ Deno.test("useBackend('wasm', { threads: 2 }) runs two XNNPACK threads, agrees w
   assert.equal(getThreadsCount(), 1);
 });
 
-Deno.test("useBackend rejects a thread count outside 1..8 and threads on a backend other than wasm", async () => {
+Deno.test("useBackend rejects a thread count outside 1..8 and threads on a backend other than native and wasm", async () => {
   await rejectsWith(useBackend("wasm", { threads: 9 }), "usage", /training\.threads: .*1 to 8.*received 9/);
   await rejectsWith(useBackend("wasm", { threads: 0 }), "usage", /received 0/);
   await rejectsWith(
     useBackend("cpu", { threads: 2 }),
     "usage",
-    /wasm backend only.*threads 2 with backend cpu/,
+    /native and wasm backends only.*threads 2 with backend cpu/,
   );
-  await rejectsWith(useBackend("gpu" as "cpu"), "usage", /auto\|wasm\|webgpu\|tensorflow\|cpu.*"gpu"/);
+  await rejectsWith(
+    useBackend("gpu" as "cpu"),
+    "usage",
+    /auto\|native\|wasm\|webgpu\|tensorflow\|cpu.*"gpu"/,
+  );
   assert.equal(tf.getBackend(), "wasm");
 });
 
@@ -105,12 +111,13 @@ Deno.test({
     const logger = createMemoryLogger();
     const choice = await useBackend("auto", { threads: 2, logger });
     const gpu = webgpu.available && !webgpu.adapter?.cpu;
-    assert.equal(choice.name, gpu ? "webgpu" : "wasm");
+    assert.equal(choice.name, gpu ? "webgpu" : native.available ? "native" : "wasm");
     assert.match(choice.reason, /^auto: .*passed over tensorflow: neither @tensorflow\/tfjs-node-gpu/);
     if (!gpu) {
       // A CPU adapter (lavapipe) or none: either way the reason says why webgpu was not taken.
       assert.match(choice.reason, new RegExp(`webgpu: ${webgpu.reason.slice(0, 20).replace(/[()]/g, ".")}`));
       assert.equal(choice.details.threads, 2);
+      if (!native.available) assert.match(choice.reason, /native: /);
     } else {
       assert.equal(choice.details.threads_ignored, 2);
     }

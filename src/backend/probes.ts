@@ -5,13 +5,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { MmmlError } from "../errors.ts";
+import { activateNative } from "./native/native_backend.ts";
 import { loadTensorflowBackend } from "./tensorflow.ts";
 import { loadThreadedWasm, WASM_MAX_THREADS } from "./wasm/threads.ts";
 import { loadWebGpuModule, probeWebGpu } from "./webgpu.ts";
 
 /** What doctor reports for one backend. */
 export interface BackendProbe {
-  name: "tensorflow" | "webgpu" | "wasm" | "cpu";
+  name: "tensorflow" | "webgpu" | "native" | "wasm" | "cpu";
   available: boolean;
   /** Whether `auto` would take it (a CPU WebGPU adapter is available but not taken). */
   auto: boolean;
@@ -57,6 +58,23 @@ export async function probeWebGpuBackend(): Promise<ProbeFindings> {
     reason: probe.reason,
     details: { adapter: probe.adapter },
   };
+}
+
+/** Loads oneDNN and registers the native backend (without switching to it). */
+export function probeNative(): Promise<ProbeFindings> {
+  try {
+    const details = activateNative(0);
+    return Promise.resolve({
+      available: true,
+      auto: true,
+      reason:
+        `oneDNN ${details.onednn} (${details.library}), ${details.threads} threads (every core unless training.threads)`,
+      details,
+    });
+  } catch (err) {
+    const details = err instanceof MmmlError ? err.details ?? {} : {};
+    return Promise.resolve({ available: false, auto: false, reason: firstSentence(err), details });
+  }
 }
 
 /** Compiles the .wasm binary tfjs would load, and starts (then stops) two threads. */

@@ -29,7 +29,7 @@ export type ProblemType = z.infer<typeof ProblemType>;
  * TensorFlow.js backends a run can train (and score) on; "auto" picks the fastest that runs here
  * (src/backend/choose.ts). The one list of backend names.
  */
-export const BackendName = z.enum(["auto", "wasm", "webgpu", "tensorflow", "cpu"]);
+export const BackendName = z.enum(["auto", "native", "wasm", "webgpu", "tensorflow", "cpu"]);
 export type BackendName = z.infer<typeof BackendName>;
 export const BACKEND_NAMES = BackendName.options;
 export type ColumnType = z.infer<typeof ColumnType>;
@@ -226,9 +226,9 @@ export const TrainingConfig = z.strictObject({
     freeze_epochs: positiveInt.default(1),
     backbone_lr_mult: z.number().positive().max(1).default(0.01),
   }).prefault({}),
-  backend: BackendName.default("wasm"),
-  /** wasm worker threads; 1 = single-threaded. */
-  threads: positiveInt.default(1),
+  backend: BackendName.default("auto"),
+  /** CPU threads: wasm worker threads (unset: 1) or native's OpenMP threads (unset: every core). */
+  threads: positiveInt.optional(),
   early_stopping: z.strictObject({
     enabled: z.boolean().default(true),
     monitor: z.string().default("val_loss"),

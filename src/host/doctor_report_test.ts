@@ -30,7 +30,7 @@ Deno.test("gatherDoctorReport describes this host: backends with reasons, ONNX R
       configuredProviders: ["cpu"],
     });
     const byName = Object.fromEntries(report.backends.map((b) => [b.name, b]));
-    assert.deepEqual(Object.keys(byName), ["tensorflow", "webgpu", "wasm", "cpu"]);
+    assert.deepEqual(Object.keys(byName), ["tensorflow", "webgpu", "native", "wasm", "cpu"]);
     assert.equal(byName.wasm.available, true);
     // Thread counts reflect the machine: never more threads than cores.
     const threads = byName.wasm.details.threads as { available: boolean; max?: number; cores?: number };

@@ -4,7 +4,7 @@
  * - frozen (a frozen backbone): inference mode (moving statistics, no updates), as Keras does for
  *   trainable=false; otherwise tfjs would keep normalising with batch statistics and overwrite the
  *   pretrained moving averages while only the head is meant to learn;
- * - training: on wasm one fused kernel forward and one backward (backend/wasm/kernels/batch_norm_train.ts),
+ * - training: on wasm and native one fused op forward and one backward (backend/batch_norm_op.ts),
  *   elsewhere tf.moments + batchNorm as tfjs-layers computes it; and the moving variance averages the
  *   unbiased batch variance (n / (n - 1) times tf.moments' one), as torch's BatchNorm2d and Keras' fused
  *   batch norm do. tfjs-layers averages the biased one, which shrinks the variance used at inference,
@@ -12,7 +12,7 @@
  * Everything else goes to the inherited call.
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchNormTrain, batchNormTrainApplies } from "../backend/wasm/kernels/batch_norm_train.ts";
+import { batchNormTrain, batchNormTrainApplies } from "../backend/batch_norm_op.ts";
 
 type CallFn = tf.layers.Layer["call"];
 

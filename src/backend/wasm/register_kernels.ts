@@ -16,7 +16,8 @@ import { matMulKernelConfig } from "./kernels/batch_mat_mul.ts";
 import { conv2dBackpropFilterKernel } from "./kernels/conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./kernels/conv2d_backprop_input.ts";
 import { croppingConvConfig } from "./kernels/conv2d_forward.ts";
-import { BATCH_NORM_TRAIN_GRADIENT, BATCH_NORM_TRAIN_KERNELS, BN_TRAIN } from "./kernels/batch_norm_train.ts";
+import { registerBatchNormTrainGradient, setBatchNormTrainCondition } from "../batch_norm_op.ts";
+import { BATCH_NORM_TRAIN_KERNELS, wasmBatchNormTakes } from "./kernels/batch_norm_train.ts";
 import { directConvConfig } from "./kernels/direct_conv.ts";
 import { DEPTHWISE_BACKPROP_FILTER, DEPTHWISE_BACKPROP_INPUT } from "./kernels/depthwise_backprop.ts";
 import { castConfig, identityConfig } from "./kernels/identity_cast.ts";
@@ -65,8 +66,8 @@ function mmmlKernels(): tf.KernelConfig[] {
 export function registerWasmKernels(): { registered: string[] } {
   const present = tf.getKernelsForBackend("wasm").filter((k) => (k as MarkedConfig)[MMML_KERNEL]);
   if (present.length > 0) return { registered: present.map((k) => k.kernelName).sort() };
-  // Gradients are global (not per backend); the kernel behind this one exists on wasm only.
-  if (tf.getGradient(BN_TRAIN) === undefined) tf.registerGradient(BATCH_NORM_TRAIN_GRADIENT);
+  registerBatchNormTrainGradient();
+  setBatchNormTrainCondition("wasm", wasmBatchNormTakes);
   const kernels = mmmlKernels();
   for (const config of kernels) {
     if (tf.getKernel(config.kernelName, "wasm") !== undefined) tf.unregisterKernel(config.kernelName, "wasm");

@@ -75,7 +75,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     const threads = b.details.threads as
       | { available?: boolean; max?: number; cores?: number; reason?: string }
       | undefined;
-    const extra = threads === undefined
+    const extra = threads === undefined || typeof threads !== "object"
       ? ""
       : threads.available
       ? `; threads: up to ${threads.max} (training.threads${threads.cores ? `; ${threads.cores} cores` : ""})`

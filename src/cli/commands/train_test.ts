@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, cliProcess, listTree } from "../../../testing/cli.ts";
+import { probeNative } from "../../backend/probes.ts";
+
+const nativeAvailable = (await probeNative()).available;
 
 const IRIS = new URL("../../../fixtures/iris.csv", import.meta.url).pathname;
 const QUIET = ["--set", "training.progress=false"];
@@ -43,7 +46,7 @@ Deno.test("train --json prints one JSON object with the contract's fields and re
     assert.equal(out.name, "iris");
     assert.equal(out.version, 1);
     assert.equal(out.task, "tabular");
-    assert.equal(out.backend, "wasm");
+    assert.equal(out.backend, nativeAvailable ? "native" : "wasm");
     assert.equal(out.artifact, join(registry, "iris", "v1"));
     for (const split of ["val", "test"]) {
       for (const metric of ["accuracy", "macro_f1"]) {
@@ -118,7 +121,7 @@ Deno.test("train without --json prints a human summary on stdout and logs on std
       ],
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^flowers@1 \(tabular, wasm\//);
+    assert.match(r.stdout, new RegExp(`^flowers@1 \\(tabular, ${nativeAvailable ? "native" : "wasm"}/`));
     assert.match(r.stdout, /\n {2}test: accuracy \d/);
     assert.throws(() => JSON.parse(r.stdout));
     assert.match(r.stderr, /registered flowers@1/);

@@ -17,7 +17,7 @@ import type { Batch } from "../../data/data_source.ts";
 import { createRng } from "../../random.ts";
 
 /** Backends whose tensors live in CPU memory, where copying weights to and from the engine is cheap. */
-const CPU_BACKENDS: ReadonlySet<string> = new Set(["wasm", "cpu"]);
+const CPU_BACKENDS: ReadonlySet<string> = new Set(["native", "wasm", "cpu"]);
 
 const STACK_LAYERS: ReadonlySet<string> = new Set(["Dense", "Dropout", "InputLayer"]);
 

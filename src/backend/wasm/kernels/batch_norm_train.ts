@@ -1,20 +1,13 @@
 /**
- * Batch normalisation in training mode as one wasm kernel forward and one backward (src/backend/wasm/bn_kernel.c),
- * for the BatchNormalization layers of the vision models (models/vision_layers.ts installs it). tfjs-layers
- * computes it as tf.moments + FusedBatchNorm, ~10 kernels forward and ~25 backward per layer.
- *
- * MmmlBatchNormTrain: inputs {x, gamma, beta}, attrs {epsilon}; outputs [y, mean, variance] over every
- * axis but the last (the biased variance, as tf.moments). Its gradient (registered here) gives dx, dgamma
- * and dbeta through MmmlBatchNormTrainGrad; mean and variance only feed the moving averages, which take no
- * gradient, so their incoming gradients are zeros and are not read.
+ * MmmlBatchNormTrain and its gradient kernel (backend/batch_norm_op.ts) on wasm: one kernel forward and
+ * one backward (src/backend/wasm/bn_kernel.c), for channels that are a multiple of 4.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { wasmBackend } from "./wasm_calls.ts";
 import { heapModule } from "./wasm_memory.ts";
 
-export const BN_TRAIN = "MmmlBatchNormTrain";
-export const BN_TRAIN_GRAD = "MmmlBatchNormTrainGrad";
+import { BN_TRAIN, BN_TRAIN_GRAD } from "../../batch_norm_op.ts";
 
 interface BnModule {
   bn_forward(
@@ -106,44 +99,11 @@ const backwardKernel: tf.KernelConfig = {
   },
 };
 
-const gradient: tf.GradConfig = {
-  kernelName: BN_TRAIN,
-  inputsToSave: ["x", "gamma"],
-  outputsToSave: [false, true, true],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, gamma, mean, variance] = saved;
-    const dyTensor = Array.isArray(dy) ? dy[0] : dy;
-    // One kernel gives all three: run it here, in the backward pass's scope (a closure runs inside its own
-    // tidy, which would dispose the two gradients it does not return).
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_TRAIN_GRAD, {
-      x,
-      dy: dyTensor,
-      gamma,
-      mean,
-      variance,
-    }, attrs) as tf.Tensor[];
-    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-  },
-};
-
-/** The kernels to register on the wasm backend (wasm_kernels.ts) and the gradient to register once. */
+/** The kernels to register on the wasm backend (register_kernels.ts). */
 export const BATCH_NORM_TRAIN_KERNELS = [forwardKernel, backwardKernel] as const;
-export const BATCH_NORM_TRAIN_GRADIENT = gradient;
 
-/** Whether batchNormTrain can run for `x` now: wasm backend, bn_kernel loaded, float32, channels % 4 == 0. */
-export function batchNormTrainApplies(x: tf.Tensor): boolean {
-  if (tf.getBackend() !== "wasm" || tf.getKernel(BN_TRAIN, "wasm") === undefined) return false;
+/** Whether the wasm kernels take `x`: bn_kernel loaded and channels a multiple of 4. */
+export function wasmBatchNormTakes(x: tf.Tensor): boolean {
   const c = x.shape[x.shape.length - 1];
-  return x.dtype === "float32" && x.rank >= 2 && c % 4 === 0 &&
-    heapModule<BnModule>(tf.backend() as BackendWasm, "bn_kernel") !== null;
-}
-
-/** [y, batch mean, batch variance] of batch norm in training mode over every axis but the last. */
-export function batchNormTrain(
-  x: tf.Tensor,
-  gamma: tf.Tensor,
-  beta: tf.Tensor,
-  epsilon: number,
-): tf.Tensor[] {
-  return tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+  return c % 4 === 0 && heapModule<BnModule>(tf.backend() as BackendWasm, "bn_kernel") !== null;
 }

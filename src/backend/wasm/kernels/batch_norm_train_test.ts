@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../choose.ts";
 import { registerWasmKernels } from "../register_kernels.ts";
-import { batchNormTrain, batchNormTrainApplies } from "./batch_norm_train.ts";
+import { batchNormTrain, batchNormTrainApplies } from "../../batch_norm_op.ts";
 import { compareWithCpu, seeded } from "../../../../testing/cpu_parity.ts";
 
 // 16-channel blocks, 4-channel leftovers (20, 12), a rank-2 input and more rows than one sum block (256).
