@@ -23,7 +23,7 @@
 import { fileURLToPath } from "node:url";
 import { join, relative, resolve } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
-import { packSelfExtracting } from "./self_extracting.ts";
+import { findNativeLibraries, packSelfExtracting } from "./self_extracting.ts";
 
 /** Permissions baked into the binary: those of `deno task mmml`, plus running nvidia-smi for doctor. */
 export const COMPILE_PERMISSIONS = [
@@ -178,6 +178,7 @@ export async function compile(
     selfExtracting = false,
     log = (line: string) => console.error(line),
     pack = packSelfExtracting,
+    findLibraries = findNativeLibraries,
   }: {
     root?: string;
     output?: string;
@@ -189,6 +190,8 @@ export async function compile(
     log?: (line: string) => void;
     /** Builds the self-extracting file (passed in by tests). */
     pack?: typeof packSelfExtracting;
+    /** Finds the oneDNN libraries the file carries (passed in by tests). */
+    findLibraries?: typeof findNativeLibraries;
   } = {},
 ): Promise<number> {
   let includes: string[];
@@ -217,6 +220,12 @@ export async function compile(
     if (!runtimeUnreachable(stderr)) return 1;
     log("compile: building a self-extracting ./mmml instead (the Deno runtime running this task inside)");
   }
+  const nativeLibraries = await findLibraries();
+  if (!nativeLibraries["libdnnl.so.2"]) {
+    log(
+      "compile: no libdnnl.so.2 here, so the file carries no oneDNN: it uses the host's (apt-get install libdnnl2)",
+    );
+  }
   try {
     const packed = await pack({
       root,
@@ -224,6 +233,7 @@ export async function compile(
       deno,
       version: denoJson.version,
       permissions: COMPILE_PERMISSIONS,
+      nativeLibraries,
     });
     const mib = (n: number) => (n / 2 ** 20).toFixed(1);
     log(

@@ -101,6 +101,7 @@ Deno.test("compile falls back to the self-extracting build when deno compile can
       output: join(dir, "mmml"),
       deno,
       log: (l) => lines.push(l),
+      findLibraries: () => Promise.resolve({ "libdnnl.so.2": "/usr/lib/libdnnl.so.2.6" }),
       pack: (o) => {
         packed.push(o);
         return Promise.resolve({
@@ -121,9 +122,28 @@ Deno.test("compile falls back to the self-extracting build when deno compile can
     assert.equal(packed[0].output, join(dir, "mmml"));
     assert.equal(packed[0].deno, deno, "the runtime that compiles is the one shipped");
     assert.ok(packed[0].permissions.includes("--allow-ffi"));
+    assert.deepEqual(packed[0].nativeLibraries, { "libdnnl.so.2": "/usr/lib/libdnnl.so.2.6" });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("compile says in one line that the file carries no oneDNN when the build host has none", async () => {
+  const lines: string[] = [];
+  const code = await compile({
+    root: ROOT,
+    output: "unused",
+    selfExtracting: true,
+    log: (l) => lines.push(l),
+    findLibraries: () => Promise.resolve({}),
+    pack: (o) =>
+      Promise.resolve({ output: o.output, bytes: 1, sha256: "ab".repeat(32), files: 1, unpackedBytes: 1 }),
+  });
+  assert.equal(code, 0);
+  assert.match(
+    lines[0],
+    /^compile: no libdnnl\.so\.2 here, so the file carries no oneDNN: .*apt-get install libdnnl2/,
+  );
 });
 
 Deno.test("compile prints one line and returns 1 when deno compile fails for another reason", async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 import { compile } from "./compile.ts";
+import { findNativeLibraries } from "./self_extracting.ts";
 import { probeNative } from "../src/backend/probes.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -117,16 +118,27 @@ Deno.test({
         },
       );
 
-      await t.step("doctor --json finds the wasm backend and ONNX Runtime's CPU provider", async () => {
-        const r = await run(["doctor", "--json"]);
-        assert.equal(r.code, 0, r.stderr);
-        const report = JSON.parse(r.stdout);
-        assert.equal(report.backends.find((b: { name: string }) => b.name === "wasm").available, true);
-        const cpu = report.onnxruntime.providers.find((p: { provider: string }) => p.provider === "cpu");
-        assert.equal(cpu.available, true);
-        const tensorflow = report.backends.find((b: { name: string }) => b.name === "tensorflow");
-        assert.match(tensorflow.install, /^not part of the one-file mmml \(.*\/mmml\)/);
-      });
+      const hostOneDnn = (await findNativeLibraries())["libdnnl.so.2"] !== undefined;
+      await t.step(
+        `doctor --json finds the wasm backend, ONNX Runtime's CPU provider${
+          hostOneDnn ? " and the native backend on the oneDNN inside the file" : ""
+        }`,
+        async () => {
+          const r = await run(["doctor", "--json"]);
+          assert.equal(r.code, 0, r.stderr);
+          const report = JSON.parse(r.stdout);
+          assert.equal(report.backends.find((b: { name: string }) => b.name === "wasm").available, true);
+          const cpu = report.onnxruntime.providers.find((p: { provider: string }) => p.provider === "cpu");
+          assert.equal(cpu.available, true);
+          const tensorflow = report.backends.find((b: { name: string }) => b.name === "tensorflow");
+          assert.match(tensorflow.install, /^not part of the one-file mmml \(.*\/mmml\)/);
+          if (hostOneDnn) {
+            const native = report.backends.find((b: { name: string }) => b.name === "native");
+            assert.equal(native.available, true, native.reason);
+            assert.match(native.details.library, /\/app\/lib\/libdnnl\.so\.2$/);
+          }
+        },
+      );
 
       let model = "";
       await t.step(

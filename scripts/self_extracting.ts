@@ -6,6 +6,9 @@
  *   app/node_modules  the installed npm packages, pruned to what runs (see keepPackageFile): source maps,
  *               type declarations and the browser bundles go, the tfjs packages keep the one Node bundle
  *               Deno loads, ONNX Runtime keeps only this platform's addon and library.
+ *   app/lib/    the build host's oneDNN 2.x (libdnnl.so.2, ~7 MB as xz) and the OpenMP and OpenCL loaders it
+ *               links, which the native backend loads in preference to the host's (src/backend/native/
+ *               dnnl_lib.ts): the one file gets the fast CPU path on hosts with another oneDNN or none.
  * The program runs exactly as `deno task mmml` runs it, from an unpacked tree, offline (`--cached-only`:
  * node_modules and the lockfile are all Deno needs).
  */
@@ -146,6 +149,26 @@ async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   }
 }
 
+/** The libraries the native backend needs, by soname; libdnnl.so.2 first. */
+export const NATIVE_LIBRARIES = ["libdnnl.so.2", "libgomp.so.1", "libOpenCL.so.1"] as const;
+
+/** Where this host keeps each of NATIVE_LIBRARIES (from `ldconfig -p`); absent ones are left out. */
+export async function findNativeLibraries(): Promise<Record<string, string>> {
+  let listing = "";
+  try {
+    const out = await new Deno.Command("ldconfig", { args: ["-p"], stdout: "piped", stderr: "null" })
+      .output();
+    listing = new TextDecoder().decode(out.stdout);
+  } catch { /* no ldconfig: nothing found */ }
+  const found: Record<string, string> = {};
+  for (const name of NATIVE_LIBRARIES) {
+    const line = listing.split("\n").find((l) => l.trim().startsWith(`${name} `) && l.includes("x86-64"));
+    const path = line?.split("=>")[1]?.trim();
+    if (path) found[name] = path;
+  }
+  return found;
+}
+
 export interface PackResult {
   output: string;
   bytes: number;
@@ -156,7 +179,7 @@ export interface PackResult {
 
 /** Builds the self-extracting `output` from the project at `root` (node_modules installed). */
 export async function packSelfExtracting(
-  { root, output, deno, version, permissions }: {
+  { root, output, deno, version, permissions, nativeLibraries = {} }: {
     root: string;
     output: string;
     /** The Deno runtime to ship (the one running this build). */
@@ -164,6 +187,8 @@ export async function packSelfExtracting(
     version: string;
     /** `deno run` flags baked into the launcher. */
     permissions: readonly string[];
+    /** Libraries to carry in app/lib, by the name they are loaded as (findNativeLibraries). */
+    nativeLibraries?: Record<string, string>;
   },
 ): Promise<PackResult> {
   const staging = await Deno.makeTempDir({ prefix: "mmml_pack_" });
@@ -183,6 +208,9 @@ export async function packSelfExtracting(
       });
     }
     await copyNodeModules(join(root, "node_modules"), join(staging, "app", "node_modules"), tally);
+    for (const [name, path] of Object.entries(nativeLibraries)) {
+      await copyFile(path, join(staging, "app", "lib", name), tally); // the file a symlink names
+    }
     const payload = join(staging, "..", `${crypto.randomUUID()}.tar.xz`);
     try {
       // Reproducible: sorted names, no owners, one mtime. xz -9 in 48 MiB blocks on two threads: ~1 minute here.

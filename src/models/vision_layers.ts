@@ -12,6 +12,7 @@ import { describeValue, MmmlError } from "../errors.ts";
 import { deriveSeed } from "../random.ts";
 import { installBatchNormCall } from "./batch_norm_call.ts";
 import { installConvCall } from "./conv_call.ts";
+import { installSwishCall } from "./swish_call.ts";
 import { HEAD_LAYER, wrapLayersModel } from "./mlp.ts";
 import type { MmmlModel, ModelSpec } from "./model.ts";
 
@@ -147,15 +148,17 @@ export function checkVisionSpec(spec: ModelSpec, family: string): void {
 }
 
 /**
- * wrapLayersModel plus bias-free convolutions as installConvCall describes and batch norm as
- * installBatchNormCall describes: freeze() makes every layer but the
+ * wrapLayersModel plus bias-free convolutions as installConvCall describes, batch norm as
+ * installBatchNormCall describes and swish as installSwishCall does: freeze() makes every layer but the
  * head non-trainable and puts the backbone's batch norm layers in inference mode; unfreeze() undoes both.
  */
 export function wrapVisionModel(net: tf.LayersModel, config: ModelConfig, spec: ModelSpec): MmmlModel {
   const base = wrapLayersModel(net, config, spec);
   let frozen = false;
   for (const layer of net.layers) {
-    if (layer.getClassName() === "BatchNormalization") installBatchNormCall(layer, () => frozen);
+    const kind = layer.getClassName();
+    if (kind === "BatchNormalization") installBatchNormCall(layer, () => frozen);
+    else if (kind === "Activation" && layer.getConfig().activation === "swish") installSwishCall(layer);
     else installConvCall(layer);
   }
   return {

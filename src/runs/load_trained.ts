@@ -44,8 +44,21 @@ export async function loadTrained(
   const recorded = (BACKEND_NAMES as readonly string[]).includes(meta.backend)
     ? meta.backend as BackendName
     : config.training.backend;
-  // The backend training measured with, so scores reproduce its numbers to the last float.
-  const choice = await useBackend(backend ?? recorded ?? "wasm");
+  // The backend training measured with, so scores reproduce its numbers to the last float; where it cannot
+  // load here (a model trained on native or webgpu, scored on another host), auto's choice, said once.
+  let choice: Awaited<ReturnType<typeof useBackend>>;
+  try {
+    choice = await useBackend(backend ?? recorded ?? "wasm");
+  } catch (err) {
+    if (backend !== undefined || !(err instanceof MmmlError) || err.code !== "backend_unavailable") throw err;
+    choice = await useBackend("auto");
+    logger?.warn(
+      `${label} was trained on ${recorded}, which cannot run here (${
+        err.message.split(". To install")[0]
+      }); ` +
+        `scoring on ${choice.name}: figures may differ from training's in the last digits`,
+    );
+  }
   const model = await folder.readModel();
   const takes = rules.inputShape(inputs);
   const outputs = linear ? 1 : classes.length;

@@ -153,6 +153,32 @@ export const DNNL_INSTALL_HINT =
 
 let loaded: Dnnl | null = null;
 
+/**
+ * The one-file mmml carries the oneDNN it was built and tested with in `lib/` beside the program
+ * (scripts/self_extracting.ts), with the OpenMP and OpenCL loaders it links; a clone has no such folder
+ * and uses the host's. The libraries it links are opened first by path, so the dynamic loader finds them
+ * already loaded (by soname) when it resolves libdnnl's dependencies.
+ */
+const BUNDLE = new URL("../../../lib/", import.meta.url);
+const BUNDLED_DEPENDENCIES = ["libgomp.so.1", "libOpenCL.so.1"];
+const keepOpen: Deno.DynamicLibrary<Record<string, never>>[] = [];
+
+function bundledLibrary(): string | null {
+  if (BUNDLE.protocol !== "file:") return null;
+  const at = (name: string) => decodeURIComponent(new URL(name, BUNDLE).pathname);
+  try {
+    Deno.statSync(at(DNNL_LIBRARY));
+  } catch {
+    return null;
+  }
+  for (const dep of BUNDLED_DEPENDENCIES) {
+    try {
+      keepOpen.push(Deno.dlopen(at(dep), {}));
+    } catch { /* absent from the bundle, or the host's is used */ }
+  }
+  return at(DNNL_LIBRARY);
+}
+
 /** Checks a oneDNN status; anything but dnnl_success (0) throws with the call named. */
 export function check(status: number, what: string): void {
   if (status !== 0) throw new MmmlError("internal", `oneDNN ${what} failed (dnnl_status_t ${status})`);
@@ -197,8 +223,10 @@ function openOmp(): Deno.DynamicLibrary<typeof OMP>["symbols"] | null {
 export function loadDnnl(): Dnnl {
   if (loaded) return loaded;
   let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  const bundled = bundledLibrary();
+  const path = bundled ?? DNNL_LIBRARY;
   try {
-    lib = Deno.dlopen(DNNL_LIBRARY, SYMBOLS);
+    lib = Deno.dlopen(path, SYMBOLS);
   } catch (err) {
     const msg = (err as Error).message;
     if (/NotCapable|Requires ffi/.test(msg) || (err as Error).name === "NotCapable") {
@@ -208,6 +236,14 @@ export function loadDnnl(): Dnnl {
     const found = newer
       ? `only ${newer} (oneDNN 3.x, whose C API this build does not bind) was found`
       : `${DNNL_LIBRARY} (oneDNN 2.x) was not found`;
+    if (bundled) {
+      throw new MmmlError(
+        "backend_unavailable",
+        `The native backend is not available: the bundled ${bundled} does not load here: ${
+          msg.split("\n")[0]
+        }`,
+      );
+    }
     throw new MmmlError("backend_unavailable", `The native backend is not available: ${found}`, {
       details: { library: DNNL_LIBRARY, error: msg.split("\n")[0] },
     });
@@ -232,7 +268,7 @@ export function loadDnnl(): Dnnl {
   loaded = {
     symbols: s,
     version: `${major}.${minor}.${patch}`,
-    path: DNNL_LIBRARY,
+    path,
     engine,
     stream,
     attr,

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormTrainGradient } from "../batch_norm_op.ts";
+import { registerSwishGradient } from "../swish_op.ts";
 import { check, type Dnnl, loadDnnl, outPointer } from "./dnnl_lib.ts";
 import { BATCH_NORM_KERNELS } from "./kernels/batch_norm.ts";
 import { CONV_KERNELS } from "./kernels/conv.ts";
@@ -160,6 +161,7 @@ export function registerNativeBackend(): { version: string; library: string; ker
     tf.registerKernel(kernelConfig(k, tf.getKernel(k.kernelName, "cpu")?.kernelFunc));
   }
   registerBatchNormTrainGradient();
+  registerSwishGradient();
   registerNativeGradients(NATIVE_BACKEND);
   registered = { version: dnnl.version, library: dnnl.path };
   return { ...registered, kernels };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { batchNormTrain, batchNormTrainApplies } from "../batch_norm_op.ts";
+import { swish, swishApplies } from "../swish_op.ts";
 import { probeNative } from "../probes.ts";
 import { compareWithCpu, convCases, seeded } from "../../../testing/cpu_parity.ts";
 import { startProfile, takeProfile } from "./native_kernel.ts";
@@ -94,7 +95,7 @@ Deno.test(`Batch norm training forward and gradients on native match tf.moments 
 });
 
 Deno.test(
-  `Relu, sigmoid, swish, binary ops with broadcasting, Sum and Mean on native match cpu, values and gradients${note}`,
+  `Relu, sigmoid, swish (and the one-op swish), sqrt, square, binary ops with broadcasting, Sum and Mean on native match cpu, values and gradients${note}`,
   {
     ignore,
   },
@@ -102,8 +103,10 @@ Deno.test(
     const shapes = [[2, 16, 16, 24], [4, 9, 9, 64], [3, 5]];
     await compareWithCpu(
       shapes,
-      (shape, i) => {
+      (shape, i, backend) => {
         const x = seeded(shape, i * 5 + 1), y = seeded(shape, i * 5 + 2);
+        if (backend === "native") assert.ok(swishApplies(x));
+        const silu = backend === "native" ? swish : (a: tf.Tensor) => tf.mul(a, tf.sigmoid(a));
         const c = shape[shape.length - 1];
         const row = seeded([c], i * 5 + 3),
           se = seeded([
@@ -118,6 +121,7 @@ Deno.test(
           tf.sqrt(tf.abs(x)),
           tf.square(x),
           ...withGrads((a) => tf.mul(a, tf.sigmoid(a)), [x], i + 402),
+          ...withGrads((a) => silu(tf.mul(a, 4)), [x], i + 408),
           ...withGrads((a, b) => tf.add(a, b), [x, y], i + 403),
           ...withGrads((a, b) => tf.sub(a, b), [x, row], i + 404),
           ...withGrads((a, b) => tf.mul(a, b), [se, x], i + 405),

@@ -7,6 +7,7 @@
  * JavaScript loop is cheaper than a primitive call.
  */
 import * as tf from "@tensorflow/tfjs";
+import { SWISH, SWISH_GRAD } from "../../swish_op.ts";
 import { check, DNNL } from "../dnnl_lib.ts";
 import { mdDense, opDesc, Primitive, primitiveDesc } from "../primitive.ts";
 import { nativeKernel, type NativeKernelContext } from "../native_kernel.ts";
@@ -27,9 +28,10 @@ function eltwise(
   backward: boolean,
 ): Primitive {
   const s = ctx.dnnl.symbols, md = mdDense(ctx.dnnl, dimsOf(shape));
+  const alpha = alg === DNNL.eltSwish ? 1 : 0; // swish is x * sigmoid(alpha * x)
   const fwd = opDesc();
   check(
-    s.dnnl_eltwise_forward_desc_init(fwd, DNNL.forwardTraining, alg, md, 0, 0),
+    s.dnnl_eltwise_forward_desc_init(fwd, DNNL.forwardTraining, alg, md, alpha, 0),
     "eltwise_forward_desc_init",
   );
   const fwdPd = primitiveDesc(ctx.dnnl, fwd);
@@ -40,9 +42,9 @@ function eltwise(
     ]);
   }
   const bwd = opDesc();
-  check(s.dnnl_eltwise_backward_desc_init(bwd, alg, md, md, 0, 0), "eltwise_backward_desc_init");
-  // For relu the data is the forward's input; for logistic_use_dst_for_bwd it is the output.
-  const dataArg = alg === DNNL.eltRelu ? DNNL.argSrc : DNNL.argDst;
+  check(s.dnnl_eltwise_backward_desc_init(bwd, alg, md, md, alpha, 0), "eltwise_backward_desc_init");
+  // For relu and swish the data is the forward's input; for logistic_use_dst_for_bwd it is the output.
+  const dataArg = alg === LOGISTIC_USE_DST ? DNNL.argDst : DNNL.argSrc;
   return new Primitive(ctx.dnnl, primitiveDesc(ctx.dnnl, bwd, fwdPd), [
     { arg: DNNL.argDiffDst, query: DNNL.qDiffDstMd, md },
     { arg: dataArg, query: null, md },
@@ -52,9 +54,9 @@ function eltwise(
 
 const LOGISTIC_USE_DST = 260;
 
-function unary(name: string, alg: number) {
+function unary(name: string, alg: number, always = false) {
   return nativeKernel(name, (ctx, { x }) => {
-    if (x.dtype !== "float32" || size(x) < MIN_NATIVE) return null;
+    if (x.dtype !== "float32" || (!always && size(x) < MIN_NATIVE)) return null;
     const prim = ctx.cache.get(`elt|${alg}|${x.shape}`, () => eltwise(ctx, x.shape, alg, false));
     const y = ctx.output(x.shape);
     prim.run([ctx.values(x), y.values]);
@@ -171,6 +173,9 @@ export const ELEMENTWISE_KERNELS = [
   unary(tf.Square, DNNL.eltSquare),
   unaryGrad(RELU_GRAD, DNNL.eltRelu, "x"),
   unaryGrad(SIGMOID_GRAD, LOGISTIC_USE_DST, "y"),
+  // No cpu kernel to fall back to: every size runs on oneDNN.
+  unary(SWISH, DNNL.eltSwish, true),
+  unaryGrad(SWISH_GRAD, DNNL.eltSwish, "x"),
   binary(tf.Add, DNNL.binaryAdd, true),
   binary(tf.Multiply, DNNL.binaryMul, true),
   binary(tf.Sub, DNNL.binarySub, false),
