@@ -10,10 +10,14 @@ import { seeded } from "../../../testing/cpu_parity.ts";
 const probe = await probeNative();
 const note = probe.available ? "" : ` (skipped: ${probe.reason}; install libdnnl2)`;
 const ARCHS = ["mlp", "resnet18", "resnet34", "resnet50", "efficientnet_b0", "efficientnet_b1"] as const;
+/** ONNX parity for one of each family and the two other benchmarked models (export tests cover the rest). */
+const PARITY = new Set<string>(["mlp", "resnet18", "resnet50", "efficientnet_b0"]);
 
 for (const arch of ARCHS) {
   Deno.test(
-    `${arch} trains on the native backend with falling loss, leaks no tensors, and its ONNX export agrees within 1e-4${note}`,
+    `${arch} trains on the native backend with falling loss and leaks no tensors${
+      PARITY.has(arch) ? "; its ONNX export agrees within 1e-4" : ""
+    }${note}`,
     {
       ignore: !probe.available,
     },
@@ -41,8 +45,10 @@ for (const arch of ARCHS) {
         losses.at(-1)! < losses[0],
         `loss did not fall: ${losses.map((l) => l.toFixed(3)).join(" ")}`,
       );
-      const parity = await onnxParity(model.net, x);
-      assert.ok(parity.maxAbsDiff < 1e-4, `ONNX differs from native by ${parity.maxAbsDiff}`);
+      if (PARITY.has(arch)) {
+        const parity = await onnxParity(model.net, x);
+        assert.ok(parity.maxAbsDiff < 1e-4, `ONNX differs from native by ${parity.maxAbsDiff}`);
+      }
       tf.dispose([x, y]);
       model.net.dispose();
     },
