@@ -217,6 +217,20 @@ function openOmp(): Deno.DynamicLibrary<typeof OMP>["symbols"] | null {
 }
 
 /**
+ * Why libdnnl.so.2 did not load, from the loader's message: absent (and whether a 3.x library is there
+ * instead, which `canOpen` checks), or present but unloadable (a broken file, a missing dependency).
+ */
+export function describeLoadFailure(msg: string, canOpen: (name: string) => boolean): string {
+  if (!/No such file|cannot open shared object/i.test(msg)) {
+    return `${DNNL_LIBRARY} was found but does not load: ${msg.split("\n")[0]}`;
+  }
+  const newer = NEWER_API.find(canOpen);
+  return newer
+    ? `only ${newer} (oneDNN 3.x, whose C API this build does not bind) was found`
+    : `${DNNL_LIBRARY} (oneDNN 2.x) was not found`;
+}
+
+/**
  * Loads oneDNN once per process. Throws backend_unavailable naming what is missing: no library, only a
  * 3.x library (a different C API), or no FFI permission.
  */
@@ -232,10 +246,7 @@ export function loadDnnl(): Dnnl {
     if (/NotCapable|Requires ffi/.test(msg) || (err as Error).name === "NotCapable") {
       throw new MmmlError("backend_unavailable", `The native backend needs FFI access (--allow-ffi): ${msg}`);
     }
-    const newer = NEWER_API.find(canOpen);
-    const found = newer
-      ? `only ${newer} (oneDNN 3.x, whose C API this build does not bind) was found`
-      : `${DNNL_LIBRARY} (oneDNN 2.x) was not found`;
+    const found = describeLoadFailure(msg, canOpen);
     if (bundled) {
       throw new MmmlError(
         "backend_unavailable",
