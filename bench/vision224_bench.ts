@@ -7,57 +7,29 @@
  * reference's 4 batches after its first of one epoch. Both sides run under a wrapper that reports the process's peak resident memory (getrusage).
  */
 import { join } from "node:path";
-import type { BenchCommon } from "./tabular_bench.ts";
+import { type BenchCommon, runJson } from "./tabular_bench.ts";
+import { ensureFolders } from "./vision_bench.ts";
 
 const MODELS = ["resnet18", "resnet50", "efficientnet_b0"] as const;
 const EPOCHS = 2;
 const IMAGES = 160;
 
-/** .bench/fashion160/{train,test}: 16 training and 4 test images a class, built once. */
-async function ensureFolders(): Promise<string> {
-  const out = ".bench/fashion160";
-  try {
-    await Deno.stat(join(out, "test"));
-    return out;
-  } catch { /* build it */ }
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "scripts/fashion_mnist_to_folders.ts",
-      out,
-      "--train-per-class",
-      "16",
-      "--test-per-class",
-      "4",
-    ],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (!res.success) throw new Error(`cannot build ${out} (apt-get install dataset-fashion-mnist)`);
-  return out;
-}
-
-/** Runs a command that prints a JSON line; returns it and the child's peak resident memory in MiB. */
+/**
+ * Runs a command that prints a JSON line (through runJson) under a python wrapper that adds the child's
+ * peak resident memory (getrusage) to that line; returns the line and the peak in MiB.
+ */
 async function measured(
   python: string,
   cmd: string,
   args: string[],
 ): Promise<{ json: Record<string, unknown>; peak_rss_mib: number }> {
-  const wrapper = "import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:])\n" +
-    "sys.stderr.write('PEAK_RSS_KIB %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n" +
-    "sys.exit(r.returncode)";
-  const out = await new Deno.Command(python, {
-    args: ["-c", wrapper, cmd, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed: ${stderr.slice(-2000)}`);
-  const kib = Number(/PEAK_RSS_KIB (\d+)/.exec(stderr)?.[1] ?? NaN);
-  const text = new TextDecoder().decode(out.stdout).trim();
-  return { json: JSON.parse(text.split("\n").at(-1)!), peak_rss_mib: Math.round(kib / 1024) };
+  const wrapper = "import json,resource,subprocess,sys\n" +
+    "r=subprocess.run(sys.argv[1:],stdout=subprocess.PIPE,text=True)\n" +
+    "out=json.loads(r.stdout.strip().split('\\n')[-1]) if r.returncode==0 else {}\n" +
+    "out['peak_rss_kib']=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n" +
+    "print(json.dumps(out))\nsys.exit(r.returncode)";
+  const json = await runJson(python, ["-c", wrapper, cmd, ...args]);
+  return { json, peak_rss_mib: Math.round((json.peak_rss_kib as number) / 1024) };
 }
 
 async function runMmml(opts: BenchCommon, train: string, test: string, arch: string, registry: string) {
@@ -142,7 +114,7 @@ async function runReference(opts: BenchCommon, train: string, test: string, arch
 export async function runVision224Bench(
   opts: BenchCommon & { models?: string[] },
 ): Promise<Record<string, unknown>> {
-  const root = await ensureFolders();
+  const root = await ensureFolders(".bench/fashion160", 16, 4);
   const [train, test] = [join(root, "train"), join(root, "test")];
   const registry = await Deno.makeTempDir({ prefix: "mmml-v224-" });
   const results: Record<string, unknown>[] = [];

@@ -12,9 +12,15 @@ import { type BenchCommon, runJson } from "./tabular_bench.ts";
 
 const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
 
-/** The Fashion-MNIST folders (.bench/fashion/{train,test}), built from the Debian package when missing. */
-export async function ensureFolders(): Promise<string> {
-  const out = ".bench/fashion";
+/**
+ * Fashion-MNIST class folders (`out`/{train,test}, by default .bench/fashion with 500 training and 100 test
+ * images a class), built from the Debian package when missing.
+ */
+export async function ensureFolders(
+  out = ".bench/fashion",
+  trainPerClass = 500,
+  testPerClass = 100,
+): Promise<string> {
   try {
     await Deno.stat(join(out, "test"));
     return out;
@@ -26,9 +32,9 @@ export async function ensureFolders(): Promise<string> {
       "scripts/fashion_mnist_to_folders.ts",
       out,
       "--train-per-class",
-      "500",
+      String(trainPerClass),
       "--test-per-class",
-      "100",
+      String(testPerClass),
     ],
     stdout: "inherit",
     stderr: "inherit",

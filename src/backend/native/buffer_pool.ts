@@ -71,8 +71,4 @@ export class BufferPool {
     const buffer = (values as Float32Array | undefined)?.buffer;
     return buffer !== undefined && this.refs.has(buffer) ? (values as Float32Array).slice() as T : values;
   }
-
-  get idleBytesHeld(): number {
-    return this.idleBytes;
-  }
 }

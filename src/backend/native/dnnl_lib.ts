@@ -13,26 +13,20 @@ export const DNNL = Object.freeze({
   tagAny: 1,
   a: 2,
   ab: 3,
-  abc: 4,
-  nchw: 5,
   nhwc: 20,
-  ba: 22,
   hwio: 30,
   hwigo: 33,
   forwardTraining: 64,
   forwardInference: 96,
   backward: 128,
-  backwardData: 160,
-  backwardWeights: 192,
   convDirect: 1,
-  convAuto: 3,
   eltRelu: 31,
   eltLogistic: 175,
+  eltLogisticUseDst: 260,
   eltSwish: 223,
   eltSquare: 79,
   eltSqrt: 111,
   poolMax: 511,
-  poolAvgIncludePadding: 767,
   poolAvgExcludePadding: 1023,
   binaryAdd: 131056,
   binaryMul: 131057,
@@ -54,7 +48,6 @@ export const DNNL = Object.freeze({
   argDiffSrc: 129,
   argDiffDst: 145,
   argDiffWeights: 161,
-  argDiffBias: 169,
   argDiffScale: 255,
   argDiffShift: 256,
   qImplInfo: 8,
@@ -83,7 +76,6 @@ const SYMBOLS = {
   dnnl_memory_desc_init_by_strides: { parameters: [B, "i32", B, "i32", B], result: "i32" },
   dnnl_memory_desc_get_size: { parameters: [B], result: "usize" },
   dnnl_memory_desc_equal: { parameters: [B, B], result: "i32" },
-  dnnl_convolution_forward_desc_init: { parameters: [B, "i32", "i32", B, B, B, B, B, B, B], result: "i32" },
   dnnl_dilated_convolution_forward_desc_init: {
     parameters: [B, "i32", "i32", B, B, B, B, B, B, B, B],
     result: "i32",
@@ -107,7 +99,6 @@ const SYMBOLS = {
   dnnl_pooling_v2_backward_desc_init: { parameters: [B, "i32", B, B, B, B, B, B, B], result: "i32" },
   dnnl_binary_desc_init: { parameters: [B, "i32", B, B, B], result: "i32" },
   dnnl_reduction_desc_init: { parameters: [B, "i32", B, B, "f32", "f32"], result: "i32" },
-  dnnl_matmul_desc_init: { parameters: [B, B, B, B, B], result: "i32" },
   dnnl_primitive_attr_create: { parameters: [B], result: "i32" },
   dnnl_primitive_attr_set_scratchpad_mode: { parameters: [P, "i32"], result: "i32" },
   dnnl_primitive_attr_set_post_ops: { parameters: [P, P], result: "i32" },
@@ -116,7 +107,6 @@ const SYMBOLS = {
   dnnl_primitive_desc_create: { parameters: [B, B, P, P, P], result: "i32" },
   dnnl_primitive_desc_query: { parameters: [P, "i32", "i32", B], result: "i32" },
   dnnl_primitive_desc_query_md: { parameters: [P, "i32", "i32"], result: P },
-  dnnl_primitive_desc_destroy: { parameters: [P], result: "i32" },
   dnnl_reorder_primitive_desc_create: { parameters: [B, B, P, B, P, P], result: "i32" },
   dnnl_primitive_create: { parameters: [B, P], result: "i32" },
   dnnl_memory_create: { parameters: [B, B, P, P], result: "i32" },
@@ -182,6 +172,19 @@ function bundledLibrary(): string | null {
 /** Checks a oneDNN status; anything but dnnl_success (0) throws with the call named. */
 export function check(status: number, what: string): void {
   if (status !== 0) throw new MmmlError("internal", `oneDNN ${what} failed (dnnl_status_t ${status})`);
+}
+
+/**
+ * A primitive attribute with the scratchpad in user mode (primitives share one buffer instead of
+ * allocating per call), the base of every primitive's attributes.
+ */
+export function scratchpadAttr(s: DnnlSymbols): Deno.PointerObject {
+  const attr = outPointer((o) => s.dnnl_primitive_attr_create(o), "primitive_attr_create");
+  check(
+    s.dnnl_primitive_attr_set_scratchpad_mode(attr, 1 /* dnnl_scratchpad_mode_user */),
+    "set_scratchpad_mode",
+  );
+  return attr;
 }
 
 /** Calls a function that writes one pointer into its first argument and returns that pointer. */
@@ -271,8 +274,7 @@ export function loadDnnl(): Dnnl {
   }
   const engine = outPointer((o) => s.dnnl_engine_create(o, 1, /* dnnl_cpu */ 0n), "engine_create");
   const stream = outPointer((o) => s.dnnl_stream_create(o, engine, 1 /* default flags */), "stream_create");
-  const attr = outPointer((o) => s.dnnl_primitive_attr_create(o), "primitive_attr_create");
-  check(s.dnnl_primitive_attr_set_scratchpad_mode(attr, 1 /* user */), "set_scratchpad_mode");
+  const attr = scratchpadAttr(s);
   // Debian's oneDNN runs on OpenMP (libgomp), already loaded with it; its thread count is per calling
   // thread, and every oneDNN call comes from this one.
   const omp = openOmp();

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormTrainGradient } from "../batch_norm_op.ts";
 import { registerSwishGradient } from "../swish_op.ts";
-import { check, type Dnnl, loadDnnl, outPointer } from "./dnnl_lib.ts";
+import { check, type Dnnl, loadDnnl, outPointer, scratchpadAttr } from "./dnnl_lib.ts";
 import { BATCH_NORM_KERNELS } from "./kernels/batch_norm.ts";
 import { CONV_KERNELS } from "./kernels/conv.ts";
 import { ELEMENTWISE_KERNELS, registerNativeGradients } from "./kernels/elementwise.ts";
@@ -87,8 +87,7 @@ function makeBackendClass(dnnl: Dnnl) {
       let attr = this.postOps.get(alg);
       if (attr === undefined) {
         const s = dnnl.symbols;
-        attr = outPointer((o) => s.dnnl_primitive_attr_create(o), "primitive_attr_create");
-        check(s.dnnl_primitive_attr_set_scratchpad_mode(attr, 1), "set_scratchpad_mode");
+        attr = scratchpadAttr(s);
         const ops = outPointer((o) => s.dnnl_post_ops_create(o), "post_ops_create");
         check(s.dnnl_post_ops_append_eltwise(ops, 1, alg, 0, 0), "post_ops_append_eltwise");
         check(s.dnnl_primitive_attr_set_post_ops(attr, ops), "primitive_attr_set_post_ops");

@@ -37,12 +37,17 @@ export function mdStrides(dnnl: Dnnl, shape: readonly number[], strides: readonl
   return md;
 }
 
-/** Row-major (dense, last axis fastest) descriptor of a shape: tfjs's own layout. */
-export function mdDense(dnnl: Dnnl, shape: readonly number[]): Md {
+/** Element strides of a row-major (dense, last axis fastest) shape: tfjs's own layout. */
+export function denseStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) (strides[i] = s), (s *= shape[i]);
-  return mdStrides(dnnl, shape, strides);
+  return strides;
+}
+
+/** Row-major descriptor of a shape. */
+export function mdDense(dnnl: Dnnl, shape: readonly number[]): Md {
+  return mdStrides(dnnl, shape, denseStrides(shape));
 }
 
 /** An empty op descriptor for the *_desc_init functions to fill. */

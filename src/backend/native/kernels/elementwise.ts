@@ -44,15 +44,13 @@ function eltwise(
   const bwd = opDesc();
   check(s.dnnl_eltwise_backward_desc_init(bwd, alg, md, md, alpha, 0), "eltwise_backward_desc_init");
   // For relu and swish the data is the forward's input; for logistic_use_dst_for_bwd it is the output.
-  const dataArg = alg === LOGISTIC_USE_DST ? DNNL.argDst : DNNL.argSrc;
+  const dataArg = alg === DNNL.eltLogisticUseDst ? DNNL.argDst : DNNL.argSrc;
   return new Primitive(ctx.dnnl, primitiveDesc(ctx.dnnl, bwd, fwdPd), [
     { arg: DNNL.argDiffDst, query: DNNL.qDiffDstMd, md },
     { arg: dataArg, query: null, md },
     { arg: DNNL.argDiffSrc, query: DNNL.qDiffSrcMd, md, out: true },
   ]);
 }
-
-const LOGISTIC_USE_DST = 260;
 
 function unary(name: string, alg: number, always = false) {
   return nativeKernel(name, (ctx, { x }) => {
@@ -172,7 +170,7 @@ export const ELEMENTWISE_KERNELS = [
   unary(tf.Sqrt, DNNL.eltSqrt),
   unary(tf.Square, DNNL.eltSquare),
   unaryGrad(RELU_GRAD, DNNL.eltRelu, "x"),
-  unaryGrad(SIGMOID_GRAD, LOGISTIC_USE_DST, "y"),
+  unaryGrad(SIGMOID_GRAD, DNNL.eltLogisticUseDst, "y"),
   // No cpu kernel to fall back to: every size runs on oneDNN.
   unary(SWISH, DNNL.eltSwish, true),
   unaryGrad(SWISH_GRAD, DNNL.eltSwish, "x"),

@@ -5,13 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeKernel } from "../native_kernel.ts";
-
-function stridesOf(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) (out[i] = s), (s *= shape[i]);
-  return out;
-}
+import { denseStrides } from "../primitive.ts";
 
 /** Calls fn with each index over `shape` (row-major order); one call for an empty shape. */
 function forEachIndex(shape: readonly number[], fn: (index: number[]) => void): void {
@@ -33,7 +27,7 @@ const pad = nativeKernel(tf.PadV2, (ctx, { x }, attrs) => {
   y.values.fill(value); // a reused buffer holds old values
   let last = x.shape.length - 1;
   while (last > 0 && paddings[last][0] === 0 && paddings[last][1] === 0) last--;
-  const outStrides = stridesOf(outShape), run = x.shape[last] * outStrides[last];
+  const outStrides = denseStrides(outShape), run = x.shape[last] * outStrides[last];
   let from = 0;
   forEachIndex(x.shape.slice(0, last), (index) => {
     let to = paddings[last][0] * outStrides[last];
@@ -54,7 +48,7 @@ const slice = nativeKernel(tf.Slice, (ctx, { x }, attrs) => {
   if (size.some((d) => d === 0)) return null;
   let last = x.shape.length - 1;
   while (last > 0 && begin[last] === 0 && size[last] === x.shape[last]) last--;
-  const inStrides = stridesOf(x.shape), run = size[last] * inStrides[last];
+  const inStrides = denseStrides(x.shape), run = size[last] * inStrides[last];
   const y = ctx.output(size), src = ctx.values(x);
   let to = 0;
   forEachIndex(size.slice(0, last), (index) => {
