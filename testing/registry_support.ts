@@ -156,14 +156,19 @@ const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
 /**
  * A child that opens the registry, signals "ready" on stdout, waits for BARRIER/go (if given), then
  * registers `count` versions (forever when count is 0), printing each version number once published.
- * With `crashAt`, it SIGKILLs itself at that publish step of its first registration.
+ * With `crashAt`, it SIGKILLs itself at that publish step of its first registration. With `shmCopy`
+ * (SQLite), it copies the WAL index to that file just before COMMIT and SIGKILLs itself once the publish
+ * returns, so a test can put the index back as it was and stage a commit cut short inside COMMIT.
  */
 const CHILD_SOURCE = `
 import { openRegistry } from ${JSON.stringify(OPEN_REGISTRY_URL)};
-const { location, options, id, count, barrier, crashAt } = JSON.parse(Deno.args[0]);
+const { location, options, id, count, barrier, crashAt, shmCopy } = JSON.parse(Deno.args[0]);
 const reg = await openRegistry(location, {
   ...options,
-  onPublishStep: crashAt ? (step) => { if (step === crashAt) Deno.kill(Deno.pid, "SIGKILL"); } : undefined,
+  onPublishStep: (step) => {
+    if (step === crashAt) Deno.kill(Deno.pid, "SIGKILL");
+    if (step === "renamed" && shmCopy) Deno.copyFileSync(location + "/registry.db-shm", shmCopy);
+  },
 });
 console.log("ready");
 if (barrier) {
@@ -182,6 +187,7 @@ for (let j = 0; count === 0 || j < count; j++) {
     await Deno.writeTextFile(dir + "/schema.json", JSON.stringify({ tag }));
   });
   console.log(v.meta.version);
+  if (shmCopy) Deno.kill(Deno.pid, "SIGKILL");
 }
 await reg.close();
 `;
@@ -194,6 +200,7 @@ export interface ChildArgs {
   count: number;
   barrier?: string;
   crashAt?: string;
+  shmCopy?: string;
 }
 
 /** Writes the child script into `dir` and returns a function that spawns one child. */

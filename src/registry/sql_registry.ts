@@ -14,6 +14,14 @@
  * in place before the row became visible. The primary key (name, version) is the last guard against a
  * duplicate. If COMMIT itself fails, whether it happened is unknown, so v<N> stays: either it is a
  * complete version or an orphan the next publish sweeps.
+ *
+ * One more case, SQLite's in WAL mode: a process killed inside COMMIT, after its commit frame reached the
+ * WAL but before it updated the shared index, leaves a commit that the next transactions do not see yet
+ * that comes back when the WAL is next recovered (a later open), unless a later commit has overwritten
+ * it. Its v<N> folder looks like any orphan. So on such a driver (`seal`), a publish trashes only orphans
+ * that were already there at a commit of its own: finding one it has not sealed, it commits a seal (a
+ * small write whose frames overwrite the dead commit's, so that commit can no longer come back) and
+ * starts again. Without orphans, the usual case, nothing is added.
  */
 import { join } from "node:path";
 import { describeValue, MmmlError } from "../errors.ts";
@@ -38,11 +46,20 @@ import {
   metaJson,
   mirrorMeta,
   moveToTrash,
+  orphanFolders,
   removeLeftovers,
   sweepRegistryFolder,
   syncTree,
-  trashOrphans,
 } from "./version_folders.ts";
+
+/** How many seals a publish commits before giving up (each needs another writer killed meanwhile). */
+const MAX_SEALS = 50;
+
+/** A folder's name, inode and mtime: another folder renamed to the same name reads differently. */
+async function folderIdentity(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  return `${path}@${info.ino}:${info.mtime?.getTime()}`;
+}
 
 /** The steps of a publish, for tests that crash a process at each one. */
 export type PublishStep = "locked" | "inserted" | "renamed";
@@ -171,34 +188,54 @@ export async function createSqlRegistry(
         const files = await hashArtifacts(staging);
         await syncTree(staging);
         const created = clock().toISOString();
-        const full = await driver.transaction(async (tx) => {
-          const version = await nextVersion(tx, name);
-          await onPublishStep?.("locked");
-          const existing = await selectVersions(tx, root, location, name);
-          const already = key === undefined ? undefined : existing.find((v) => v.meta.publish_key === key);
-          if (already) return already.meta;
-          const taken = existing.map((v) => v.meta.version);
-          await trashOrphans(modelDir, new Set(taken));
-          // Object.assign keeps name and version first and lets nothing in `meta` override them.
-          const full: ModelMeta = Object.assign({ name, version }, meta, {
-            name,
-            version,
-            created,
-            files,
-            stages: [],
-            tags: [],
-          }, key === undefined ? {} : { publish_key: key });
-          await insertVersionRow(tx, full);
-          await advanceCounter(tx, name, version);
-          await onPublishStep?.("inserted");
-          await Deno.writeTextFile(join(staging, META_FILE), metaJson(full));
-          await Deno.rename(staging, join(modelDir, `v${version}`));
-          renamed = true;
-          using dir = await Deno.open(modelDir, { read: true });
-          await dir.sync();
-          await onPublishStep?.("renamed");
-          return full;
-        });
+        // The orphan folders present at this publish's last seal; they can no longer come back.
+        let sealed = new Set<string>();
+        let full: ModelMeta | null = null;
+        for (let attempt = 0; full === null; attempt++) {
+          if (attempt >= MAX_SEALS) {
+            throw new MmmlError(
+              "internal",
+              `Could not publish ${name} in ${location}: new orphan version folders kept appearing in ` +
+                `${modelDir} (${MAX_SEALS} tries); are publishing processes being killed?`,
+            );
+          }
+          full = await driver.transaction(async (tx) => {
+            const version = await nextVersion(tx, name);
+            await onPublishStep?.("locked");
+            const existing = await selectVersions(tx, root, location, name);
+            const already = key === undefined ? undefined : existing.find((v) => v.meta.publish_key === key);
+            if (already) return already.meta;
+            const orphans = await orphanFolders(modelDir, new Set(existing.map((v) => v.meta.version)));
+            if (driver.seal) {
+              const seen = await Promise.all(orphans.map((o) => folderIdentity(join(modelDir, o))));
+              if (seen.some((o) => !sealed.has(o))) {
+                await driver.seal(tx);
+                sealed = new Set(seen);
+                return null; // commits the seal; the next attempt trashes these orphans
+              }
+            }
+            for (const orphan of orphans) await moveToTrash(join(modelDir, orphan));
+            // Object.assign keeps name and version first and lets nothing in `meta` override them.
+            const row: ModelMeta = Object.assign({ name, version }, meta, {
+              name,
+              version,
+              created,
+              files,
+              stages: [],
+              tags: [],
+            }, key === undefined ? {} : { publish_key: key });
+            await insertVersionRow(tx, row);
+            await advanceCounter(tx, name, version);
+            await onPublishStep?.("inserted");
+            await Deno.writeTextFile(join(staging, META_FILE), metaJson(row));
+            await Deno.rename(staging, join(modelDir, `v${version}`));
+            renamed = true;
+            using dir = await Deno.open(modelDir, { read: true });
+            await dir.sync();
+            await onPublishStep?.("renamed");
+            return row;
+          });
+        }
         // A publish key already taken: the earlier version stands and this staging folder goes.
         if (!renamed) await Deno.remove(staging, { recursive: true }).catch(() => {});
         await removeLeftovers(modelDir);

@@ -28,6 +28,12 @@ export interface SqlDriver {
   all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
   /** Runs `fn` serialized against every other writer of this registry; commits when it resolves. */
   transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /**
+   * Present where a commit cut short by its process's death can stay unseen by the next transactions and
+   * still surface later (SQLite in WAL mode). Writes inside `tx`, so that its commit overwrites what such
+   * a commit left behind; see sql_registry.ts.
+   */
+  seal?(tx: SqlTx): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,11 @@
  * the same next version number; SQLite releases the lock of a killed process and rolls its transaction
  * back. Reads go through a second connection, which sees only committed rows even while this process
  * has a write transaction open.
+ *
+ * WAL has one hazard for the publishing protocol: a writer killed inside COMMIT, between appending its
+ * commit frame and updating the shared index, leaves a commit that later transactions do not see but
+ * that recovery brings back, unless a later commit overwrote it. The driver's `seal` is how
+ * sql_registry.ts rules that out before it trashes an orphan folder.
  */
 import { DatabaseSync } from "node:sqlite";
 import { join, resolve } from "node:path";
@@ -153,6 +158,14 @@ export function sqliteDriver(folder: string): SqlDriver {
       queue = result.catch(() => {});
       return result;
     },
+
+    // A changed row, so that COMMIT appends frames: they start where the shared index ends, over any a
+    // process killed inside its COMMIT left after it (SQLite would otherwise recover them on a later open).
+    seal: (tx) =>
+      tx.run(
+        `INSERT INTO mmml_settings (key, value) VALUES ('seals', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      ),
 
     close() {
       writer?.close();

@@ -95,14 +95,17 @@ export async function moveToTrash(path: string): Promise<boolean> {
 }
 
 /**
- * Moves to trash every v<K> folder of `modelDir` whose K is not in `keep`. Only safe while holding the
- * registry's write lock: then no live writer is between its rename and its COMMIT.
+ * The v<K> folders of `modelDir` whose K is not in `keep`: left by a publish killed before its COMMIT
+ * finished, or by an interrupted delete. Only meaningful while holding the registry's write lock: then
+ * no live writer is between its rename and its COMMIT.
  */
-export async function trashOrphans(modelDir: string, keep: ReadonlySet<number>): Promise<void> {
+export async function orphanFolders(modelDir: string, keep: ReadonlySet<number>): Promise<string[]> {
+  const names: string[] = [];
   for (const entry of await dirEntries(modelDir)) {
     const m = VERSION_DIR.exec(entry.name);
-    if (m && !keep.has(Number(m[1]))) await moveToTrash(join(modelDir, entry.name));
+    if (m && !keep.has(Number(m[1]))) names.push(entry.name);
   }
+  return names.sort();
 }
 
 /** The prefix of staging folders. */
