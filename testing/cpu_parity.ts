@@ -45,9 +45,11 @@ export async function compareWithCpu<C>(
   compute: (c: C, i: number, backend: Backend) => tf.Tensor[],
   tolerance = 1e-4,
   target: Exclude<Backend, "cpu"> = "wasm",
+  /** The target's threads (native: OpenMP's; unset, its default, which OMP_NUM_THREADS sets). */
+  threads?: number,
 ) {
   const run = async (backend: Backend) => {
-    await useBackend(backend);
+    await useBackend(backend, backend === "cpu" ? {} : { threads });
     if (backend === "wasm") registerWasmKernels();
     const before = tf.memory().numTensors, buffers = tf.backend().numDataIds();
     const values = cases.map((c, i) =>
