@@ -74,7 +74,7 @@ Deno.test("the program's files go in without tests; the embedded demo and config
   }
 });
 
-Deno.test("copyNodeModules keeps symlinks as links and prunes inside each package", async () => {
+Deno.test("copyNodeModules keeps symlinks as links, prunes inside each package and leaves Deno's locks", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mmml_prune_" });
   try {
     const from = join(dir, "from");
@@ -97,6 +97,9 @@ Deno.test("copyNodeModules keeps symlinks as links and prunes inside each packag
     );
     await Deno.mkdir(join(from, ".bin"));
     await Deno.writeTextFile(join(from, ".bin", "tool"), "#!/bin/sh");
+    // Deno's locks on node_modules, which another deno process may be holding (and removing) meanwhile.
+    await Deno.writeTextFile(join(from, ".deno", ".deno.lock"), "");
+    await Deno.writeTextFile(join(from, ".deno", ".deno.lock.poll"), "1");
     const tally = { files: 0, bytes: 0 };
     await copyNodeModules(from, join(dir, "to"), tally);
     const to = join(dir, "to");
@@ -110,6 +113,9 @@ Deno.test("copyNodeModules keeps symlinks as links and prunes inside each packag
     );
     await assert.rejects(Deno.stat(join(to, "@tensorflow", "tfjs-core", "dist", "tf-core.min.js")));
     await assert.rejects(Deno.stat(join(to, ".bin")));
+    assert.deepEqual([...Deno.readDirSync(join(to, ".deno"))].map((e) => e.name), [
+      "@tensorflow+tfjs-core@4.22.0",
+    ]);
     assert.equal(tally.files, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
