@@ -92,10 +92,12 @@ export function corruptDatabase(folder: string, path: string, why: string): Mmml
  * not a new one: re-creating it would give the registry a new id and lock its own versions out.
  */
 async function refuseLostDatabase(folder: string, path: string): Promise<void> {
-  const info = await Deno.stat(path).catch(() => null);
-  if (!info || info.size > 0) return;
+  // The marker first: it is written after the database has its header, so a database still empty after
+  // it is lost, while one that another process is creating (empty for a moment) comes with no marker yet.
   const marked = await Deno.stat(join(folder, MARKER_FILE)).then(() => true, () => false);
-  if (marked) throw corruptDatabase(folder, path, "it is empty (0 bytes)");
+  if (!marked) return;
+  const info = await Deno.stat(path).catch(() => null);
+  if (info && info.size === 0) throw corruptDatabase(folder, path, "it is empty (0 bytes)");
 }
 
 /** A SqlDriver over FOLDER/registry.db; the file is created on the first write, or a read of a folder. */
@@ -105,6 +107,7 @@ export function sqliteDriver(folder: string): SqlDriver {
   let reader: DatabaseSync | null = null;
   // One write transaction at a time inside this process; other processes wait on SQLite's lock.
   let queue: Promise<unknown> = Promise.resolve();
+  let opening: Promise<unknown> = Promise.resolve();
 
   const bind = (params: SqlValue[]) => params as (string | number | null)[];
   const txOf = (db: DatabaseSync): SqlTx => ({
@@ -112,27 +115,33 @@ export function sqliteDriver(folder: string): SqlDriver {
       settle(() => db.prepare(sql).all(...bind(params)) as T[]),
     run: (sql: string, params: SqlValue[] = []) => settle(() => void db.prepare(sql).run(...bind(params))),
   });
+  async function openOnce(create: boolean): Promise<boolean> {
+    // A read of a folder that does not exist must not create it (a mistyped --registry).
+    if (!create && !(await isFolder(folder))) return false;
+    await Deno.mkdir(folder, { recursive: true });
+    await refuseLostDatabase(folder, path);
+    try {
+      writer = await connect(path);
+      reader = await connect(path);
+      reader.prepare("SELECT count(*) FROM sqlite_master").get();
+    } catch (e) {
+      writer?.close();
+      reader?.close();
+      writer = reader = null;
+      if (isCorrupt(e)) throw corruptDatabase(folder, path, (e as Error).message);
+      throw e;
+    }
+    return true;
+  }
+
   return {
     location: path,
 
-    async open(create) {
-      if (writer) return true;
-      // A read of a folder that does not exist must not create it (a mistyped --registry).
-      if (!create && !(await isFolder(folder))) return false;
-      await Deno.mkdir(folder, { recursive: true });
-      await refuseLostDatabase(folder, path);
-      try {
-        writer = await connect(path);
-        reader = await connect(path);
-        reader.prepare("SELECT count(*) FROM sqlite_master").get();
-      } catch (e) {
-        writer?.close();
-        reader?.close();
-        writer = reader = null;
-        if (isCorrupt(e)) throw corruptDatabase(folder, path, (e as Error).message);
-        throw e;
-      }
-      return true;
+    open(create) {
+      // Opens wait for each other: concurrent first writes of one registry get one pair of connections.
+      const next = opening.catch(() => {}).then(() => writer ? true : openOnce(create));
+      opening = next;
+      return next;
     },
 
     all<T>(sql: string, params: SqlValue[] = []) {

@@ -38,3 +38,28 @@ Deno.test("SQLite registries opened at once on one folder in one process do not 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an empty registry.db without the registry's marker (another process creating it) opens as new", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/registry.db`, new Uint8Array());
+    const reg = await openRegistry(dir);
+    try {
+      const v = await reg.register("m", {
+        task: "tabular",
+        arch: "mlp",
+        backend: "wasm",
+        classes: ["a", "b"],
+        metrics: {},
+        timings: {},
+        data_fingerprint: "x",
+        input_shape: [1],
+      }, (d) => Deno.writeTextFile(`${d}/a.txt`, "x"));
+      assert.equal(v.meta.version, 1);
+    } finally {
+      await reg.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
