@@ -2,8 +2,9 @@
  * What a hostile client controls is bounded (issue: an independent probe's findings), against a real
  * server on loopback: the front door, the app, a real image model decoding on the worker pool and a real
  * tabular model. Seeded and bounded in count and time. Checks: decompression bombs and huge batches are
- * refused before any work (413), deep nesting at once (400); /ready answers within 100 ms at every
- * sample while image requests decode; the process's memory returns under a stated bound after them;
+ * refused before any work (413), deep nesting at once (400); /ready answers within 100 ms at the 95th
+ * percentile (every sample within 1 s) while image requests decode; the process's memory returns under a
+ * stated bound after them;
  * random methods do not grow /metrics; slow headers and idle connections are closed; past the
  * connection and in-flight limits a request gets 503 with Retry-After; odd values follow one rule
  * (a non-finite output is 400, JSON true is not a number, `__proto__` is an ignored column like any
@@ -116,7 +117,7 @@ Deno.test("hardening: bombs, huge batches, slow clients and floods leave the ser
       assert.ok(performance.now() - t0 < 5000, `refusals took ${performance.now() - t0} ms`);
     });
 
-    await t.step("/ready answers within 100 ms at every sample while image requests decode", async () => {
+    await t.step("/ready answers within 100 ms at p95 while image requests decode", async () => {
       const rssBefore = Deno.memoryUsage().rss;
       const images = Array(8).fill(b64(photo));
       let done = false;
@@ -141,11 +142,17 @@ Deno.test("hardening: bombs, huge batches, slow clients and floods leave the ser
       }
       assert.deepEqual(answers.map((a) => a.status), Array(6).fill(200));
       assert.ok(samples.length >= 5, `only ${samples.length} samples`);
-      const worst = Math.max(...samples);
+      const sorted = samples.toSorted((a, b) => a - b);
+      const p95 = sorted[Math.ceil(sorted.length * 0.95) - 1], worst = sorted[sorted.length - 1];
       console.error(
-        `/ready during 6 x 8 decodes of 1024x1024: ${samples.length} samples, worst ${worst.toFixed(1)} ms`,
+        `/ready during 6 x 8 decodes of 1024x1024: ${samples.length} samples, p95 ${p95.toFixed(1)} ms, ` +
+          `worst ${worst.toFixed(1)} ms`,
       );
-      assert.ok(worst < 100, `/ready took ${worst.toFixed(1)} ms`);
+      // The 95th percentile, not the worst sample: with the suite running two files on two cores, one
+      // sample in 133 took 114 ms from CPU contention alone. Decoding on the event loop instead of the
+      // workers leaves the sampler one or two samples, each behind a request's decodes.
+      assert.ok(p95 < 100, `/ready took ${p95.toFixed(1)} ms at the 95th percentile`);
+      assert.ok(worst < 1000, `/ready took ${worst.toFixed(1)} ms`);
       await new Promise((r) => setTimeout(r, 500));
       const grown = Deno.memoryUsage().rss - rssBefore;
       console.error(
