@@ -21,7 +21,7 @@ import {
   validateTag,
 } from "./model_ref.ts";
 import type { ModelMeta, ModelVersion, Registry } from "./registry_types.ts";
-import { makeStaging, VERSION_DIR } from "./version_folders.ts";
+import { makeStaging, metaJson, VERSION_DIR, versionMeta } from "./version_folders.ts";
 
 /** A bound on lost races in one registration; each loss means another writer published meanwhile. */
 const MAX_PUBLISH_ATTEMPTS = 1000;
@@ -61,10 +61,6 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
-}
-
-function metaJson(meta: ModelMeta): string {
-  return JSON.stringify(meta, null, 2) + "\n";
 }
 
 /** Reads ROOT/<name>/v<N>/meta.json; null when the folder has none (not a published version). */
@@ -155,15 +151,7 @@ export function createFileRegistry(
         let version = 0;
         for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
           version = Math.max(version + 1, await nextFreeVersion(modelDir));
-          // Object.assign keeps name and version first in meta.json and lets nothing in `meta` override them.
-          const full: ModelMeta = Object.assign({ name, version }, meta, {
-            name,
-            version,
-            created,
-            files,
-            stages: [],
-            tags: [],
-          }, key === undefined ? {} : { publish_key: key });
+          const full = versionMeta(name, version, meta, { created, files, key });
           await Deno.writeTextFile(join(staging, META_FILE), metaJson(full));
           const dir = join(modelDir, `v${version}`);
           try {

@@ -50,6 +50,7 @@ import {
   removeLeftovers,
   sweepRegistryFolder,
   syncTree,
+  versionMeta,
 } from "./version_folders.ts";
 
 /** How many seals a publish commits before giving up (each needs another writer killed meanwhile). */
@@ -215,15 +216,7 @@ export async function createSqlRegistry(
               }
             }
             for (const orphan of orphans) await moveToTrash(join(modelDir, orphan));
-            // Object.assign keeps name and version first and lets nothing in `meta` override them.
-            const row: ModelMeta = Object.assign({ name, version }, meta, {
-              name,
-              version,
-              created,
-              files,
-              stages: [],
-              tags: [],
-            }, key === undefined ? {} : { publish_key: key });
+            const row = versionMeta(name, version, meta, { created, files, key });
             await insertVersionRow(tx, row);
             await advanceCounter(tx, name, version);
             await onPublishStep?.("inserted");

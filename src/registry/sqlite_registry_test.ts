@@ -1,5 +1,5 @@
 import { defineRegistryContract } from "../../testing/registry_contract.ts";
-import { SQLITE_BACKEND } from "../../testing/registry_support.ts";
+import { sampleMeta, SQLITE_BACKEND, writeArtifacts } from "../../testing/registry_support.ts";
 import assert from "node:assert/strict";
 import { openRegistry } from "./open_registry.ts";
 
@@ -9,20 +9,7 @@ Deno.test("SQLite registries opened at once on one folder in one process do not 
   const dir = await Deno.makeTempDir();
   const first = await openRegistry(dir);
   try {
-    await first.register(
-      "m",
-      {
-        task: "tabular",
-        arch: "mlp",
-        backend: "wasm",
-        classes: ["a", "b"],
-        metrics: {},
-        timings: {},
-        data_fingerprint: "x",
-        input_shape: [1],
-      },
-      (d) => Deno.writeTextFile(`${d}/a.txt`, "x"),
-    );
+    await first.register("m", sampleMeta(), writeArtifacts("first"));
     const t0 = performance.now();
     const more = await Promise.all([1, 2, 3, 4].map(() => openRegistry(dir)));
     const seconds = (performance.now() - t0) / 1000;
@@ -45,16 +32,7 @@ Deno.test("an empty registry.db without the registry's marker (another process c
     await Deno.writeFile(`${dir}/registry.db`, new Uint8Array());
     const reg = await openRegistry(dir);
     try {
-      const v = await reg.register("m", {
-        task: "tabular",
-        arch: "mlp",
-        backend: "wasm",
-        classes: ["a", "b"],
-        metrics: {},
-        timings: {},
-        data_fingerprint: "x",
-        input_shape: [1],
-      }, (d) => Deno.writeTextFile(`${d}/a.txt`, "x"));
+      const v = await reg.register("m", sampleMeta(), writeArtifacts("first"));
       assert.equal(v.meta.version, 1);
     } finally {
       await reg.close();

@@ -7,7 +7,7 @@ import { holdOwnerLock, type OwnerLock, ownerState } from "./folder_owner.ts";
 import { join } from "node:path";
 import { exists } from "../files.ts";
 import { META_FILE } from "./artifact_hashes.ts";
-import type { ModelMeta } from "./registry_types.ts";
+import type { ModelMeta, Registry } from "./registry_types.ts";
 
 /** A version folder's name: v1, v2, ... */
 export const VERSION_DIR = /^v([1-9][0-9]*)$/;
@@ -61,6 +61,26 @@ export async function syncTree(dir: string): Promise<void> {
   }
   using self = await Deno.open(dir, { read: true });
   await self.sync();
+}
+
+/**
+ * A new version's metadata: name and version first (in meta.json too), and nothing in `meta` overrides
+ * them or the fields the registry sets.
+ */
+export function versionMeta(
+  name: string,
+  version: number,
+  meta: Parameters<Registry["register"]>[1],
+  { created, files, key }: { created: string; files: Record<string, string>; key?: string },
+): ModelMeta {
+  return Object.assign({ name, version }, meta, {
+    name,
+    version,
+    created,
+    files,
+    stages: [],
+    tags: [],
+  }, key === undefined ? {} : { publish_key: key });
 }
 
 /** meta.json as the folder registry writes it. */
